@@ -1,0 +1,41 @@
+# iotscope: `make demo` (the main job) and `make test` (the whole suite) do all set-up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+SYSTEM_TOOLS := nmap tcpdump tshark softflowd nfdump dropbear-bin
+
+.PHONY: demo test lint typecheck bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/iotscope demo $(ARGS)
+
+# Debian's protocol peers used by the real-world tests (nmap, tcpdump, softflowd, nfdump...).
+# Installed when run as root; otherwise the tests that need them say they were skipped.
+system-deps:
+	@scripts/system-deps.sh $(SYSTEM_TOOLS)
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest -q -rs -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

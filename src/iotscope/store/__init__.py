@@ -1,0 +1,20 @@
+"""The operational store: surveys, findings, sightings and C2 candidates.
+
+SQLite under ``IOTSCOPE_HOME`` by default, PostgreSQL via ``IOTSCOPE_DATABASE_URL``; one
+schema, created by Alembic migrations; writes are idempotent upserts by natural key.
+"""
+
+from __future__ import annotations
+
+from iotscope.config import Settings, settings
+from iotscope.store._migrate import upgrade
+from iotscope.store._store import Store, make_engine
+
+__all__ = ["Store", "make_engine", "open_store", "upgrade"]
+
+
+def open_store(url: str | None = None, config: Settings | None = None) -> Store:
+    """Open (and migrate to the newest schema) the store at ``url`` or the configured one."""
+    engine = make_engine(url or (config or settings()).db_url)
+    upgrade(engine)
+    return Store(engine)
