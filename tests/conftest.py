@@ -77,3 +77,16 @@ def pg_schema_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def lab_network(request: pytest.FixtureRequest) -> str:
+    """A /24 on loopback unique to this test (tests run in parallel under xdist).
+
+    Derived from the test's node id, inside 127.100.0.0 - 127.227.255.0: never 127.0.0.0/16,
+    never outside 127.0.0.0/8.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(request.node.nodeid.encode()).digest()
+    return f"127.{100 + digest[0] % 128}.{digest[1]}.0/24"

@@ -13,7 +13,7 @@ File layout (one or more ``[[profile]]`` tables per file)::
     vendor = "Hikvision"
     product = "DS-2CD IP camera"
     model = "DS-2CD2032-I"           # or models = [...] to pick one per device
-    device_type = "ip-camera"        # ip-camera, dvr, nvr, router, onu, nas, printer, hub, ...
+    device_type = "IP Camera"        # Recog hw.device words: IP Camera, DVR, Router, NAS...
     cpe = "cpe:2.3:o:hikvision:ds-2cd2032-i_firmware:{version}:*:*:*:*:*:*:*"
     weight = 5                       # relative share of this profile in a world
     weak_share = 0.5                 # chance a device still has its factory default

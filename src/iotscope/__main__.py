@@ -1,0 +1,5 @@
+"""``python -m iotscope`` is the ``iotscope`` command."""
+
+from iotscope.cli import main
+
+main()
