@@ -33,11 +33,19 @@ def _survey() -> Survey:
 
 def _finding(port: int = 23, outcome: str = "accepted") -> Finding:
     return Finding(
-        survey_id="s1", ip=ipaddress.ip_address("127.77.0.10"), port=port, service="telnet",
-        time=FIXED_NOW, banner="login:",
+        survey_id="s1",
+        ip=ipaddress.ip_address("127.77.0.10"),
+        port=port,
+        service="telnet",
+        time=FIXED_NOW,
+        banner="login:",
         identity=Identity(vendor="Xiongmai", product="uc-httpd", version="1.0"),
-        login=Login(protocol="telnet", outcome=outcome, username="root",  # type: ignore[arg-type]
-                    credential="mirai-2016#1"),
+        login=Login(
+            protocol="telnet",
+            outcome=outcome,
+            username="root",  # type: ignore[arg-type]
+            credential="mirai-2016#1",
+        ),
         cves=("CVE-2017-7577",),
     )
 
@@ -74,18 +82,25 @@ def test_upsert_updates_by_natural_key(store: Store) -> None:
 
 def test_survey_update(store: Store) -> None:
     store.save_survey(_survey())
-    done = _survey().model_copy(update={"finished": FIXED_NOW + timedelta(minutes=5),
-                                        "counts": {"findings": 2}})
+    done = _survey().model_copy(
+        update={"finished": FIXED_NOW + timedelta(minutes=5), "counts": {"findings": 2}}
+    )
     store.save_survey(done)
     assert store.surveys() == [done]
 
 
 def test_sightings_and_infected(store: Store) -> None:
     rows = [
-        Sighting(src=ipaddress.ip_address(f"198.51.100.{i}"), first_seen=FIXED_NOW,
-                 last_seen=FIXED_NOW, packets=10, targets=5, ports={23: 9, 2323: 1},
-                 mirai_fingerprint=1.0 if i < 2 else 0.0,
-                 classification="mirai" if i < 2 else "research")
+        Sighting(
+            src=ipaddress.ip_address(f"198.51.100.{i}"),
+            first_seen=FIXED_NOW,
+            last_seen=FIXED_NOW,
+            packets=10,
+            targets=5,
+            ports={23: 9, 2323: 1},
+            mirai_fingerprint=1.0 if i < 2 else 0.0,
+            classification="mirai" if i < 2 else "research",
+        )
         for i in range(4)
     ]
     store.save_sightings(rows)
@@ -95,9 +110,18 @@ def test_sightings_and_infected(store: Store) -> None:
 
 
 def test_c2_candidates(store: Store) -> None:
-    c = C2Candidate(ip=ipaddress.ip_address("203.0.113.5"), port=23, proto="tcp", score=0.9,
-                    clients=12, infected_clients=4, first_seen=FIXED_NOW, last_seen=FIXED_NOW,
-                    reasons=("heartbeat",), site="isp-a")
+    c = C2Candidate(
+        ip=ipaddress.ip_address("203.0.113.5"),
+        port=23,
+        proto="tcp",
+        score=0.9,
+        clients=12,
+        infected_clients=4,
+        first_seen=FIXED_NOW,
+        last_seen=FIXED_NOW,
+        reasons=("heartbeat",),
+        site="isp-a",
+    )
     store.save_c2_candidates([c, c])
     assert store.c2_candidates("isp-a") == [c]
     assert store.c2_candidates("isp-b") == []

@@ -43,8 +43,10 @@ class Store:
                 for i in range(0, len(rows), _CHUNK):
                     stmt = insert(table)
                     update = {c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}
-                    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=update),
-                                 list(rows[i : i + _CHUNK]))
+                    conn.execute(
+                        stmt.on_conflict_do_update(index_elements=keys, set_=update),
+                        list(rows[i : i + _CHUNK]),
+                    )
         except SQLAlchemyError as exc:
             raise StoreError("write failed", table=table.name, reason=str(exc)[:300]) from exc
         return len(rows)
@@ -63,8 +65,7 @@ class Store:
     # -- surveys and findings ---------------------------------------------------------------
     def save_survey(self, survey: Survey) -> None:
         row = survey.model_dump()
-        row.update(scope=list(survey.scope), exclude=list(survey.exclude),
-                   ports=list(survey.ports))
+        row.update(scope=list(survey.scope), exclude=list(survey.exclude), ports=list(survey.ports))
         self._upsert(s.surveys, [row])
 
     def surveys(self) -> list[Survey]:
@@ -135,5 +136,3 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
