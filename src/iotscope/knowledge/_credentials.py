@@ -1,0 +1,97 @@
+"""Credential lists as CSV: ``id,protocols,username,password,source`` (RFC 4180 quoting).
+
+``protocols`` is a ``|``-joined subset of telnet, ssh, http, mqtt, rtsp. ``password`` may be
+empty (an empty password is a real factory default). Lines starting with ``#`` are comments.
+A bad line raises ``ConfigError`` naming the file and the line: a credential list is
+configuration, and a survey must not run with half of it silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from iotscope.errors import ConfigError
+
+PROTOCOLS = ("telnet", "ssh", "http", "mqtt", "rtsp")
+COLUMNS = ("id", "protocols", "username", "password", "source")
+
+
+class CredentialEntry(BaseModel):
+    """One ID/password pair of a list, with where the fact comes from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    protocols: tuple[str, ...]
+    username: str
+    password: str
+    source: str
+
+    @field_validator("protocols")
+    @classmethod
+    def _known_protocols(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [p for p in value if p not in PROTOCOLS]
+        if not value or unknown:
+            raise ValueError(f"protocols must be a non-empty subset of {PROTOCOLS}")
+        return value
+
+    @field_validator("id", "username", "source")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+def _entry(row: list[str]) -> CredentialEntry:
+    if len(row) != len(COLUMNS):
+        raise ValueError(f"expected {len(COLUMNS)} columns {COLUMNS}, got {len(row)}")
+    ident, protocols, username, password, source = row
+    return CredentialEntry(
+        id=ident,
+        protocols=tuple(p.strip() for p in protocols.split("|")),
+        username=username,
+        password=password,
+        source=source,
+    )
+
+
+def _parse(text: str, name: str) -> tuple[CredentialEntry, ...]:
+    entries: list[CredentialEntry] = []
+    seen: set[str] = set()
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        line = reader.line_num
+        if not row or row[0].startswith("#") or tuple(row) == COLUMNS:
+            continue
+        try:
+            entry = _entry(row)
+        except (ValueError, ValidationError) as exc:
+            raise ConfigError("bad credential line", file=name, line=line, reason=str(exc)) from exc
+        if entry.id in seen:
+            raise ConfigError("duplicate credential id", file=name, line=line, id=entry.id)
+        seen.add(entry.id)
+        entries.append(entry)
+    return tuple(entries)
+
+
+def load_credentials_file(path: Path) -> tuple[CredentialEntry, ...]:
+    """Entries of a credential CSV file, in file order."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError("cannot read credential file", file=str(path), reason=str(exc)) from exc
+    return _parse(text, str(path))
+
+
+@lru_cache(maxsize=1)
+def load_default_credentials() -> tuple[CredentialEntry, ...]:
+    """The shipped list (``default_credentials.csv``), most likely pairs first."""
+    data = resources.files("iotscope.knowledge") / "default_credentials.csv"
+    return _parse(data.read_text(encoding="utf-8"), "default_credentials.csv")

@@ -1,0 +1,70 @@
+"""What a lab device of a catalog profile shows a scanner that does not log in.
+
+Test helper shared by the catalog and rule-coverage tests: renders a profile's service fields
+for one firmware version (overrides applied, placeholders filled with fixed values) and pairs
+each string with the Recog service kind it is matched under.
+"""
+
+from __future__ import annotations
+
+from iotscope.lab._catalog import Profile, ServiceProfile, Version
+
+FIXED = {"mac": "001a2b3c4d5e", "serial": "DS0123456789", "hostname": "device01"}
+
+
+def fill(text: str, profile: Profile, version: Version, model: str) -> str:
+    """Replace only the known placeholders (bodies may hold JavaScript braces)."""
+    values = {
+        "vendor": profile.vendor,
+        "product": profile.product,
+        "model": model,
+        "version": version.version,
+        **FIXED,
+    }
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def _service(svc: ServiceProfile, version: Version) -> ServiceProfile:
+    override = version.overrides.get(svc.service, {})
+    return svc.model_copy(update=override) if override else svc
+
+
+def _realm_header(svc: ServiceProfile, realm: str) -> str:
+    if svc.auth == "digest":
+        return f'Digest realm="{realm}", qop="auth", nonce="4e6f6e6365", opaque="0a1b2c"'
+    return f'Basic realm="{realm}"'
+
+
+def _strings(svc: ServiceProfile) -> list[tuple[str, str | None]]:
+    if svc.service == "telnet":
+        prompt = svc.shell_prompt if svc.no_auth else svc.login_prompt
+        return [("telnet", ((svc.banner or "") + prompt).strip())]
+    if svc.service == "ssh":
+        return [("ssh", svc.version_string)]
+    if svc.service == "ssdp":
+        return [("ssdp", svc.server)]
+    if svc.service == "rtsp":
+        realm = _realm_header(svc, svc.realm) if svc.realm else None
+        return [("rtsp", svc.server), ("http_realm", realm)]
+    if svc.service in ("http", "https"):
+        realm = _realm_header(svc, svc.realm) if svc.realm and svc.auth != "form" else None
+        return [
+            ("http", svc.server),
+            ("http_title", svc.title),
+            ("http_realm", realm),
+            ("http_body", svc.body),
+            ("x509_subject", svc.cert_subject),
+        ]
+    return []
+
+
+def presented(profile: Profile, version: Version, model: str) -> list[tuple[str, str]]:
+    """``(recog service kind, string)`` for every identifying string the device presents."""
+    out: list[tuple[str, str]] = []
+    for svc in profile.services:
+        for kind, text in _strings(_service(svc, version)):
+            if text:
+                out.append((kind, fill(text, profile, version, model)))
+    return out
