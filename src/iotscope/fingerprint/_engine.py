@@ -1,0 +1,178 @@
+"""The rule engine: databases per service, tried in order, the first matching rule wins.
+
+Order: iotscope's shipped rules (``fingerprint/rules/*.xml``, by file name) first, then each
+``extra`` database in the order given. A Recog file attaches to the service its root's
+``matches`` key names (``SERVICE_KEYS``); a key iotscope does not know becomes a service of
+its own name (or ``fallback_service`` when given, as the CLI does for the service it was
+asked about). An nmap-service-probes file attaches each ``match`` line to the nmap service it
+names (``ssdp`` reads nmap's ``upnp``). Rules whose regex Python cannot compile are left out,
+counted in ``RuleSet.skipped`` and described in ``RuleSet.errors``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from iotscope.errors import ConfigError
+from iotscope.fingerprint._identity import identity_from_params
+from iotscope.fingerprint._nmap import looks_like_nmap, parse_nmap_probes
+from iotscope.fingerprint._recog import bytes_to_text, parse_recog
+from iotscope.records import Identity
+
+RULES_DIR = Path(__file__).parent / "rules"
+
+SERVICE_KEYS: dict[str, tuple[str, ...]] = {
+    # iotscope service -> Recog `matches` keys (and Recog file names, the default key)
+    "telnet": ("telnet.banner", "telnet_banners"),
+    "ssh": ("ssh.banner", "ssh_banners"),
+    "http": ("http_header.server", "http_servers"),
+    "http_title": ("html_title", "html.title"),
+    "http_realm": ("http_header.wwwauth", "http_wwwauth"),
+    "http_body": ("http_body", "html_body", "html.body"),
+    "rtsp": ("rtsp_header.server", "rtsp_servers"),
+    "ssdp": ("ssdp_header.server", "upnp.banner", "upnp_banners", "ssdp_servers"),
+    "x509_subject": ("x509.subject", "x509_subjects"),
+    "ftp": ("ftp.banner", "ftp_banners"),
+    "snmp": ("snmp.sys_description", "snmp_sysdescr"),
+}
+_KEY_TO_SERVICE = {key: svc for svc, keys in SERVICE_KEYS.items() for key in keys}
+NMAP_SERVICES = {"ssdp": "upnp"}
+"""iotscope service -> the nmap service name whose match lines apply to it, where they differ."""
+
+
+def service_for_key(key: str) -> str | None:
+    """The iotscope service a Recog ``matches`` key (or service name) belongs to."""
+    if key in SERVICE_KEYS:
+        return key
+    return _KEY_TO_SERVICE.get(key)
+
+
+class Rule(Protocol):
+    """One compiled rule: a prefilter literal, a label, and ``apply`` -> params or None."""
+
+    literal: str | None
+
+    @property
+    def label(self) -> str: ...
+
+    def apply(self, text: str) -> dict[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class RuleDatabase:
+    """The rules of one file that apply to one service, in file order."""
+
+    source: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule matched: what it asserts (``identity`` None when it asserts nothing)."""
+
+    identity: Identity | None
+    params: dict[str, str]
+    rule: str
+    database: str
+
+
+@dataclass
+class RuleSet:
+    """Compiled databases keyed by iotscope service name, in the order they are tried."""
+
+    by_service: dict[str, list[RuleDatabase]] = field(default_factory=dict)
+    errors: list[ConfigError] = field(default_factory=list)
+    skipped: int = 0
+    sources: list[str] = field(default_factory=list)
+
+    def add(self, service: str, db: RuleDatabase) -> None:
+        self.by_service.setdefault(service, []).append(db)
+
+    def databases(self, service: str) -> list[RuleDatabase]:
+        return self.by_service.get(service_for_key(service) or service, [])
+
+    @property
+    def services(self) -> list[str]:
+        return sorted(self.by_service)
+
+    def rule_count(self, service: str | None = None) -> int:
+        services = [service] if service else self.services
+        return sum(len(db.rules) for s in services for db in self.databases(s))
+
+
+def load_rules(extra: Sequence[Path] = (), fallback_service: str | None = None) -> RuleSet:
+    """Shipped rules, then ``extra`` files (Recog XML or nmap-service-probes, by content).
+
+    Raises ConfigError when an extra file is unreadable or neither format.
+    """
+    rules = RuleSet()
+    for path in sorted(RULES_DIR.glob("*.xml")):
+        _add_recog(rules, path.read_bytes(), path, f"iotscope:{path.name}", None)
+    for path in extra:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                "cannot read rule database", file=str(path), reason=str(exc)
+            ) from None
+        if looks_like_nmap(data):
+            _add_nmap(rules, data, str(path))
+        else:
+            _add_recog(rules, data, path, str(path), fallback_service)
+    return rules
+
+
+def _add_recog(rules: RuleSet, data: bytes, path: Path, source: str, fallback: str | None) -> None:
+    db = parse_recog(data, source, path.stem, (path.with_suffix(""), path.parent))
+    service = service_for_key(db.match_key) or fallback or db.match_key
+    valid = tuple(fp for fp in db.fingerprints if fp.regex is not None)
+    rules.add(service, RuleDatabase(source, valid))
+    rules.errors.extend(db.errors)
+    rules.skipped += len(db.errors)
+    rules.sources.append(source)
+
+
+def _add_nmap(rules: RuleSet, data: bytes, source: str) -> None:
+    probes = parse_nmap_probes(data.decode("latin-1"), source)
+    by_nmap_service = probes.by_service()
+    for service in sorted(by_nmap_service):
+        rules.add(service, RuleDatabase(source, tuple(by_nmap_service[service])))
+    for ours, theirs in NMAP_SERVICES.items():
+        if theirs in by_nmap_service and ours != theirs:
+            rules.add(ours, RuleDatabase(source, tuple(by_nmap_service[theirs])))
+    rules.errors.extend(probes.errors)
+    rules.skipped += len(probes.errors)
+    rules.sources.append(source)
+
+
+@functools.cache
+def default_rules() -> RuleSet:
+    """The shipped rules, loaded and compiled once per process."""
+    return load_rules()
+
+
+def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> Match | None:
+    """The first rule for ``service`` that matches ``text``, or None. Never raises on text.
+
+    Bytes are read as UTF-8, else Latin-1 (so nmap's ``\\xff``-style patterns see raw bytes).
+    """
+    if isinstance(text, bytes):
+        text = bytes_to_text(text)
+    ruleset = rules if rules is not None else default_rules()
+    lowered: str | None = None
+    for db in ruleset.databases(service):
+        for rule in db.rules:
+            literal = rule.literal
+            if literal is not None:
+                if lowered is None:
+                    lowered = text.lower()
+                if literal not in lowered:
+                    continue
+            params = rule.apply(text)
+            if params is not None:
+                return Match(identity_from_params(params), params, rule.label, db.source)
+    return None

@@ -1,0 +1,86 @@
+"""From Recog's param names to iotscope's ``Identity``; CPE 2.2 URIs to CPE 2.3 strings.
+
+Precedence per field (the hardware says most about an IoT device, then its OS, then the
+service): vendor <- hw.vendor > os.vendor > service.vendor; product <- hw.product >
+os.product > service.product; model <- hw.model; version <- hw.version > os.version;
+device_type <- hw.device > os.device; cpe <- hw.cpe23 > os.cpe23 > service.cpe23.
+Empty values count as absent. A match that yields no field at all has identity None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
+
+from iotscope.records import Identity
+
+IDENTITY_SOURCES: dict[str, tuple[str, ...]] = {
+    "vendor": ("hw.vendor", "os.vendor", "service.vendor"),
+    "product": ("hw.product", "os.product", "service.product"),
+    "model": ("hw.model",),
+    "version": ("hw.version", "os.version"),
+    "device_type": ("hw.device", "os.device"),
+    "cpe": ("hw.cpe23", "os.cpe23", "service.cpe23"),
+}
+_FIELDS = tuple(IDENTITY_SOURCES)
+
+
+def identity_from_params(params: Mapping[str, str | None]) -> Identity | None:
+    """The Identity the params assert, or None when they assert nothing."""
+    values: dict[str, str] = {}
+    for name, sources in IDENTITY_SOURCES.items():
+        for source in sources:
+            value = params.get(source)
+            if value:
+                values[name] = value
+                break
+    return Identity(**values) if values else None
+
+
+def merge_identities(identities: Iterable[Identity | None]) -> Identity | None:
+    """Per field, the first non-null value; callers order by how much they trust each source."""
+    merged: dict[str, str] = {}
+    for identity in identities:
+        if identity is None:
+            continue
+        for name in _FIELDS:
+            value = getattr(identity, name)
+            if value and name not in merged:
+                merged[name] = value
+    return Identity(**merged) if merged else None
+
+
+# --- CPE (NISTIR 7695, section 6.1 URI binding and 6.2 formatted string binding) ----------
+
+_FS_PLAIN = re.compile(r"[A-Za-z0-9_.\-]")
+
+
+def cpe22_to_23(uri: str) -> str | None:
+    """``cpe:/a:vendor:product:1.0`` -> ``cpe:2.3:a:vendor:product:1.0:*:*:*:*:*:*:*``.
+
+    Empty URI components are ANY (``*``), ``-`` is NA; ``%xx`` is decoded and the result
+    quoted per the formatted string binding; a packed ``~`` edition (6.1.3.5) is unpacked.
+    None when ``uri`` is not a CPE 2.2 URI.
+    """
+    if not uri.lower().startswith("cpe:/"):
+        return None
+    parts = uri[5:].split(":")
+    if not parts or parts[0].lower() not in ("a", "h", "o"):
+        return None
+    comps = [parts[0].lower(), *parts[1:7]]
+    comps += [""] * (7 - len(comps))
+    extended = ["", "", "", ""]
+    if comps[5].startswith("~"):
+        packed = (comps[5][1:].split("~") + [""] * 5)[:5]
+        comps[5], extended = packed[0], packed[1:]
+    return "cpe:2.3:" + ":".join(_fs_value(c) for c in comps + extended)
+
+
+def _fs_value(component: str) -> str:
+    if component == "":
+        return "*"
+    if component == "-":
+        return "-"
+    text = unquote(component)
+    return "".join(ch if _FS_PLAIN.fullmatch(ch) else "\\" + ch for ch in text)

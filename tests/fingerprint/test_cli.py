@@ -1,0 +1,74 @@
+"""`iotscope fingerprint match|verify` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from iotscope.fingerprint.cli import app
+
+runner = CliRunner()
+
+
+def test_match_reads_json_and_raw_lines(shared_data: Path) -> None:
+    db = str(shared_data / "recog" / "telnet_banners.xml")
+    stdin = "\n".join(
+        [
+            json.dumps("MikroTik v6.42.3 (stable)\r\nLogin: "),
+            "login:",
+            "{not json",
+            "",
+            '"nothing"',
+            "42",
+        ]
+    )
+    result = runner.invoke(app, ["match", "--service", "telnet", "--db", db], input=stdin + "\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["input"] for r in records] == [
+        "MikroTik v6.42.3 (stable)\r\nLogin: ",
+        "login:",
+        "{not json",
+        "nothing",
+        "42",
+    ]
+    mikrotik, login, bad, nothing, number = records
+    assert mikrotik["identity"]["vendor"] == "MikroTik"
+    assert set(mikrotik["identity"]) == {
+        "vendor",
+        "product",
+        "model",
+        "version",
+        "device_type",
+        "cpe",
+    }
+    assert mikrotik["params"]["os.version"] == "6.42.3"
+    assert mikrotik["rule"] == "MikroTik RouterOS"
+    assert login["identity"] is None and login["params"]["hw.certainty"] == "0.0"
+    for miss in (bad, nothing, number):
+        assert miss["identity"] is None and miss["params"] is None and miss["rule"] is None
+    assert "matched 2, unmatched 3, raw 3, blank 1" in result.stderr
+
+
+def test_match_with_undecodable_bytes_never_crashes() -> None:
+    result = runner.invoke(app, ["match", "--service", "telnet"], input=b"\xff\xfe\x00junk\n")
+    assert result.exit_code == 0
+    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["input"] == "\xff\xfe\x00junk"
+
+
+def test_verify_ok_and_failing(tmp_path: Path, shared_data: Path) -> None:
+    ok = runner.invoke(app, ["verify", str(shared_data / "recog" / "telnet_banners.xml")])
+    assert ok.exit_code == 0
+    assert "179 examples checked, 0 failures" in ok.stdout
+    bad = tmp_path / "bad.xml"
+    bad.write_text(
+        '<fingerprints><fingerprint pattern="^A(\\d)"><description>A</description>'
+        '<example v="2">A1</example><param pos="1" name="v"/></fingerprint></fingerprints>'
+    )
+    failed = runner.invoke(app, ["verify", str(bad)])
+    assert failed.exit_code == 1
+    assert "FAIL 'A': example 'A1': expected v='2'; got v='1'" in failed.stdout
+    assert "1 failures" in failed.stdout

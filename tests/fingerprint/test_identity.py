@@ -1,0 +1,66 @@
+"""Params -> Identity precedence, merging, and CPE 2.2 -> 2.3."""
+
+from __future__ import annotations
+
+import pytest
+
+from iotscope.fingerprint import cpe22_to_23, identity_from_params, merge_identities
+from iotscope.records import Identity
+
+
+def test_hardware_beats_os_beats_service() -> None:
+    identity = identity_from_params(
+        {
+            "service.vendor": "BusyBox",
+            "os.vendor": "Linux",
+            "hw.vendor": "Hikvision",
+            "service.product": "telnetd",
+            "os.product": "Linux",
+            "hw.model": "DS-2CD2032",
+            "os.version": "3.0.8",
+            "os.device": "General",
+            "hw.device": "IP Camera",
+            "service.cpe23": "cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*",
+        }
+    )
+    assert identity == Identity(
+        vendor="Hikvision",
+        product="Linux",
+        model="DS-2CD2032",
+        version="3.0.8",
+        device_type="IP Camera",
+        cpe="cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*",
+    )
+
+
+def test_empty_values_and_certainty_only_assert_nothing() -> None:
+    assert identity_from_params({"hw.vendor": "", "hw.certainty": "0.0"}) is None
+    assert identity_from_params({"hw.vendor": "", "os.vendor": "Cisco"}) == Identity(vendor="Cisco")
+
+
+def test_merge_takes_first_non_null_per_field() -> None:
+    merged = merge_identities(
+        [None, Identity(vendor="A", version="1"), Identity(vendor="B", model="M", version="2")]
+    )
+    assert merged == Identity(vendor="A", model="M", version="1")
+    assert merge_identities([None, None]) is None
+    assert merge_identities([]) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "fs"),
+    [
+        ("cpe:/a:cisco:telnet", "cpe:2.3:a:cisco:telnet:*:*:*:*:*:*:*:*"),
+        ("cpe:/o:linux:linux_kernel:2.6", "cpe:2.3:o:linux:linux_kernel:2.6:*:*:*:*:*:*:*"),
+        ("cpe:/h:d-link:dir-600:-", "cpe:2.3:h:d-link:dir-600:-:*:*:*:*:*:*:*"),
+        ("cpe:/a:foo%21:bar+baz", "cpe:2.3:a:foo\\!:bar\\+baz:*:*:*:*:*:*:*:*"),
+        ("cpe:/a:hp:ov:1.0:sp1:~~pro~win~x64~:en", "cpe:2.3:a:hp:ov:1.0:sp1:*:en:pro:win:x64:*"),
+    ],
+)
+def test_cpe22_to_23(uri: str, fs: str) -> None:
+    assert cpe22_to_23(uri) == fs
+
+
+def test_cpe22_to_23_rejects_non_uris() -> None:
+    assert cpe22_to_23("cpe:2.3:a:x:y:*:*:*:*:*:*:*:*") is None
+    assert cpe22_to_23("cpe:/z:x") is None
