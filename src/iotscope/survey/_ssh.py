@@ -1,0 +1,150 @@
+"""SSH: the identification line (sans-IO), and asyncssh for host key, auth methods, logins.
+
+RFC 4253 §4.2: the server sends ``SSH-protoversion-softwareversion [SP comments] CR LF``
+(at most 255 bytes), possibly after other lines. :class:`VersionReader` finds it in a bounded
+number of bytes.
+
+asyncssh never opens its own socket here: it gets one from the backend's ``raw_socket``,
+which the scope has already checked (``asyncssh.connect(sock=...)``). A login check
+authenticates with a password and disconnects at once: no session, no command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import asyncssh
+
+from iotscope.errors import ParseError
+from iotscope.survey._net import Backend, NetError
+from iotscope.survey._scope import IPAddress
+
+__all__ = ["SshInfo", "VersionReader", "ssh_login", "ssh_server_info"]
+
+MAX_PRELUDE = 8192
+logging.getLogger("asyncssh").setLevel(logging.CRITICAL)
+
+
+@dataclass
+class VersionReader:
+    """Feed bytes; :attr:`version` is set once the identification line arrived."""
+
+    buffer: bytes = b""
+    version: str | None = None
+
+    def feed(self, data: bytes) -> str | None:
+        if self.version is not None:
+            return self.version
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            line = line.rstrip(b"\r")
+            if line.startswith(b"SSH-"):
+                self.version = line[:255].decode("utf-8", "replace")
+                return self.version
+        if len(self.buffer) > MAX_PRELUDE or (
+            self.buffer.startswith(b"SSH-") and len(self.buffer) > 255
+        ):
+            raise ParseError("no SSH identification line", size=len(self.buffer))
+        return None
+
+
+def software_of(version: str) -> str:
+    """``SSH-2.0-dropbear_2019.78 x`` -> ``dropbear_2019.78``."""
+    parts = version.split("-", 2)
+    return parts[2].split(" ", 1)[0] if len(parts) == 3 else ""
+
+
+@dataclass
+class SshInfo:
+    host_key: str | None = None
+    auth_methods: list[str] = field(default_factory=list)
+
+
+class _Observer(asyncssh.SSHClient):
+    """Refuses every auth method while noting which the server offered."""
+
+    def __init__(self, info: SshInfo, password: str | None = None) -> None:
+        self.info = info
+        self.password = password
+        self.conn: asyncssh.SSHClientConnection | None = None
+        self.password_sent = False
+
+    def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
+        self.conn = conn
+
+    def _note(self, method: str) -> None:
+        if self.conn is not None and self.info.host_key is None:
+            key = self.conn.get_server_host_key()
+            self.info.host_key = key.get_algorithm() if key is not None else None
+        if method not in self.info.auth_methods:
+            self.info.auth_methods.append(method)
+
+    def public_key_auth_requested(self) -> None:
+        self._note("publickey")
+        return None
+
+    def kbdint_auth_requested(self) -> None:
+        self._note("keyboard-interactive")
+        return None
+
+    def password_auth_requested(self) -> str | None:
+        self._note("password")
+        if self.password is None or self.password_sent:
+            return None
+        self.password_sent = True
+        return self.password
+
+
+_OPTIONS = {
+    "known_hosts": None,  # we record host keys, we do not trust them
+    "agent_path": None,
+    "client_keys": None,
+    "ignore_encrypted": True,
+    "preferred_auth": "publickey,keyboard-interactive,password",
+}
+
+
+async def ssh_server_info(backend: Backend, ip: IPAddress, port: int, timeout: float) -> SshInfo:
+    """Host-key algorithm and offered auth methods, without authenticating."""
+    info = SshInfo()
+    try:
+        async with backend.raw_socket(ip, port) as sock, asyncio.timeout(timeout):
+            conn = await asyncssh.connect(
+                sock=sock,
+                username="iotscope",
+                client_factory=lambda: _Observer(info),
+                login_timeout=timeout,
+                **_OPTIONS,
+            )
+            conn.close()  # the server let us in with no auth at all
+            info.auth_methods.append("none")
+    except (asyncssh.Error, OSError, NetError, TimeoutError, ValueError):
+        pass
+    return info
+
+
+async def ssh_login(
+    backend: Backend, ip: IPAddress, port: int, username: str, password: str, timeout: float
+) -> tuple[str, SshInfo]:
+    """One password attempt: ``accepted`` / ``no_auth`` / ``rejected`` / ``error``."""
+    info = SshInfo()
+    observer = _Observer(info, password)
+    try:
+        async with backend.raw_socket(ip, port) as sock, asyncio.timeout(timeout):
+            conn = await asyncssh.connect(
+                sock=sock,
+                username=username,
+                client_factory=lambda: observer,
+                login_timeout=timeout,
+                **_OPTIONS,
+            )
+            conn.close()  # authenticated: disconnect at once, open no session
+            await conn.wait_closed()
+            return ("accepted" if observer.password_sent else "no_auth"), info
+    except asyncssh.PermissionDenied:
+        return "rejected", info
+    except (asyncssh.Error, OSError, NetError, TimeoutError, ValueError):
+        return "error", info
