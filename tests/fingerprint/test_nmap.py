@@ -1,0 +1,138 @@
+"""nmap-service-probes: line parsing, templates, CPE mapping, the real database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from iotscope.errors import ConfigError
+from iotscope.fingerprint import RuleSet, identify, load_rules
+from iotscope.fingerprint._nmap import looks_like_nmap, parse_match_line, parse_nmap_probes
+from tests.conftest import require_tool
+
+NMAP_PROBES = Path("/usr/share/nmap/nmap-service-probes")
+
+SAMPLE_FILE = Path(__file__).parent / "samples" / "nmap-service-probes.sample"
+
+
+def load_sample() -> RuleSet:
+    return load_rules([SAMPLE_FILE])
+
+
+def test_parse_match_line_fields_any_delimiter() -> None:
+    line = parse_match_line(r"match ssh m=^SSH-(\d)= p|x y| v/$1/ cpe:/a:v:p:$1/a")
+    assert (line.service, line.pattern, line.flags, line.soft) == ("ssh", r"^SSH-(\d)", "", False)
+    assert line.fields == (("p", "x y"), ("v", "$1"), ("cpe", "cpe:/a:v:p:$1"))
+    soft = parse_match_line(r"softmatch ftp m|^220|is")
+    assert (soft.soft, soft.flags, soft.fields) == (True, "is", ())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "match",
+        "match ssh",
+        "match ssh x|a|",
+        "match ssh m|unterminated",
+        "match ssh m|a|q",
+        "match ssh m|a| z/1/",
+        "match ssh m|a| p/open",
+        "match ssh m|a| p",
+        "Probe TCP NULL q||",
+    ],
+)
+def test_malformed_lines_raise_config_error(line: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_match_line(line)
+
+
+def test_sample_database() -> None:
+    rules = load_sample()
+    assert rules.skipped == 2  # the uncompilable regex and the malformed line
+    assert {e.data["line"] for e in rules.errors} == {12, 13}
+    cisco = identify("telnet", b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\xff\xfd\x1f", rules)
+    assert cisco is not None
+    assert cisco.params["service.product"] == "Cisco router telnetd"
+    assert cisco.params["hw.device"] == "router"
+    assert cisco.params["os.family"] == "IOS"
+    assert cisco.params["service.cpe23"] == "cpe:2.3:a:cisco:telnet:*:*:*:*:*:*:*:*"
+    assert cisco.params["os.cpe23"] == "cpe:2.3:o:cisco:ios:*:*:*:*:*:*:*:*"
+    assert cisco.identity is not None
+    assert cisco.identity.device_type == "router"
+    assert cisco.identity.cpe == "cpe:2.3:o:cisco:ios:*:*:*:*:*:*:*:*"
+    assert "line 5" in cisco.rule and "probe NULL" in cisco.rule
+
+
+def test_templates_and_hard_before_soft() -> None:
+    rules = load_sample()
+    dropbear = identify("ssh", "SSH-2.0-dropbear_2019.78\r\n", rules)
+    assert dropbear is not None
+    assert dropbear.params["service.version"] == "2019.78"
+    assert dropbear.params["service.info"] == "protocol 2.0"
+    cpe = "cpe:2.3:a:matt_johnston:dropbear_ssh_server:2019.78:*:*:*:*:*:*:*"
+    assert dropbear.params["service.cpe23"] == cpe
+    acme = identify("ssh", "SSH-2.0-AcmeCam_1_2_3\r\n", rules)
+    assert acme is not None
+    assert acme.params["service.version"] == "1.2.3"
+    assert acme.params["hw.vendor"] == "acme" and acme.params["hw.product"] == "cam_x1"
+    soft = identify("ssh", "SSH-1.99-Other\r\n", rules)
+    assert soft is not None and soft.rule.startswith("softmatch")
+    assert soft.identity is None
+
+
+def test_printable_integer_flags_and_upnp_alias() -> None:
+    rules = load_sample()
+    welcome = identify("telnet", "WELCOME Box\x01Name", rules)
+    assert welcome is not None
+    assert welcome.params["service.product"] == "Box"
+    upnp = identify("ssdp", "Server: \x01\x00", rules)
+    assert upnp is not None
+    assert upnp.params["service.version"] == str(0x0100)
+    mqtt = identify("mqtt", b"\x20\x02\x00\x00", rules)
+    assert mqtt is not None and mqtt.params["service.product"] == "Mosquitto"
+    boa = identify("http", "HTTP/1.0 200 OK\r\nServer: Boa/0.94.14rc21\r\n\r\n", rules)
+    assert boa is not None and boa.params["service.version"] == "0.94.14"
+
+
+def test_looks_like_nmap() -> None:
+    assert looks_like_nmap(SAMPLE_FILE.read_bytes())
+    assert not looks_like_nmap(b"<?xml version='1.0'?><fingerprints/>")
+    assert not looks_like_nmap(b"")
+
+
+def test_real_nmap_service_probes() -> None:
+    require_tool("nmap")
+    if not NMAP_PROBES.is_file():
+        pytest.skip(f"{NMAP_PROBES} not present")
+    probes = parse_nmap_probes(NMAP_PROBES.read_bytes().decode("latin-1"), str(NMAP_PROBES))
+    total = len(probes.rules) + len(probes.errors)
+    assert total > 10_000
+    assert len(probes.errors) < total // 100  # Python takes (almost) all of nmap's PCRE
+    rules = load_rules([NMAP_PROBES])
+    match = identify("ssh", "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u1\r\n", rules)
+    assert match is not None
+    assert match.params["service.product"] == "OpenSSH"
+    assert match.params["service.cpe23"].startswith("cpe:2.3:a:openbsd:openssh:8.4p1")
+
+
+_LINE_START = st.sampled_from(["match ", "softmatch ", "match ssh m", "match ssh m|a|", ""])
+
+
+@given(_LINE_START, st.text(max_size=120))
+def test_match_line_parser_raises_only_config_error(start: str, rest: str) -> None:
+    try:
+        line = parse_match_line(start + rest)
+    except ConfigError as exc:
+        assert exc.message
+    else:
+        assert line.service
+
+
+@given(st.binary(max_size=400))
+def test_probe_file_parser_never_raises(data: bytes) -> None:
+    text = (data + b"\nmatch x m|a|\n" + data).decode("latin-1")
+    probes = parse_nmap_probes(text, "fuzz")
+    assert len(probes.rules) + len(probes.errors) >= 1
