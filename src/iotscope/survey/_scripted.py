@@ -127,7 +127,11 @@ class ScriptedBackend:
         factory = self.services.get(key)
         if factory is None:
             raise NetError("refused")
-        yield _ScriptedStream(factory(), self.writes.setdefault(key, []))
+        stream = _ScriptedStream(factory(), self.writes.setdefault(key, []))
+        try:
+            yield stream
+        finally:
+            await stream.close()
 
     async def datagram(self, ip: IPAddress, port: int, payload: bytes, max_bytes: int) -> bytes:
         key = self._check(ip, port, "udp")
