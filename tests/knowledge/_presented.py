@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from iotscope.lab._catalog import Profile, ServiceProfile, Version
 
-FIXED = {"mac": "001a2b3c4d5e", "serial": "DS0123456789", "hostname": "device01"}
+FIXED = {"mac": "00:1A:2B:3C:4D:5E", "serial": "DS0123456789", "hostname": "nas-4d5e"}
 
 
 def fill(text: str, profile: Profile, version: Version, model: str) -> str:
@@ -37,34 +37,27 @@ def _realm_header(svc: ServiceProfile, realm: str) -> str:
     return f'Basic realm="{realm}"'
 
 
-def _strings(svc: ServiceProfile) -> list[tuple[str, str | None]]:
+def _strings(svc: ServiceProfile, model: str) -> list[tuple[str, str | None]]:
     if svc.service == "telnet":
         prompt = svc.shell_prompt if svc.no_auth else svc.login_prompt
         return [("telnet", ((svc.banner or "") + prompt).strip())]
     if svc.service == "ssh":
         return [("ssh", svc.version_string)]
-    if svc.service == "ssdp":
-        return [("ssdp", svc.server)]
-    if svc.service == "rtsp":
-        realm = _realm_header(svc, svc.realm) if svc.realm else None
-        return [("rtsp", svc.server), ("http_realm", realm)]
-    if svc.service in ("http", "https"):
-        realm = _realm_header(svc, svc.realm) if svc.realm and svc.auth != "form" else None
-        return [
-            ("http", svc.server),
-            ("http_title", svc.title),
-            ("http_realm", realm),
-            ("http_body", svc.body),
-            ("x509_subject", svc.cert_subject),
-        ]
-    return []
+    if svc.service in ("ssdp", "rtsp"):
+        return [(svc.service, svc.server)]
+    if svc.service not in ("http", "https"):
+        return []
+    cert = ("x509_subject", svc.cert_subject)
+    if svc.auth in ("basic", "digest"):  # before login only the 401 answer is visible
+        return [("http", svc.server), ("http_realm", _realm_header(svc, svc.realm or model)), cert]
+    return [("http", svc.server), ("http_title", svc.title), ("http_body", svc.body), cert]
 
 
 def presented(profile: Profile, version: Version, model: str) -> list[tuple[str, str]]:
     """``(recog service kind, string)`` for every identifying string the device presents."""
     out: list[tuple[str, str]] = []
     for svc in profile.services:
-        for kind, text in _strings(_service(svc, version)):
+        for kind, text in _strings(_service(svc, version), model):
             if text:
                 out.append((kind, fill(text, profile, version, model)))
     return out
