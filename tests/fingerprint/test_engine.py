@@ -125,3 +125,10 @@ def test_shipped_rules_load_without_errors() -> None:
     rules = load_rules()
     assert rules.errors == []
     assert len(rules.sources) == len(list(RULES_DIR.glob("*.xml")))
+
+
+def test_http_body_reads_only_the_first_4_kib(tmp_path: Path) -> None:
+    path = write(tmp_path, "body.xml", "http_body", vendor_rule("Acme Login", "Acme"))
+    rules = load_rules([path])
+    assert identify("http_body", "x" * 4000 + "Acme Login", rules) is not None
+    assert identify("http_body", "x" * 4096 + "Acme Login", rules) is None

@@ -105,3 +105,13 @@ def test_prefilter_never_rejects_a_match(pattern: str, prefix: str, suffix: str)
 def test_translate_never_crashes(pattern: str, dialect: str) -> None:
     out = translate(pattern, dialect)  # type: ignore[arg-type]
     assert isinstance(out, str)
+
+
+def test_ruby_named_groups_make_plain_groups_non_capturing() -> None:
+    rx = compile_pattern(r"(a|b)(?<ver>\d+)(x)?", "ruby")
+    m = rx.search("b12x")
+    assert m is not None
+    assert rx.groups == 1
+    assert m.group(1) == "12"
+    assert compile_pattern(r"(a|b)(\d+)", "ruby").groups == 2
+    assert compile_pattern(r"(a|b)(?<v>\d+)", "pcre").groups == 2

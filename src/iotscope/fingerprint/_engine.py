@@ -40,6 +40,8 @@ SERVICE_KEYS: dict[str, tuple[str, ...]] = {
     "snmp": ("snmp.sys_description", "snmp_sysdescr"),
 }
 _KEY_TO_SERVICE = {key: svc for svc, keys in SERVICE_KEYS.items() for key in keys}
+INPUT_LIMITS = {"http_body": 4096}
+"""Services whose input is cut to a prefix before matching (an HTML body: its first 4 KiB)."""
 NMAP_SERVICES = {"ssdp": "upnp"}
 """iotscope service -> the nmap service name whose match lines apply to it, where they differ."""
 
@@ -159,9 +161,13 @@ def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> M
     """The first rule for ``service`` that matches ``text``, or None. Never raises on text.
 
     Bytes are read as UTF-8, else Latin-1 (so nmap's ``\\xff``-style patterns see raw bytes).
+    ``http_body`` looks at the first 4 KiB only (``INPUT_LIMITS``).
     """
     if isinstance(text, bytes):
         text = bytes_to_text(text)
+    limit = INPUT_LIMITS.get(service)
+    if limit is not None:
+        text = text[:limit]
     ruleset = rules if rules is not None else default_rules()
     lowered: str | None = None
     for db in ruleset.databases(service):

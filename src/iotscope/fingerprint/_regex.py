@@ -5,6 +5,8 @@ PCRE (nmap-service-probes(5), "match Directive"). Python differs from both in a 
 rewritten here by one small scanner that keeps everything else byte for byte:
 
 - ``(?<name>...)`` / ``(?'name'...)`` -> ``(?P<name>...)``; ``\\k<name>`` -> ``(?P=name)``.
+  In Ruby a pattern with named groups does not capture its plain ``(...)`` groups (so
+  ``pos`` numbers count named groups only): those become ``(?:...)``.
 - ``\\z`` -> ``\\Z`` (absolute end); ``\\Z`` -> ``(?=\\n?\\Z)`` (end or before a final newline).
 - ``\\h``: Ruby's hex digit ``[0-9a-fA-F]``; PCRE's horizontal blank ``[ \\t\\xa0]``.
 - POSIX brackets ``[[:alpha:]]`` -> explicit ranges; ``\\e`` -> ``\\x1b``; PCRE ``\\Q..\\E``.
@@ -84,6 +86,8 @@ class _Scanner:
         self.class_start = 0
         # one entry per open group: the scoped-flag groups to close with it
         self.groups: list[list[str]] = [[]]
+        # Onigmo: once a pattern names a group, its plain (...) groups capture nothing
+        self.plain_groups_capture = dialect != "ruby" or not _NAMED_GROUP_RE.search(pattern)
 
     def run(self) -> str:
         while self.i < len(self.src):
@@ -167,7 +171,8 @@ class _Scanner:
             self.flag_group(flags)
             return
         self.groups.append([])
-        self.emit("(")
+        plain = not self.src.startswith("?", self.i + 1)
+        self.emit("(" if self.plain_groups_capture or not plain else "(?:")
 
     def flag_group(self, m: re.Match[str]) -> None:
         letters = _FLAG_LETTERS[self.dialect]
