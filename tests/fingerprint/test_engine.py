@@ -132,3 +132,25 @@ def test_http_body_reads_only_the_first_4_kib(tmp_path: Path) -> None:
     rules = load_rules([path])
     assert identify("http_body", "x" * 4000 + "Acme Login", rules) is not None
     assert identify("http_body", "x" * 4096 + "Acme Login", rules) is None
+
+
+def test_ssh_files_see_whole_line_or_software_part_as_their_examples_do(tmp_path: Path) -> None:
+    recog_style = write(
+        tmp_path,
+        "recog_ssh.xml",
+        "ssh.banner",
+        '<fingerprint pattern="^dropbear_([\\d.]+)$"><example>dropbear_2019.78</example>'
+        '<param pos="1" name="service.version"/></fingerprint>',
+    )
+    whole_line = write(
+        tmp_path,
+        "ours_ssh.xml",
+        "ssh.banner",
+        '<fingerprint pattern="^SSH-2\\.0-AcmeSSH_(\\d+)"><example>SSH-2.0-AcmeSSH_1</example>'
+        '<param pos="1" name="service.version"/></fingerprint>',
+    )
+    rules = load_rules([recog_style, whole_line])
+    dropbear = identify("ssh", "SSH-2.0-dropbear_2019.78\r\n", rules)
+    assert dropbear is not None and dropbear.params["service.version"] == "2019.78"
+    acme = identify("ssh", "SSH-2.0-AcmeSSH_7\r\n", rules)
+    assert acme is not None and acme.params["service.version"] == "7"

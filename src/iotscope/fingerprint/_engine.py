@@ -5,13 +5,17 @@ Order: iotscope's shipped rules (``fingerprint/rules/*.xml``, by file name) firs
 ``matches`` key names (``SERVICE_KEYS``); a key iotscope does not know becomes a service of
 its own name (or ``fallback_service`` when given, as the CLI does for the service it was
 asked about). An nmap-service-probes file attaches each ``match`` line to the nmap service it
-names (``ssdp`` reads nmap's ``upnp``). Rules whose regex Python cannot compile are left out,
-counted in ``RuleSet.skipped`` and described in ``RuleSet.errors``.
+names (``ssdp`` reads nmap's ``upnp``). A Recog ``ssh`` file whose examples are software
+versions only (Recog's own ``ssh_banners.xml``) sees the part of the identification line after
+``SSH-2.0-``; iotscope's and any file with whole-line examples see the whole line. Rules
+whose regex Python cannot compile are left out, counted in ``RuleSet.skipped`` and described
+in ``RuleSet.errors``.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +44,7 @@ SERVICE_KEYS: dict[str, tuple[str, ...]] = {
     "snmp": ("snmp.sys_description", "snmp_sysdescr"),
 }
 _KEY_TO_SERVICE = {key: svc for svc, keys in SERVICE_KEYS.items() for key in keys}
+_SSH_IDENT = re.compile(r"SSH-[^-\s]*-([^\r\n]*)")
 INPUT_LIMITS = {"http_body": 4096}
 """Services whose input is cut to a prefix before matching (an HTML body: its first 4 KiB)."""
 NMAP_SERVICES = {"ssdp": "upnp"}
@@ -70,6 +75,7 @@ class RuleDatabase:
 
     source: str
     rules: tuple[Rule, ...]
+    ssh_software_only: bool = False  # Recog's ssh.banner: the part after "SSH-2.0-"
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,12 @@ def _add_recog(rules: RuleSet, data: bytes, path: Path, source: str, fallback: s
     db = parse_recog(data, source, path.stem, (path.with_suffix(""), path.parent))
     service = service_for_key(db.match_key) or fallback or db.match_key
     valid = tuple(fp for fp in db.fingerprints if fp.regex is not None)
-    rules.add(service, RuleDatabase(source, valid))
+    # Recog's own ssh_banners.xml matches the software version ("dropbear_2019.78"); a file
+    # whose examples are whole identification lines ("SSH-2.0-...") gets whole lines.
+    examples = [ex.text for fp in db.fingerprints for ex in fp.examples if ex.text is not None]
+    software_only = service == "ssh" and bool(examples)
+    software_only = software_only and not any(t.startswith("SSH-") for t in examples)
+    rules.add(service, RuleDatabase(source, valid, software_only))
     rules.errors.extend(db.errors)
     rules.skipped += len(db.errors)
     rules.sources.append(source)
@@ -169,16 +180,30 @@ def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> M
     if limit is not None:
         text = text[:limit]
     ruleset = rules if rules is not None else default_rules()
-    lowered: str | None = None
     for db in ruleset.databases(service):
-        for rule in db.rules:
-            literal = rule.literal
-            if literal is not None:
-                if lowered is None:
-                    lowered = text.lower()
-                if literal not in lowered:
-                    continue
-            params = rule.apply(text)
-            if params is not None:
-                return Match(identity_from_params(params), params, rule.label, db.source)
+        subject = ssh_software(text) if db.ssh_software_only else text
+        match = _first_match(db, subject)
+        if match is not None:
+            return match
     return None
+
+
+def _first_match(db: RuleDatabase, text: str) -> Match | None:
+    lowered: str | None = None
+    for rule in db.rules:
+        literal = rule.literal
+        if literal is not None:
+            if lowered is None:
+                lowered = text.lower()
+            if literal not in lowered:
+                continue
+        params = rule.apply(text)
+        if params is not None:
+            return Match(identity_from_params(params), params, rule.label, db.source)
+    return None
+
+
+def ssh_software(line: str) -> str:
+    """``SSH-2.0-dropbear_2019.78 c\r\n`` -> ``dropbear_2019.78 c`` (RFC 4253, 4.2)."""
+    m = _SSH_IDENT.match(line)
+    return m.group(1) if m else line
