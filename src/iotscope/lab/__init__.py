@@ -1,1 +1,33 @@
-"""lab part."""
+"""The lab: an emulated Internet of IoT devices on loopback, with its ground truth.
+
+- ``build_world(devices, seed, network, catalog)``: the pure, seeded world (``World.manifest``
+  is the ground truth; ``World.devices`` what the servers need).
+- ``start_lab(world)``: bind every device in this asyncio loop; ``RunningLab`` (async context
+  manager) exposes ``.manifest`` and ``close()``.
+- ``write_manifest`` / ``read_manifest``: the manifest file (atomic JSON).
+- ``LabProcess``: ``iotscope lab up`` in a subprocess, for tests and benchmarks.
+"""
+
+from iotscope.lab._catalog import Catalog, Profile, ServiceProfile, load_catalog, load_catalog_files
+from iotscope.lab._manifest import read_manifest, write_manifest
+from iotscope.lab._process import LabProcess
+from iotscope.lab._server import RunningLab, start_lab
+from iotscope.lab._world import HOSTILE_KINDS, DeviceRuntime, ServiceRuntime, World, build_world
+
+__all__ = [
+    "HOSTILE_KINDS",
+    "Catalog",
+    "DeviceRuntime",
+    "LabProcess",
+    "Profile",
+    "RunningLab",
+    "ServiceProfile",
+    "ServiceRuntime",
+    "World",
+    "build_world",
+    "load_catalog",
+    "load_catalog_files",
+    "read_manifest",
+    "start_lab",
+    "write_manifest",
+]

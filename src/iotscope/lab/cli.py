@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 app = typer.Typer(
     help="The lab: an emulated Internet of IoT devices on loopback, with ground truth.",
     no_args_is_help=True,
 )
+
+
+@app.command("up")
+def up(
+    devices: int = typer.Option(300, "--devices", help="number of emulated devices"),
+    seed: int = typer.Option(1, "--seed", help="world seed: the same seed gives the same world"),
+    network: str = typer.Option("127.77.0.0/16", "--network", help="CIDR inside 127.0.0.0/8"),
+    manifest: Path | None = typer.Option(
+        None,
+        "--manifest",
+        help="where to write the manifest (default IOTSCOPE_HOME/lab/manifest.json)",
+    ),
+    catalog: list[Path] = typer.Option(
+        [], "--catalog", help="catalog TOML file(s) to use instead of the shipped catalog"
+    ),
+) -> None:
+    """Bring up N emulated devices on loopback; write the manifest once all listen; serve."""
+    from iotscope.config import settings
+    from iotscope.lab._catalog import load_catalog_files
+    from iotscope.lab._up import run_up
+
+    path = manifest or settings().home / "lab" / "manifest.json"
+    files = load_catalog_files(catalog) if catalog else None
+    run_up(devices=devices, seed=seed, network=network, manifest_path=path, catalog=files)
