@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+from collections import Counter
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from iotscope.fingerprint.cli import app
+from iotscope.fingerprint.cli import app, read_banners
 
 runner = CliRunner()
 
@@ -72,3 +76,12 @@ def test_verify_ok_and_failing(tmp_path: Path, shared_data: Path) -> None:
     assert failed.exit_code == 1
     assert "FAIL 'A': example 'A1': expected v='2'; got v='1'" in failed.stdout
     assert "1 failures" in failed.stdout
+
+
+@given(st.lists(st.binary(max_size=60), max_size=8))
+def test_read_banners_takes_any_bytes(lines: list[bytes]) -> None:
+    counts: Counter[str] = Counter()
+    data = b"\n".join(line.replace(b"\n", b" ") for line in lines)
+    banners = list(read_banners(io.BytesIO(data), counts))
+    assert len(banners) == counts["json"] + counts["raw"]
+    assert all(isinstance(b, str) for b in banners)

@@ -135,3 +135,12 @@ def test_probe_file_parser_never_raises(data: bytes) -> None:
     text = (data + b"\nmatch x m|a|\n" + data).decode("latin-1")
     probes = parse_nmap_probes(text, "fuzz")
     assert len(probes.rules) + len(probes.errors) >= 1
+
+
+def test_bytes_input_reaches_nmap_patterns_byte_for_byte() -> None:
+    rules = load_sample()
+    # valid UTF-8 bytes: Recog rules would read text, nmap's byte patterns must see bytes
+    cafe = identify("telnet", "Bonjour Café".encode(), rules)
+    assert cafe is not None
+    assert cafe.params["service.product"] == "Cafe OS"
+    assert identify("telnet", "Bonjour Café", rules) is None  # text, not bytes

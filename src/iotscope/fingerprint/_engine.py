@@ -46,7 +46,8 @@ SERVICE_KEYS: dict[str, tuple[str, ...]] = {
 _KEY_TO_SERVICE = {key: svc for svc, keys in SERVICE_KEYS.items() for key in keys}
 _SSH_IDENT = re.compile(r"SSH-[^-\s]*-([^\r\n]*)")
 INPUT_LIMITS = {"http_body": 4096}
-"""Services whose input is cut to a prefix before matching (an HTML body: its first 4 KiB)."""
+"""Services whose input is cut to a shorter prefix before matching (HTML: its first 4 KiB)."""
+DEFAULT_INPUT_LIMIT = 65536
 NMAP_SERVICES = {"ssdp": "upnp"}
 """iotscope service -> the nmap service name whose match lines apply to it, where they differ."""
 
@@ -76,6 +77,7 @@ class RuleDatabase:
     source: str
     rules: tuple[Rule, ...]
     ssh_software_only: bool = False  # Recog's ssh.banner: the part after "SSH-2.0-"
+    byte_patterns: bool = False  # nmap: patterns over raw bytes (bytes input read as Latin-1)
 
 
 @dataclass(frozen=True)
@@ -153,10 +155,14 @@ def _add_nmap(rules: RuleSet, data: bytes, source: str) -> None:
     probes = parse_nmap_probes(data.decode("latin-1"), source)
     by_nmap_service = probes.by_service()
     for service in sorted(by_nmap_service):
-        rules.add(service, RuleDatabase(source, tuple(by_nmap_service[service])))
+        rules.add(
+            service, RuleDatabase(source, tuple(by_nmap_service[service]), byte_patterns=True)
+        )
     for ours, theirs in NMAP_SERVICES.items():
         if theirs in by_nmap_service and ours != theirs:
-            rules.add(ours, RuleDatabase(source, tuple(by_nmap_service[theirs])))
+            rules.add(
+                ours, RuleDatabase(source, tuple(by_nmap_service[theirs]), byte_patterns=True)
+            )
     rules.errors.extend(probes.errors)
     rules.skipped += len(probes.errors)
     rules.sources.append(source)
@@ -171,17 +177,19 @@ def default_rules() -> RuleSet:
 def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> Match | None:
     """The first rule for ``service`` that matches ``text``, or None. Never raises on text.
 
-    Bytes are read as UTF-8, else Latin-1 (so nmap's ``\\xff``-style patterns see raw bytes).
-    ``http_body`` looks at the first 4 KiB only (``INPUT_LIMITS``).
+    Bytes are read as UTF-8, else Latin-1, for Recog rules, and always as Latin-1 (one
+    character per byte) for nmap's byte patterns. Input is cut to ``INPUT_LIMITS`` (the first
+    4 KiB of an ``http_body``, 64 KiB otherwise) to bound regex time on hostile banners.
     """
-    if isinstance(text, bytes):
-        text = bytes_to_text(text)
-    limit = INPUT_LIMITS.get(service)
-    if limit is not None:
-        text = text[:limit]
+    limit = INPUT_LIMITS.get(service, DEFAULT_INPUT_LIMIT)
+    raw = text[:limit]
+    text = bytes_to_text(raw) if isinstance(raw, bytes) else raw
+    as_bytes = raw.decode("latin-1") if isinstance(raw, bytes) else raw
     ruleset = rules if rules is not None else default_rules()
     for db in ruleset.databases(service):
-        subject = ssh_software(text) if db.ssh_software_only else text
+        subject = as_bytes if db.byte_patterns else text
+        if db.ssh_software_only:
+            subject = ssh_software(subject)
         match = _first_match(db, subject)
         if match is not None:
             return match
