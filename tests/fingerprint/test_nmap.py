@@ -144,3 +144,61 @@ def test_bytes_input_reaches_nmap_patterns_byte_for_byte() -> None:
     assert cafe is not None
     assert cafe.params["service.product"] == "Cafe OS"
     assert identify("telnet", "Bonjour Café", rules) is None  # text, not bytes
+
+
+_PERL_MATCHER = r"""
+my @banners = map { chomp; pack("H*", $_) } split(/,/, shift @ARGV);
+while (my $line = <STDIN>) {
+    chomp $line;
+    my ($i, $flags, $hex) = split(/\t/, $line, 3);
+    my $p = pack("H*", $hex);
+    my $re = eval { $flags ? qr/(?$flags)$p/ : qr/$p/ } or next;
+    for my $j (0 .. $#banners) {
+        next unless $banners[$j] =~ $re;
+        print "$i $j ", (defined($1) ? unpack("H*", $1) : "-"), "\n";
+    }
+}
+"""
+_BANNERS = [
+    b"SSH-2.0-dropbear_2019.78\r\n",
+    b"SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u1\r\n",
+    b"SSH-1.99-Cisco-1.25\n",
+    b"\xff\xfb\x01\xff\xfb\x03\xff\xfd\x18\xff\xfd\x1f",
+    b"HTTP/1.0 200 OK\r\nServer: Boa/0.94.14rc21\r\nContent-Type: text/html\r\n\r\n<html>",
+    b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="DVR"\r\n\r\n',
+    b"HTTP/1.1 200 OK\r\nServer: lighttpd/1.4.35\r\n\r\n",
+    b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: Hikvision-Webs\r\n\r\n",
+    b"220 ProFTPD 1.3.5 Server (Debian) [::ffff:127.0.0.1]\r\n",
+    b"220 mail.example ESMTP Postfix (Debian/GNU)\r\n",
+    b"+OK Dovecot ready.\r\n",
+    b"BusyBox v1.19.4 (2013-01-01) built-in shell\r\nlogin: ",
+]
+
+
+def test_python_translation_agrees_with_perl_on_real_nmap_patterns() -> None:
+    """Every nmap pattern, in Python and in Perl (PCRE's model), on the same banners."""
+    import subprocess
+
+    perl = require_tool("perl")
+    require_tool("nmap")
+    if not NMAP_PROBES.is_file():
+        pytest.skip(f"{NMAP_PROBES} not present")
+    probes = parse_nmap_probes(NMAP_PROBES.read_bytes().decode("latin-1"), str(NMAP_PROBES))
+    feed = "".join(
+        f"{i}\t{r.line.flags}\t{r.line.pattern.encode('latin-1').hex()}\n"
+        for i, r in enumerate(probes.rules)
+    )
+    arg = ",".join(b.hex() for b in _BANNERS)
+    out = subprocess.run(
+        [perl, "-e", _PERL_MATCHER, arg], input=feed.encode(), capture_output=True, check=True
+    ).stdout.decode()
+    theirs = {tuple(line.split()[:2]): line.split()[2] for line in out.splitlines()}
+    ours: dict[tuple[str, ...], str] = {}
+    for i, rule in enumerate(probes.rules):
+        for j, banner in enumerate(_BANNERS):
+            m = rule.regex.search(banner.decode("latin-1"))
+            if m is not None:
+                g = m.group(1) if rule.regex.groups else None
+                ours[(str(i), str(j))] = "-" if g is None else g.encode("latin-1").hex()
+    assert len(ours) >= 10
+    assert ours == theirs
