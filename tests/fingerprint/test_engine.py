@@ -154,3 +154,17 @@ def test_ssh_files_see_whole_line_or_software_part_as_their_examples_do(tmp_path
     assert dropbear is not None and dropbear.params["service.version"] == "2019.78"
     acme = identify("ssh", "SSH-2.0-AcmeSSH_7\r\n", rules)
     assert acme is not None and acme.params["service.version"] == "7"
+
+
+def test_a_broken_shipped_file_is_reported_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a_broken.xml").write_text("<fingerprints><fingerprint")
+    write(tmp_path, "telnet_banners.xml", "telnet.banner", vendor_rule("^Box", "Good"))
+    monkeypatch.setattr("iotscope.fingerprint._engine.RULES_DIR", tmp_path)
+    rules = load_rules()
+    assert rules.skipped == 1
+    assert "a_broken.xml" in str(rules.errors[0])
+    match = identify("telnet", "Box", rules)
+    assert match is not None
+    assert match.database == "iotscope:telnet_banners.xml"

@@ -117,11 +117,16 @@ class RuleSet:
 def load_rules(extra: Sequence[Path] = (), fallback_service: str | None = None) -> RuleSet:
     """Shipped rules, then ``extra`` files (Recog XML or nmap-service-probes, by content).
 
-    Raises ConfigError when an extra file is unreadable or neither format.
+    Raises ConfigError when an extra file is unreadable or neither format; a shipped file
+    that is not valid Recog XML is reported in ``errors`` (counted in ``skipped``) instead.
     """
     rules = RuleSet()
     for path in sorted(RULES_DIR.glob("*.xml")):
-        _add_recog(rules, path.read_bytes(), path, f"iotscope:{path.name}", None)
+        try:  # a broken shipped file must not stop identification by the others
+            _add_recog(rules, path.read_bytes(), path, f"iotscope:{path.name}", None)
+        except ConfigError as exc:
+            rules.errors.append(exc)
+            rules.skipped += 1
     for path in extra:
         try:
             data = path.read_bytes()
@@ -181,7 +186,7 @@ def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> M
     character per byte) for nmap's byte patterns. Input is cut to ``INPUT_LIMITS`` (the first
     4 KiB of an ``http_body``, 64 KiB otherwise) to bound regex time on hostile banners.
     """
-    limit = INPUT_LIMITS.get(service, DEFAULT_INPUT_LIMIT)
+    limit = INPUT_LIMITS.get(service_for_key(service) or service, DEFAULT_INPUT_LIMIT)
     raw = text[:limit]
     text = bytes_to_text(raw) if isinstance(raw, bytes) else raw
     as_bytes = raw.decode("latin-1") if isinstance(raw, bytes) else raw
