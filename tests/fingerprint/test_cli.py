@@ -85,3 +85,15 @@ def test_read_banners_takes_any_bytes(lines: list[bytes]) -> None:
     banners = list(read_banners(io.BytesIO(data), counts))
     assert len(banners) == counts["json"] + counts["raw"]
     assert all(isinstance(b, str) for b in banners)
+
+
+def test_verify_a_folder_checks_every_file(tmp_path: Path) -> None:
+    good = (
+        '<fingerprints><fingerprint pattern="^A"><example>A</example></fingerprint></fingerprints>'
+    )
+    (tmp_path / "a.xml").write_text(good)
+    (tmp_path / "b.xml").write_text(good.replace("<example>A", "<example>B"))
+    result = runner.invoke(app, ["verify", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "a.xml: 1 fingerprints, 1 examples checked, 0 failures" in result.stdout
+    assert "b.xml: 1 fingerprints, 1 examples checked, 1 failures" in result.stdout

@@ -14,7 +14,7 @@ import typer
 from iotscope._output import console
 from iotscope.fingerprint._engine import Match, RuleSet, identify, load_rules
 from iotscope.fingerprint._recog import bytes_to_text
-from iotscope.fingerprint._verify import verify_file
+from iotscope.fingerprint._verify import VerifyReport, verify_file
 
 app = typer.Typer(help="Banner identification with Recog-format rules.", no_args_is_help=True)
 
@@ -85,9 +85,20 @@ def match_cmd(
 
 
 @app.command("verify")
-def verify_cmd(path: Path = typer.Argument(..., help="a Recog XML file")) -> None:
+def verify_cmd(
+    path: Path = typer.Argument(..., help="a Recog XML file, or a folder of them"),
+) -> None:
     """Replay every <example> of a Recog file; exit 1 when any fails (Recog's semantics)."""
-    report = verify_file(path)
+    files = sorted(path.glob("*.xml")) if path.is_dir() else [path]
+    ok = True
+    for file in files:
+        report = verify_file(file)
+        print_report(report)
+        ok = ok and report.ok
+    raise typer.Exit(0 if ok else 1)
+
+
+def print_report(report: VerifyReport) -> None:
     for f in report.failures:
         typer.echo(
             f"FAIL {f.fingerprint!r}: example {f.example}: expected {f.expected}; got {f.got}"
@@ -98,4 +109,3 @@ def verify_cmd(path: Path = typer.Argument(..., help="a Recog XML file")) -> Non
         f"{report.path}: {report.fingerprints} fingerprints, {report.checked} examples checked, "
         f"{len(report.failures)} failures, {len(report.warnings)} warnings"
     )
-    raise typer.Exit(0 if report.ok else 1)
