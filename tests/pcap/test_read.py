@@ -18,6 +18,7 @@ from iotscope.pcap import (
     ethernet,
     ipv4_tcp,
     ipv4_udp,
+    iter_frames,
     read_frames,
 )
 from tests.pcap import pcapng_builder as ng
@@ -180,3 +181,17 @@ def test_fuzz_valid_capture_with_garbage_tail(packets: list[bytes], cut: int) ->
     if cut == 0:
         assert len(frames) == len(packets) and frames.errors == 0
     assert [frames.packet(i) for i in range(len(frames))] == packets[: len(frames)]
+
+
+@pytest.mark.parametrize("cut", [0, 7])
+def test_iter_frames_batches_agree_with_read_frames(cut: int) -> None:
+    packets = [PACKETS[i % 3] for i in range(10)]
+    raw = _classic("<", False, packets, [T0 + i for i in range(10)])
+    raw = raw[: len(raw) - cut]
+    whole = read_frames(raw)
+    batches = list(iter_frames(raw, batch=3))
+    assert [len(b) for b in batches] == ([3, 3, 3, 1] if cut == 0 else [3, 3, 3, 0])
+    assert sum(b.errors for b in batches) == whole.errors == int(cut > 0)
+    joined = np.concatenate([b.ts_ns for b in batches])
+    assert joined.tolist() == whole.ts_ns.tolist()
+    assert [b.packet(i) for b in batches for i in range(len(b))] == packets[: len(whole)]

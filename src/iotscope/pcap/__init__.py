@@ -31,7 +31,7 @@ from iotscope.pcap._layers import (
     udp_columns,
     udp_payloads,
 )
-from iotscope.pcap._read import read_frames
+from iotscope.pcap._read import iter_frames, read_frames
 from iotscope.pcap._write import PcapWriter, ipv4_tcp_batch, write_ipv4_tcp_batch
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "ipv4_tcp",
     "ipv4_tcp_batch",
     "ipv4_udp",
+    "iter_frames",
     "read_frames",
     "udp_columns",
     "udp_payloads",

@@ -24,6 +24,8 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +34,7 @@ import numpy as np
 from iotscope.errors import ParseError
 from iotscope.pcap._frames import Frames, empty_frames
 
-__all__ = ["read_frames"]
+__all__ = ["iter_frames", "read_frames"]
 
 MAX_CAPLEN = 0x40000  # libpcap's largest snapshot length (262144)
 _PCAP_MAGIC = {
@@ -49,13 +51,20 @@ _BYTE_ORDER_MAGIC = 0x1A2B3C4D
 def read_frames(source: str | os.PathLike[str] | bytes | bytearray | memoryview) -> Frames:
     """Read a classic pcap or pcapng capture from a path (memory-mapped) or from bytes."""
     buf = _open(source)
+    if _kind(buf) == "pcap":
+        return _read_classic(buf)
+    return _read_pcapng(buf)
+
+
+def _kind(buf: bytes | mmap.mmap) -> str:
+    """``"pcap"`` or ``"pcapng"`` from the first four bytes, else :class:`ParseError`."""
     if len(buf) < 4:
         raise ParseError("not a capture file: too short", size=len(buf))
     head = bytes(buf[:4])
     if head in _PCAP_MAGIC:
-        return _read_classic(buf)
+        return "pcap"
     if struct.unpack_from("<I", head)[0] == _SHB:
-        return _read_pcapng(buf)
+        return "pcapng"
     raise ParseError("not a capture file: unknown magic", magic=head.hex())
 
 
@@ -85,44 +94,86 @@ def _u32(data: np.ndarray, idx: np.ndarray, order: str) -> np.ndarray:
 # --- classic pcap -----------------------------------------------------------------------------
 
 
-def _read_classic(buf: bytes | mmap.mmap) -> Frames:
-    data = np.frombuffer(buf, dtype=np.uint8)
+def iter_frames(
+    source: str | os.PathLike[str] | bytes | bytearray | memoryview, batch: int = 1 << 20
+) -> Iterator[Frames]:
+    """Read a capture in batches of at most ``batch`` packets (classic pcap), so that a
+    multi-gigabyte file needs memory for its mapping plus one batch of columns.
+
+    pcapng is yielded as one batch (its packet offsets are collected first).
+    """
+    buf = _open(source)
+    _kind(buf)
+    if bytes(buf[:4]) not in _PCAP_MAGIC:
+        yield _read_pcapng(buf)
+        return
+    data, order, ns_per_unit, network, max_caplen = _classic_header(buf)
+    for records, errors in _walk_classic(buf, order, max_caplen, batch):
+        yield _classic_frames(data, records, errors, order, ns_per_unit, network)
+
+
+def _classic_header(buf: bytes | mmap.mmap) -> tuple[np.ndarray, str, int, int, int]:
     if len(buf) < 24:
         raise ParseError("not a capture file: truncated pcap header", size=len(buf))
     order, ns_per_unit = _PCAP_MAGIC[bytes(buf[:4])]
     snaplen, network = struct.unpack_from(order + "II", buf, 16)
-    records, errors = _walk_classic(buf, order, max(MAX_CAPLEN, min(snaplen, 1 << 24)))
+    max_caplen = max(MAX_CAPLEN, min(snaplen, 1 << 24))
+    return np.frombuffer(buf, dtype=np.uint8), order, ns_per_unit, network, max_caplen
+
+
+def _read_classic(buf: bytes | mmap.mmap) -> Frames:
+    data, order, ns_per_unit, network, max_caplen = _classic_header(buf)
+    parts = list(_walk_classic(buf, order, max_caplen, 1 << 62))
+    records, errors = parts[0]
+    return _classic_frames(data, records, errors, order, ns_per_unit, network)
+
+
+def _classic_frames(
+    data: np.ndarray, records: array[int], errors: int, order: str, ns_per_unit: int, network: int
+) -> Frames:
     if not records:
         return empty_frames(data, errors)
-    hdr = np.asarray(records, dtype=np.int64)
-    sec = _u32(data, hdr, order).astype(np.int64)
-    frac = _u32(data, hdr + 4, order).astype(np.int64)
+    hdr = np.frombuffer(records, dtype=np.int64)
+    fields = data[hdr[:, None] + np.arange(16)].view(order + "u4")  # (n, 4) record headers
+    sec, frac = fields[:, 0].astype(np.int64), fields[:, 1].astype(np.int64)
     return Frames(
         data=data,
         offsets=hdr + 16,
-        caplen=_u32(data, hdr + 8, order),
-        wirelen=_u32(data, hdr + 12, order),
+        caplen=fields[:, 2].astype(np.uint32),
+        wirelen=fields[:, 3].astype(np.uint32),
         ts_ns=sec * 1_000_000_000 + frac * ns_per_unit,
         linktype=np.full(hdr.shape[0], network & 0xFFFF, dtype=np.uint16),
         errors=errors,
     )
 
 
-def _walk_classic(buf: bytes | mmap.mmap, order: str, max_caplen: int) -> tuple[list[int], int]:
-    """Offsets of every complete record header; count 1 error for a bad or cut-off tail."""
+def _walk_classic(
+    buf: bytes | mmap.mmap, order: str, max_caplen: int, batch: int
+) -> Iterator[tuple[array[int], int]]:
+    """Offsets of complete record headers, ``batch`` at a time, each with its error count
+    (1 for a record whose length is bogus or runs past the end: the walk stops there)."""
     unpack = struct.Struct(order + "I").unpack_from
     end = len(buf)
     off = 24
-    records: list[int] = []
-    append = records.append
-    while off + 16 <= end:
-        caplen = unpack(buf, off + 8)[0]
-        nxt = off + 16 + caplen
-        if caplen > max_caplen or nxt > end:
-            return records, 1
-        append(off)
-        off = nxt
-    return records, int(off != end)
+    while True:
+        records: array[int] = array("q")
+        append = records.append
+        for _ in range(min(batch, (end - off) // 16 + 1)):
+            if off + 16 > end:
+                break
+            caplen = unpack(buf, off + 8)[0]
+            nxt = off + 16 + caplen
+            if caplen > max_caplen or nxt > end:
+                yield records, 1
+                return
+            append(off)
+            off = nxt
+        else:
+            if off + 16 <= end:
+                yield records, 0
+                continue
+        yield records, int(off != end)
+        return
 
 
 # --- pcapng -----------------------------------------------------------------------------------
@@ -140,9 +191,9 @@ class _Iface:
 class _Section:
     order: str
     ifaces: list[_Iface] = field(default_factory=list)
-    epb: list[int] = field(default_factory=list)  # EPB and obsolete PB block offsets
-    opb: list[bool] = field(default_factory=list)
-    spb: list[int] = field(default_factory=list)
+    epb: array[int] = field(default_factory=lambda: array("q"))  # EPB and obsolete PB
+    opb: array[int] = field(default_factory=lambda: array("b"))
+    spb: array[int] = field(default_factory=lambda: array("q"))
 
 
 def _read_pcapng(buf: bytes | mmap.mmap) -> Frames:
@@ -253,13 +304,13 @@ def _section_frames(data: np.ndarray, sec: _Section) -> tuple[Frames | None, int
 def _epb_frames(data: np.ndarray, sec: _Section) -> tuple[Frames, int] | None:
     if not sec.epb:
         return None
-    blk = np.asarray(sec.epb, dtype=np.int64)
+    blk = np.frombuffer(sec.epb, dtype=np.int64)
     blen = _u32(data, blk + 4, sec.order).astype(np.int64)
     ok = blen >= 32
     blk, blen = blk[ok], blen[ok]
     bad = int((~ok).sum())
     iface = _u32(data, blk + 8, sec.order)
-    is_opb = np.asarray(sec.opb, dtype=bool)[ok]
+    is_opb = np.frombuffer(sec.opb, dtype=np.int8)[ok] != 0
     opb_iface = iface & 0xFFFF if sec.order == "<" else iface >> 16  # a u16 then drops_count
     iface = np.where(is_opb, opb_iface, iface).astype(np.int64)
     caplen = _u32(data, blk + 20, sec.order)
@@ -286,7 +337,7 @@ def _spb_frames(data: np.ndarray, sec: _Section) -> tuple[Frames, int] | None:
         return None
     if not sec.ifaces:
         return empty_frames(data), len(sec.spb)
-    blk = np.asarray(sec.spb, dtype=np.int64)
+    blk = np.frombuffer(sec.spb, dtype=np.int64)
     blen = _u32(data, blk + 4, sec.order).astype(np.int64)
     wirelen = _u32(data, blk + 8, sec.order)
     caplen = np.minimum(wirelen.astype(np.int64), np.maximum(blen - 16, 0))

@@ -1,0 +1,160 @@
+"""Ingest: a capture in, one :class:`~iotscope.records.Sighting` per source out.
+
+The capture is memory-mapped and read in batches of ``Options.batch`` packets
+(:func:`iotscope.pcap.iter_frames`); each batch is decoded and reduced to per-source partials
+at once, so memory is the mapping (paged by the OS, not resident) plus one batch of columns
+plus the partials (per source, per (source, port), per distinct (source, destination)).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from iotscope.errors import ConfigError
+from iotscope.pcap import Frames, iter_frames
+from iotscope.records import Sighting
+from iotscope.telescope._aggregate import Partial, merge, reduce_chunk, targets, top_ports
+from iotscope.telescope._classify import classify, columns, mirai_share
+from iotscope.telescope._decode import V6_BASE, Prefix, V6Registry, decode
+
+__all__ = ["Ingest", "IngestStats", "Options", "ingest", "ingest_frames"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What an ingest counts and how it reports.
+
+    ``prefixes``: count only packets to these darknet prefixes (CIDR; empty = all).
+    ``research_prefixes``: sources known to be research scanners. ``top_ports``: ports kept per
+    source (the most-hit ones). ``batch``: packets decoded at once (memory vs. overhead).
+    """
+
+    sensor: str = "telescope"
+    prefixes: tuple[str, ...] = ()
+    research_prefixes: tuple[str, ...] = ()
+    top_ports: int = 20
+    batch: int = 1 << 19
+
+    def networks(self, which: tuple[str, ...]) -> tuple[Prefix, ...]:
+        try:
+            return tuple(Prefix(ipaddress.ip_network(c, strict=False)) for c in which)
+        except ValueError as exc:
+            raise ConfigError("bad CIDR prefix", reason=str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class IngestStats:
+    """Counts of one ingest; every packet read is in exactly one of ``counted``, ``not_ip``,
+    ``malformed`` or ``outside_prefix``; ``capture_errors`` are broken capture records."""
+
+    frames: int = 0
+    counted: int = 0
+    not_ip: int = 0
+    malformed: int = 0
+    outside_prefix: int = 0
+    capture_errors: int = 0
+    sources: int = 0
+
+    def add(
+        self, frames: Frames, counted: int, not_ip: int, malformed: int, outside: int
+    ) -> IngestStats:
+        return IngestStats(
+            self.frames + len(frames),
+            self.counted + counted,
+            self.not_ip + not_ip,
+            self.malformed + malformed,
+            self.outside_prefix + outside,
+            self.capture_errors + frames.errors,
+            self.sources,
+        )
+
+
+@dataclass(frozen=True)
+class Ingest:
+    sightings: list[Sighting]
+    stats: IngestStats
+
+
+def ingest(path: str | os.PathLike[str], options: Options | None = None) -> Ingest:
+    """Read a pcap/pcapng file and summarise it per source (see :func:`ingest_frames`)."""
+    opts = options or Options()
+    return ingest_frames(iter_frames(path, batch=opts.batch), opts)
+
+
+def ingest_frames(batches: Iterable[Frames], options: Options | None = None) -> Ingest:
+    """Decode, reduce and classify batches of frames; bad packets are counted, never raised."""
+    opts = options or Options()
+    prefixes = opts.networks(opts.prefixes)
+    research = opts.networks(opts.research_prefixes)
+    registry = V6Registry()
+    stats = IngestStats()
+    parts: list[Partial] = []
+    for frames in batches:
+        rows = decode(frames, registry, prefixes)
+        stats = stats.add(frames, rows.src.shape[0], rows.not_ip, rows.malformed, rows.outside)
+        if rows.src.shape[0]:
+            parts.append(reduce_chunk(rows))
+    if not parts:
+        return Ingest([], stats)
+    part = merge(parts)
+    sightings = _sightings(part, registry, research, opts)
+    return Ingest(sightings, IngestStats(**{**stats.__dict__, "sources": len(sightings)}))
+
+
+def _addresses(
+    keys: np.ndarray, registry: V6Registry
+) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    return [ipaddress.IPv4Address(k) if k < V6_BASE else registry.address(k) for k in keys.tolist()]
+
+
+def _known(
+    keys: np.ndarray,
+    addrs: list[ipaddress.IPv4Address | ipaddress.IPv6Address],
+    research: tuple[Prefix, ...],
+) -> np.ndarray:
+    if not research:
+        return np.zeros(keys.shape[0], dtype=bool)
+    v4 = keys < V6_BASE
+    known = np.logical_or.reduce([p.contains_v4(keys) for p in research]) & v4
+    for i in np.flatnonzero(~v4).tolist():
+        known[i] = any(addrs[i] in p.network for p in research)
+    return known
+
+
+def _port_maps(part: Partial, n: int) -> list[dict[int, int]]:
+    maps: list[dict[int, int]] = [{} for _ in range(part.src.shape[0])]
+    idx, port, count = top_ports(part, n)
+    for i, p, c in zip(idx.tolist(), port.tolist(), count.tolist(), strict=True):
+        maps[i][p] = c
+    return maps
+
+
+def _sightings(
+    part: Partial, registry: V6Registry, research: tuple[Prefix, ...], opts: Options
+) -> list[Sighting]:
+    addrs = _addresses(part.src, registry)
+    cols = columns(part.packets, part.traits, _known(part.src, addrs, research))
+    kinds = classify(cols).tolist()
+    share = mirai_share(cols).tolist()
+    first = part.first.astype("datetime64[ns]").astype("datetime64[us]").tolist()
+    last = part.last.astype("datetime64[ns]").astype("datetime64[us]").tolist()
+    ports = _port_maps(part, opts.top_ports)
+    return [
+        Sighting(
+            src=addrs[i],
+            first_seen=first[i],
+            last_seen=last[i],
+            packets=n,
+            targets=t,
+            ports=ports[i],
+            mirai_fingerprint=share[i],
+            classification=kinds[i],
+            sensor=opts.sensor,
+        )
+        for i, (n, t) in enumerate(zip(part.packets.tolist(), targets(part).tolist(), strict=True))
+    ]
