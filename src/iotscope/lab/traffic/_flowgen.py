@@ -1,0 +1,367 @@
+"""Per-site connection records built with numpy from a :class:`Scenario`.
+
+A block is a dict of equal-length columns (one row per connection, Zeek's view):
+``start dur`` (ms), ``src dst`` (uint32), ``sport dport``, ``proto`` (6, 17), ``opk oby rpk
+rby`` (originator/responder packets and payload bytes), ``state`` (index into :data:`STATES`).
+No Python object is built per row.
+
+Simplification, stated once: each C2 heartbeat or poll is one connection record (as NetFlow
+exports a long-lived session when its active timeout is shorter than the heartbeat interval).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iotscope.lab.traffic._scenario import (
+    DAY_MS,
+    INTERNET,
+    RESEARCH,
+    Attack,
+    Lineage,
+    Scenario,
+)
+
+STATES = ("SF", "S0", "REJ")
+SF, S0, REJ = 0, 1, 2
+TCP, UDP = 6, 17
+COLUMNS = (
+    "start",
+    "dur",
+    "src",
+    "dst",
+    "sport",
+    "dport",
+    "proto",
+    "opk",
+    "oby",
+    "rpk",
+    "rby",
+    "state",
+)
+Block = dict[str, np.ndarray]
+
+_NET0 = int(INTERNET.network_address)
+_IOT_SCAN_PORTS = np.array([23, 2323, 80, 8080, 5555, 7547, 37215, 52869])
+
+
+def _block(
+    start: np.ndarray,
+    src: np.ndarray | np.integer,
+    dst: np.ndarray | int,
+    dport: np.ndarray | int,
+    proto: int,
+    rng: np.random.Generator,
+    *,
+    dur: np.ndarray | int = 0,
+    sport: np.ndarray | None = None,
+    opk: np.ndarray | int = 1,
+    oby: np.ndarray | int = 0,
+    rpk: np.ndarray | int = 0,
+    rby: np.ndarray | int = 0,
+    state: int = SF,
+) -> Block:
+    """One block; scalars broadcast to the length of ``start``."""
+    n = len(start)
+
+    def col(v: np.ndarray | np.integer | int, dtype: type) -> np.ndarray:
+        return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
+
+    return {
+        "start": start.astype(np.int64),
+        "dur": col(dur, np.int64),
+        "src": col(src, np.uint32),
+        "dst": col(dst, np.uint32),
+        "sport": sport.astype(np.int32)
+        if sport is not None
+        else rng.integers(32768, 61000, n).astype(np.int32),
+        "dport": col(dport, np.int32),
+        "proto": col(proto, np.uint8),
+        "opk": col(opk, np.int64),
+        "oby": col(oby, np.int64),
+        "rpk": col(rpk, np.int64),
+        "rby": col(rby, np.int64),
+        "state": col(state, np.uint8),
+    }
+
+
+def concat(blocks: list[Block]) -> Block:
+    """All blocks in one, sorted by start time."""
+    out = {c: np.concatenate([b[c] for b in blocks]) for c in COLUMNS}
+    order = np.argsort(out["start"], kind="stable")
+    return {c: v[order] for c, v in out.items()}
+
+
+def _uniform_times(rng: np.random.Generator, sc: Scenario, n: int) -> np.ndarray:
+    return rng.integers(sc.start_ms, sc.end_ms, n)
+
+
+def _per_day(sc: Scenario, rate: float) -> int:
+    return int(rate * sc.scale * (sc.end_ms - sc.start_ms) / DAY_MS)
+
+
+def _periodic_times(
+    rng: np.random.Generator, t0: int, t1: int, period_s: float, jitter: float = 0.05
+) -> np.ndarray:
+    """Start times of a heartbeat from ``t0`` until ``t1`` (ms), gaps period * (1 ± jitter)."""
+    period = period_s * 1000
+    n = int((t1 - t0) / period) + 2
+    gaps = period * (1 + jitter * rng.standard_normal(n))
+    times = t0 + np.cumsum(np.maximum(gaps, period * 0.5)) - gaps[0] * rng.random()
+    return times[(times >= t0) & (times < t1)].astype(np.int64)
+
+
+# --- botnet traffic ---------------------------------------------------------------------------
+
+
+def c2_sessions(rng: np.random.Generator, sc: Scenario, lin: Lineage, site: str) -> list[Block]:
+    """The bots of ``lin`` at ``site`` heartbeating to each C2 epoch; bots follow migrations."""
+    fam = lin.family
+    out: list[Block] = []
+    for epoch in lin.epochs():
+        for bot in sc.bots[(lin.name, site)]:
+            addr = epoch[int(rng.integers(len(epoch)))]
+            t0 = addr.start_ms + int(rng.integers(0, 120_000))  # bots switch within 2 minutes
+            times = _periodic_times(rng, t0, addr.end_ms, fam.period_s)
+            n = len(times)
+            sport = np.full(n, rng.integers(32768, 61000), np.int32)
+            out.append(
+                _block(
+                    times,
+                    np.uint32(bot),
+                    addr.ip,
+                    addr.port,
+                    TCP,
+                    rng,
+                    dur=rng.integers(40, 900, n),
+                    sport=sport,
+                    opk=rng.integers(3, 6, n),
+                    oby=rng.integers(*fam.orig_bytes, n),
+                    rpk=rng.integers(2, 5, n),
+                    rby=rng.integers(*fam.resp_bytes, n),
+                )
+            )
+    return out
+
+
+def bot_scans(rng: np.random.Generator, sc: Scenario, lin: Lineage, site: str) -> Block | None:
+    """Outbound SYN scanning by the lineage's bots (Mirai: 23, every tenth probe 2323)."""
+    kind = lin.family.scanner
+    bots = sc.bots[(lin.name, site)]
+    if kind is None or len(bots) == 0:
+        return None
+    n = int(500 * len(bots) * (sc.end_ms - sc.start_ms) / DAY_MS)
+    src = rng.choice(bots, n)
+    if kind == "mirai":
+        dport = np.where(rng.random(n) < 0.1, 2323, 23)
+    else:
+        dport = rng.choice(_IOT_SCAN_PORTS, n)
+    dst = _NET0 + rng.integers(1, 65535, n)
+    return _block(_uniform_times(rng, sc, n), src, dst, dport, TCP, rng, opk=1, state=S0)
+
+
+def ddos(rng: np.random.Generator, sc: Scenario, attack: Attack) -> Block:
+    """Bots flooding one victim: many short flows per bot, every ~3 s, for the attack's span."""
+    bots = sc.bots[(attack.lineage, attack.site)]
+    per_bot = max(1, attack.dur_ms // 3000)
+    src = np.repeat(bots, per_bot)
+    start = attack.start_ms + rng.integers(0, attack.dur_ms, len(src))
+    n = len(src)
+    if attack.proto == "tcp":
+        opk = rng.integers(20, 200, n)
+        return _block(
+            start,
+            src,
+            attack.victim,
+            attack.port,
+            TCP,
+            rng,
+            dur=rng.integers(500, 3000, n),
+            opk=opk,
+            state=S0,
+        )
+    opk = rng.integers(100, 2000, n)
+    return _block(
+        start,
+        src,
+        attack.victim,
+        attack.port,
+        UDP,
+        rng,
+        dur=rng.integers(500, 3000, n),
+        opk=opk,
+        oby=opk * 512,
+        state=S0,
+    )
+
+
+def inbound_scans(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
+    """Research scanners and infected hosts elsewhere probing the site's subscribers."""
+    subs = sc.subscribers[site]
+    research = np.array([int(h) for h in RESEARCH.hosts()], np.uint32)
+    n = _per_day(sc, 8000)
+    res = _block(
+        _uniform_times(rng, sc, n),
+        rng.choice(research, n),
+        rng.choice(subs, n),
+        rng.choice([22, 23, 80, 443, 8080, 3389, 5555], n),
+        TCP,
+        rng,
+        state=S0,
+    )
+    others = np.concatenate(
+        [sc.external_scanners]
+        + [b for (_, s), b in sc.bots.items() if s != site]
+        + [np.zeros(0, np.uint32)]
+    )
+    m = _per_day(sc, 6000) if len(others) else 0
+    inf = _block(
+        _uniform_times(rng, sc, m),
+        rng.choice(others, m) if m else others[:0],
+        rng.choice(subs, m),
+        np.where(rng.random(m) < 0.1, 2323, 23),
+        TCP,
+        rng,
+        state=S0,
+    )
+    return [res, inf]
+
+
+# --- benign traffic ---------------------------------------------------------------------------
+
+
+def _zipf_pick(rng: np.random.Generator, k: int, n: int, a: float = 1.1) -> np.ndarray:
+    weights = 1.0 / np.arange(1, k + 1) ** a
+    return rng.choice(k, n, p=weights / weights.sum())
+
+
+def web(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
+    """CDNs and popular services: huge fan-in on 443/80, heavy-tailed responses."""
+    n = _per_day(sc, 40_000)
+    endpoints = _NET0 + 256 + np.arange(400)
+    ports = np.where(np.arange(400) % 7 == 0, 80, 443)
+    pick = _zipf_pick(rng, 400, n)
+    rpk = rng.integers(5, 400, n)
+    return _block(
+        _uniform_times(rng, sc, n),
+        rng.choice(sc.subscribers[site], n),
+        endpoints[pick],
+        ports[pick],
+        TCP,
+        rng,
+        dur=rng.lognormal(7, 1.5, n).astype(np.int64),
+        opk=rng.integers(4, 60, n),
+        oby=rng.integers(300, 3000, n),
+        rpk=rpk,
+        rby=rpk * rng.integers(400, 1400, n),
+    )
+
+
+def dns_ntp(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
+    """Resolver queries (UDP 53) and periodic NTP polls (UDP 123, 1024 s)."""
+    subs = sc.subscribers[site]
+    n = _per_day(sc, 30_000)
+    resolvers = _NET0 + np.array([53, 54])
+    dns = _block(
+        _uniform_times(rng, sc, n),
+        rng.choice(subs, n),
+        rng.choice(resolvers, n),
+        53,
+        UDP,
+        rng,
+        dur=rng.integers(1, 60, n),
+        oby=rng.integers(30, 80, n),
+        rpk=1,
+        rby=rng.integers(60, 400, n),
+    )
+    out = [dns]
+    clients = rng.choice(subs, max(1, len(subs) * 6 // 100), replace=False)
+    for c in clients:
+        times = _periodic_times(
+            rng, sc.start_ms + int(rng.integers(0, 1_024_000)), sc.end_ms, 1024.0, 0.01
+        )
+        out.append(
+            _block(
+                times,
+                np.uint32(c),
+                _NET0 + 123 + int(rng.integers(4)),
+                123,
+                UDP,
+                rng,
+                dur=20,
+                oby=48,
+                rpk=1,
+                rby=48,
+                sport=np.full(len(times), 123),
+            )
+        )
+    return out
+
+
+def iot_cloud(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
+    """Benign IoT devices keeping alive to their vendor cloud every 900 s: periodic, popular."""
+    subs = sc.subscribers[site]
+    clients = rng.choice(subs, max(2, len(subs) * 6 // 100), replace=False)
+    clouds = [(_NET0 + 8001, 8883), (_NET0 + 8002, 443)]
+    out = []
+    for i, c in enumerate(clients):
+        ip, port = clouds[i % 2]
+        times = _periodic_times(rng, sc.start_ms + int(rng.integers(0, 900_000)), sc.end_ms, 900.0)
+        k = len(times)
+        out.append(
+            _block(
+                times,
+                np.uint32(c),
+                ip,
+                port,
+                TCP,
+                rng,
+                dur=rng.integers(50, 400, k),
+                opk=rng.integers(4, 8, k),
+                oby=rng.integers(100, 300, k),
+                rpk=rng.integers(3, 7, k),
+                rby=rng.integers(100, 300, k),
+            )
+        )
+    return out
+
+
+def long_tail(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
+    """Rarely contacted hosts: a few irregular flows each, on assorted ports."""
+    n = _per_day(sc, 15_000)
+    subs = sc.subscribers[site]
+    dst = _NET0 + rng.integers(10_000, 40_000, n // 3)
+    pick = rng.integers(0, len(dst), n)  # repeats come at random (Poisson) times
+    port_of = rng.choice([443, 80, 8080, 22, 8443, 5222, 993, 23, 7080], len(dst))
+    src_of = rng.choice(subs, len(dst))
+    rpk = rng.integers(2, 50, n)
+    return _block(
+        _uniform_times(rng, sc, n),
+        src_of[pick],
+        dst[pick],
+        port_of[pick],
+        TCP,
+        rng,
+        dur=rng.lognormal(6, 1.5, n).astype(np.int64),
+        opk=rng.integers(3, 30, n),
+        oby=rng.integers(100, 2000, n),
+        rpk=rpk,
+        rby=rpk * 500,
+    )
+
+
+def site_connections(sc: Scenario, site: str) -> Block:
+    """Every connection record of ``site``, sorted by start."""
+    index = [s.name for s in sc.sites].index(site)
+    rng = np.random.default_rng([sc.seed, index, 17])
+    blocks: list[Block] = [web(rng, sc, site), long_tail(rng, sc, site)]
+    blocks += dns_ntp(rng, sc, site) + iot_cloud(rng, sc, site) + inbound_scans(rng, sc, site)
+    for lin in sc.lineages:
+        if site in lin.sites:
+            blocks += c2_sessions(rng, sc, lin, site)
+            scans = bot_scans(rng, sc, lin, site)
+            blocks += [scans] if scans is not None else []
+    blocks += [ddos(rng, sc, a) for a in sc.attacks if a.site == site]
+    merged = concat(blocks)
+    keep = (merged["start"] >= sc.start_ms) & (merged["start"] < sc.end_ms)
+    return {c: v[keep] for c, v in merged.items()}

@@ -1,0 +1,82 @@
+"""Ground truth of the generated traffic (``truth.json``, ARCHITECTURE.md contract).
+
+``c2``: one entry per C2 address and site whose bots contacted it (a migrating C2 appears
+once per address); ``active_from``/``active_to`` bound the address's use by its lineage.
+``infected``: bots per site. ``victims``: DDoS targets seen in a site's flows. ``scanners``:
+the sources of the darknet capture with their class (noise is not listed).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from iotscope.lab.traffic._darknet import DarkSource
+from iotscope.lab.traffic._flowgen import Block
+from iotscope.lab.traffic._scenario import Scenario
+
+
+def _ip(value: int) -> str:
+    return str(ipaddress.IPv4Address(int(value)))
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def site_truth(sc: Scenario, site: str, block: Block) -> dict[str, list[dict[str, Any]]]:
+    """The C2s, bots and victims of one site, as its flows show them."""
+    contacted = set(zip(block["dst"].tolist(), block["dport"].tolist(), strict=True))
+    c2 = [
+        {
+            "ip": _ip(a.ip),
+            "port": a.port,
+            "proto": "tcp",
+            "family": a.family,
+            "lineage": a.lineage,
+            "site": site,
+            "active_from": _iso(a.start_ms),
+            "active_to": _iso(a.end_ms),
+        }
+        for lin in sc.lineages
+        if site in lin.sites
+        for a in lin.addrs
+        if (a.ip, a.port) in contacted
+    ]
+    bots = np.unique(
+        np.concatenate([b for (_, s), b in sc.bots.items() if s == site] + [np.zeros(0, np.uint32)])
+    )
+    infected = [{"ip": _ip(b), "site": site} for b in bots]
+    victims = [
+        {"ip": _ip(v), "site": site}
+        for v in sorted({a.victim for a in sc.attacks if a.site == site})
+    ]
+    return {"c2": c2, "infected": infected, "victims": victims}
+
+
+def write_truth(
+    path: Path,
+    sc: Scenario,
+    per_site: list[dict[str, list[dict[str, Any]]]],
+    dark: list[DarkSource],
+) -> dict[str, Any]:
+    """Merge the per-site parts and the darknet sources into ``truth.json``."""
+    truth: dict[str, Any] = {
+        "seed": sc.seed,
+        "days": sc.days,
+        "scale": sc.scale,
+        "start": _iso(sc.start_ms),
+        "end": _iso(sc.end_ms),
+        "sites": [s.name for s in sc.sites],
+        "c2": [x for part in per_site for x in part["c2"]],
+        "infected": [x for part in per_site for x in part["infected"]],
+        "victims": [x for part in per_site for x in part["victims"]],
+        "scanners": [{"src": _ip(s.ip), "kind": s.kind} for s in dark if s.kind != "noise"],
+    }
+    path.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
+    return truth
