@@ -37,6 +37,8 @@ __all__ = [
     "UdpDatagram",
     "be16",
     "be32",
+    "be_int",
+    "gather_rows",
     "ip_layer_offsets",
     "udp_columns",
     "udp_payloads",
@@ -53,6 +55,27 @@ def be16(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
 def be32(data: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Big-endian 32-bit values at byte offsets ``idx`` as int64 (never negative)."""
     return (be16(data, idx) << 16) | be16(data, idx + 2)
+
+
+def gather_rows(data: np.ndarray, idx: np.ndarray, width: int) -> np.ndarray:
+    """``(n, width)`` uint8: ``data[idx[i] : idx[i] + width]`` for each i (all must fit).
+
+    One fancy-index over a strided view whose elements are ``width``-byte blocks at every
+    byte position: one memcpy per row, instead of ``width`` separate gathers.
+    """
+    count = data.shape[0] - width + 1
+    if idx.shape[0] == 0 or count <= 0:
+        return np.zeros((idx.shape[0], width), dtype=np.uint8)
+    blocks = np.ndarray(shape=(count,), dtype=np.dtype((np.void, width)), buffer=data, strides=(1,))
+    return blocks[idx].view(np.uint8).reshape(-1, width)
+
+
+def be_int(rows: np.ndarray) -> np.ndarray:
+    """Big-endian unsigned integers (int64) from the byte columns of ``rows`` (<= 4 columns)."""
+    out = rows[:, 0].astype(np.int64)
+    for j in range(1, rows.shape[1]):
+        out = (out << 8) | rows[:, j]
+    return out
 
 
 def _clip(data: np.ndarray, idx: np.ndarray, width: int) -> np.ndarray:

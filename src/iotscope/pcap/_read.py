@@ -28,11 +28,13 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
 from iotscope.errors import ParseError
 from iotscope.pcap._frames import Frames, empty_frames
+from iotscope.pcap._layers import gather_rows
 
 __all__ = ["iter_frames", "read_frames"]
 
@@ -134,7 +136,7 @@ def _classic_frames(
     if not records:
         return empty_frames(data, errors)
     hdr = np.frombuffer(records, dtype=np.int64)
-    fields = data[hdr[:, None] + np.arange(16)].view(order + "u4")  # (n, 4) record headers
+    fields = gather_rows(data, hdr, 16).view(order + "u4")  # (n, 4) record headers
     sec, frac = fields[:, 0].astype(np.int64), fields[:, 1].astype(np.int64)
     return Frames(
         data=data,
@@ -152,28 +154,87 @@ def _walk_classic(
 ) -> Iterator[tuple[array[int], int]]:
     """Offsets of complete record headers, ``batch`` at a time, each with its error count
     (1 for a record whose length is bogus or runs past the end: the walk stops there)."""
-    unpack = struct.Struct(order + "I").unpack_from
-    end = len(buf)
-    off = 24
+    walker = _ClassicWalker(buf, order, max_caplen)
     while True:
+        records, errors, done = walker.next_batch(batch)
+        yield records, errors
+        if done:
+            return
+
+
+_RUN_MIN, _RUN_MAX, _SCALAR_BURST = 32, 1 << 16, 512
+
+
+class _ClassicWalker:
+    """Walks record headers; runs of equal-length records are taken vectorised.
+
+    Darknet captures are mostly probes of one or a few sizes, so consecutive records often
+    share a length. From each position the walker checks, with strided numpy views, how many
+    records of the current length follow (``_speculate``: 32, then doubling while it keeps
+    holding); when the run breaks it falls back to ``_SCALAR_BURST`` one-record steps. Every
+    record is still checked: a run is only taken where each header says the same length.
+    """
+
+    def __init__(self, buf: bytes | mmap.mmap, order: str, max_caplen: int) -> None:
+        self.buf, self.data = buf, np.frombuffer(buf, dtype=np.uint8)
+        self.unpack = struct.Struct(order + "I").unpack_from
+        self.byteorder: Literal["little", "big"] = "little" if order == "<" else "big"
+        self.max_caplen, self.off, self.end, self.run = max_caplen, 24, len(buf), _RUN_MIN
+
+    def next_batch(self, limit: int) -> tuple[array[int], int, bool]:
+        """Up to ``limit`` record offsets, the error count, and whether the walk is over."""
         records: array[int] = array("q")
+        while len(records) < limit and self.off + 16 <= self.end:
+            room = limit - len(records)
+            taken = self._speculate(records, room)
+            if taken >= self.run:
+                self.run = min(2 * self.run, _RUN_MAX)
+                continue
+            self.run = _RUN_MIN
+            if not self._scalar(records, min(room - taken, _SCALAR_BURST)):
+                return records, 1, True
+        done = self.off + 16 > self.end
+        return records, int(done and self.off != self.end), done
+
+    def _scalar(self, records: array[int], count: int) -> bool:
+        """Up to ``count`` records one by one; False at a bogus or cut-off record."""
+        unpack, buf, end, max_caplen, off = (
+            self.unpack,
+            self.buf,
+            self.end,
+            self.max_caplen,
+            self.off,
+        )
         append = records.append
-        for _ in range(min(batch, (end - off) // 16 + 1)):
+        for _ in range(count):
             if off + 16 > end:
                 break
             caplen = unpack(buf, off + 8)[0]
             nxt = off + 16 + caplen
             if caplen > max_caplen or nxt > end:
-                yield records, 1
-                return
+                self.off = off
+                return False
             append(off)
             off = nxt
-        else:
-            if off + 16 <= end:
-                yield records, 0
-                continue
-        yield records, int(off != end)
-        return
+        self.off = off
+        return True
+
+    def _speculate(self, records: array[int], room: int) -> int:
+        """Take the run of records with the same length as the one at ``self.off``."""
+        off = self.off
+        caplen = self.unpack(self.buf, off + 8)[0]
+        stride = 16 + caplen
+        k = min(room, self.run, (self.end - off) // stride)
+        if caplen > self.max_caplen or k < 2:
+            return 0
+        same = np.ones(k, dtype=bool)
+        last = off + 8 + (k - 1) * stride
+        for j, byte in enumerate(caplen.to_bytes(4, self.byteorder)):
+            same &= self.data[off + 8 + j : last + j + 1 : stride] == byte
+        taken = k if same.all() else int(np.argmin(same))
+        records.frombytes(np.arange(off, off + taken * stride, stride, dtype=np.int64).tobytes())
+        self.off = off + taken * stride
+        return taken
 
 
 # --- pcapng -----------------------------------------------------------------------------------

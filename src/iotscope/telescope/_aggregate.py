@@ -1,10 +1,11 @@
 """Per-source aggregation of decoded packet rows, chunk by chunk, with numpy only.
 
-A chunk is reduced to a :class:`Partial` (per-source sums and time bounds, per (source, port)
-counts, distinct (source, destination) pairs); partials of many chunks merge by the same
-reductions, so a capture of any size needs memory for one chunk plus the partials. Groups
-are formed by sorting keys (``argsort``) and reducing runs (``ufunc.reduceat``), counts by
-``np.unique``; there is no loop over packets.
+Rows are aggregated per address family with family-local source keys (the IPv4 address, or
+the IPv6 registry id), so that ``src << 32 | dst`` fits 64 bits. One ``argsort`` of that
+key per chunk gives both the source groups (runs of ``key >> 32``, reduced with
+``ufunc.reduceat``) and the distinct (source, destination) pairs (runs of the key). A chunk
+becomes a :class:`Partial`; partials of many chunks merge by the same reductions, so a
+capture of any size needs memory for one chunk plus the partials. No loop over packets.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from iotscope.telescope._decode import Bits, Decoded
+from iotscope.telescope._decode import Bits
 
-__all__ = ["TRAITS", "Partial", "merge", "reduce_chunk", "top_ports"]
+__all__ = ["TRAITS", "Partial", "merge", "reduce_rows", "targets", "top_ports"]
 
 TRAITS = ("syn", "mirai", "reply", "zmap", "masscan", "iot")
 _TRAIT_BITS = (Bits.SYN, Bits.MIRAI, Bits.REPLY, Bits.ZMAP, Bits.MASSCAN, Bits.IOT)
@@ -23,8 +24,8 @@ _TRAIT_BITS = (Bits.SYN, Bits.MIRAI, Bits.REPLY, Bits.ZMAP, Bits.MASSCAN, Bits.I
 
 @dataclass
 class Partial:
-    """Per-source columns (sorted by ``src``), ``port_keys`` = src << 16 | port with
-    ``port_counts``, and distinct ``pair_src``/``pair_dst`` pairs."""
+    """Per-source columns sorted by family-local ``src``; ``port_keys`` = src << 16 | port
+    with ``port_counts``; ``pairs`` = distinct src << 32 | dst, sorted."""
 
     src: np.ndarray
     packets: np.ndarray
@@ -33,70 +34,61 @@ class Partial:
     traits: np.ndarray  # (sources, len(TRAITS)) int64
     port_keys: np.ndarray
     port_counts: np.ndarray
-    pair_src: np.ndarray
-    pair_dst: np.ndarray
+    pairs: np.ndarray
 
 
-def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(order, starts, inverse)``: a stable sort of ``keys``, where each run of equal keys
-    starts in sorted order, and each element's run number."""
-    order = np.argsort(keys, kind="stable")
-    sk = keys[order]
-    new = np.empty(sk.shape[0], dtype=bool)
+def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """Indices where a new value starts in ``sorted_keys``."""
+    new = np.empty(sorted_keys.shape[0], dtype=bool)
     new[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=new[1:])
-    run = np.cumsum(new) - 1
-    inverse = np.empty_like(run)
-    inverse[order] = run
-    return order, np.flatnonzero(new), inverse
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=new[1:])
+    return np.flatnonzero(new)
 
 
-def _unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct values and their counts (sort-based: faster than ``np.unique``'s
-    hash path for tens of millions of 64-bit keys)."""
-    sk = np.sort(keys)
-    new = np.empty(sk.shape[0], dtype=bool)
-    new[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    return sk[starts], np.diff(np.append(starts, sk.shape[0]))
+def _lengths(starts: np.ndarray, total: int) -> np.ndarray:
+    out = np.empty(starts.shape[0], dtype=np.int64)
+    out[:-1] = starts[1:] - starts[:-1]
+    out[-1:] = total - starts[-1:]
+    return out
 
 
-def _distinct_pairs(
-    src_keys: np.ndarray, inverse: np.ndarray, dst: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    pairs, _ = _unique((inverse.astype(np.int64) << 32) | dst.astype(np.int64))
-    return src_keys[pairs >> 32], pairs & 0xFFFFFFFF
+def _unique(keys: np.ndarray, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and their counts (sort-based; faster than ``np.unique``'s hash
+    path on millions of 64-bit keys). ``runs``: ``keys`` is a few sorted runs end to end,
+    which the stable sort (timsort) merges in near-linear time."""
+    sk = np.sort(keys, kind="stable" if runs else None)
+    starts = _run_starts(sk)
+    return sk[starts], _lengths(starts, sk.shape[0])
 
 
-def reduce_chunk(rows: Decoded) -> Partial:
-    """One chunk's packet rows reduced per source."""
-    order, starts, inverse = _runs(rows.src)
-    src = rows.src[order][starts]
-    ts = rows.ts_ns[order]
-    bits = rows.bits.astype(np.int64)
+def reduce_rows(
+    src: np.ndarray, dst: np.ndarray, ts_ns: np.ndarray, port: np.ndarray, bits: np.ndarray
+) -> Partial:
+    """One chunk of one family's rows reduced per source (``src``, ``dst`` < 2**32)."""
+    key = (src.astype(np.uint64) << np.uint64(32)) | dst.astype(np.uint64)
+    order = np.argsort(key)
+    skey = key[order]
+    owner = skey >> np.uint64(32)
+    starts = _run_starts(owner)
+    ts = ts_ns[order]
+    sbits = bits[order]
     traits = np.stack(
-        [
-            np.bincount(inverse, weights=(bits & b) != 0, minlength=src.shape[0])
-            for b in _TRAIT_BITS
-        ],
+        [np.add.reduceat(((sbits & b) != 0).astype(np.int64), starts) for b in _TRAIT_BITS],
         axis=1,
-    ).astype(np.int64)
-    has_port = rows.port >= 0
-    port_keys, port_counts = _unique(
-        (rows.src[has_port].astype(np.int64) << 16) | rows.port[has_port]
     )
-    pair_src, pair_dst = _distinct_pairs(src, inverse, rows.dst)
+    has_port = port >= 0
+    port_keys, port_counts = _unique(
+        (src[has_port].astype(np.uint64) << np.uint64(16)) | port[has_port].astype(np.uint64)
+    )
     return Partial(
-        src=src,
-        packets=np.diff(np.append(starts, order.shape[0])),
-        first=np.minimum.reduceat(ts, starts) if ts.size else ts,
-        last=np.maximum.reduceat(ts, starts) if ts.size else ts,
-        traits=traits.reshape(src.shape[0], len(TRAITS)),
+        src=owner[starts],
+        packets=_lengths(starts, skey.shape[0]),
+        first=np.minimum.reduceat(ts, starts),
+        last=np.maximum.reduceat(ts, starts),
+        traits=traits,
         port_keys=port_keys,
-        port_counts=port_counts.astype(np.int64),
-        pair_src=pair_src,
-        pair_dst=pair_dst,
+        port_counts=port_counts,
+        pairs=skey[_run_starts(skey)],
     )
 
 
@@ -105,34 +97,34 @@ def merge(parts: list[Partial]) -> Partial:
     if len(parts) == 1:
         return parts[0]
     cat = {k: np.concatenate([getattr(p, k) for p in parts]) for k in Partial.__dataclass_fields__}
-    order, starts, _ = _runs(cat["src"])
-    src = cat["src"][order][starts]
-    port_order, port_starts, _ = _runs(cat["port_keys"])
-    pair_inverse = np.searchsorted(src, cat["pair_src"])
-    pair_src, pair_dst = _distinct_pairs(src, pair_inverse, cat["pair_dst"])
+    order = np.argsort(cat["src"], kind="stable")
+    starts = _run_starts(cat["src"][order])
+    port_order = np.argsort(cat["port_keys"], kind="stable")
+    port_starts = _run_starts(cat["port_keys"][port_order])
+    pairs, _ = _unique(cat["pairs"], runs=True)
     return Partial(
-        src=src,
+        src=cat["src"][order][starts],
         packets=np.add.reduceat(cat["packets"][order], starts),
         first=np.minimum.reduceat(cat["first"][order], starts),
         last=np.maximum.reduceat(cat["last"][order], starts),
         traits=np.add.reduceat(cat["traits"][order], starts, axis=0),
         port_keys=cat["port_keys"][port_order][port_starts],
         port_counts=np.add.reduceat(cat["port_counts"][port_order], port_starts),
-        pair_src=pair_src,
-        pair_dst=pair_dst,
+        pairs=pairs,
     )
 
 
 def targets(part: Partial) -> np.ndarray:
-    """Distinct destinations per source, aligned with ``part.src``."""
-    return np.bincount(np.searchsorted(part.src, part.pair_src), minlength=part.src.shape[0])
+    """Distinct destinations per source, aligned with ``part.src`` (every source has >= 1)."""
+    owners = part.pairs >> np.uint64(32)
+    return _lengths(_run_starts(owners), owners.shape[0])
 
 
 def top_ports(part: Partial, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``n`` most-hit ports of each source (ties: lower port first), as
     ``(source index, port, count)`` rows sorted by source index."""
-    src = part.port_keys >> 16
-    port = part.port_keys & 0xFFFF
+    src = (part.port_keys >> np.uint64(16)).astype(np.int64)
+    port = (part.port_keys & np.uint64(0xFFFF)).astype(np.int64)
     order = np.lexsort((port, -part.port_counts, src))
     src, port, count = src[order], port[order], part.port_counts[order]
     new = np.ones(src.shape[0], dtype=bool)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from iotscope.pcap import Frames, be16, be32, ip_layer_offsets
+from iotscope.pcap import Frames, be_int, gather_rows, ip_layer_offsets
 
 __all__ = ["IOT_PORTS", "Bits", "Decoded", "V6Registry", "decode"]
 
@@ -81,6 +81,16 @@ class Decoded:
     malformed: int = 0
     outside: int = 0
 
+    def by_family(self) -> tuple[np.ndarray, np.ndarray]:
+        """Masks of the IPv4 rows and of the IPv6 rows."""
+        v4 = self.src < V6_BASE
+        return v4, ~v4
+
+    def local(self, sel: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The selected rows with family-local source keys (< 2**32)."""
+        src = self.src[sel] & 0xFFFFFFFF
+        return src, self.dst[sel], self.ts_ns[sel], self.port[sel], self.bits[sel]
+
 
 @dataclass(frozen=True)
 class Prefix:
@@ -108,32 +118,43 @@ def _l4_traits(
     return np.where(syn, Bits.SYN, 0) | np.where(reply, Bits.REPLY, 0)
 
 
+def _l4_fields(
+    data: np.ndarray, ip: np.ndarray, l4: np.ndarray, proto: np.ndarray, icmp: int
+) -> dict[str, np.ndarray]:
+    """Ports, TCP seq/flags and ICMP type; ``l4`` is ``ip`` wherever L4 is absent (masked)."""
+    ports = gather_rows(data, np.where(proto != icmp, l4, ip), 4)
+    tcp = gather_rows(data, np.where(proto == 6, l4, ip), 14)
+    return {
+        "port": np.where((proto == 6) | (proto == 17), be_int(ports[:, 2:4]), -1),
+        "seq": be_int(tcp[:, 4:8]),
+        "flags": np.where(proto == 6, tcp[:, 13], 0),
+        "icmp_type": np.where(proto == icmp, data[l4], -1),
+    }
+
+
+def _l4_start(
+    ok: np.ndarray, ip: np.ndarray, l4: np.ndarray, proto: np.ndarray, end: np.ndarray, icmp: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where L4 starts (``ip`` where absent) and the well-formed mask, given what L4 needs."""
+    need = np.select([proto == 6, proto == 17, proto == icmp], [14, 4, 1], 0)
+    ok = ok & (l4 + need <= end)
+    return np.where(ok & (need > 0), l4, ip), ok
+
+
 def _ipv4(
     data: np.ndarray, ip: np.ndarray, end: np.ndarray
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Fields of IPv4 packets at ``ip``; the second value marks the well-formed ones."""
     ok = ip + 20 <= end
     ip = np.where(ok, ip, 0)
-    ihl = (data[ip] & 0x0F).astype(np.int64) * 4
-    total = be16(data, ip + 2)
-    ok &= (ihl >= 20) & (total >= ihl)
-    first = (be16(data, ip + 6) & 0x1FFF) == 0
-    proto = np.where(first, data[ip + 9], 0).astype(np.int64)
-    l4 = ip + ihl
-    need = np.select([proto == 6, proto == 17, proto == 1], [14, 4, 1], 0)
-    ok &= l4 + need <= end
-    l4 = np.where(ok & (need > 0), l4, ip)  # safe to read (the fields are masked below)
-    tcp = np.where(proto == 6, l4, ip)
-    f = {
-        "src": be32(data, ip + 12),
-        "dst": be32(data, ip + 16),
-        "ip_id": be16(data, ip + 4),
-        "proto": proto,
-        "port": np.where((proto == 6) | (proto == 17), be16(data, l4 + 2), -1),
-        "seq": be32(data, tcp + 4),
-        "flags": np.where(proto == 6, data[tcp + 13], 0),
-        "icmp_type": np.where(proto == 1, data[l4], -1),
-    }
+    h = gather_rows(data, ip, 20)
+    ihl = (h[:, 0] & 0x0F).astype(np.int64) * 4
+    ok &= (ihl >= 20) & (be_int(h[:, 2:4]) >= ihl)
+    first = (be_int(h[:, 6:8]) & 0x1FFF) == 0
+    proto = np.where(first, h[:, 9], 0).astype(np.int64)
+    l4, ok = _l4_start(ok, ip, ip + ihl, proto, end, 1)
+    f = _l4_fields(data, ip, l4, np.where(l4 == ip, 0, proto), 1)
+    f.update(src=be_int(h[:, 12:16]), dst=be_int(h[:, 16:20]), ip_id=be_int(h[:, 4:6]), proto=proto)
     return f, ok
 
 
@@ -153,20 +174,11 @@ def _ipv6(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     ok = ip + 40 <= end
     ip = np.where(ok, ip, 0)
-    proto = data[ip + 6].astype(np.int64)
-    l4 = ip + 40
-    need = np.select([proto == 6, proto == 17, proto == 58], [14, 4, 1], 0)
-    ok &= l4 + need <= end
-    l4 = np.where(ok & (need > 0), l4, ip)
-    tcp = np.where(proto == 6, l4, ip)
-    f = {
-        "src": data[ip[:, None] + np.arange(8, 24)],
-        "dst": data[ip[:, None] + np.arange(24, 40)],
-        "proto": proto,
-        "port": np.where((proto == 6) | (proto == 17), be16(data, l4 + 2), -1),
-        "flags": np.where(proto == 6, data[tcp + 13], 0),
-        "icmp_type": np.where(proto == 58, data[l4], -1),
-    }
+    h = gather_rows(data, ip, 40)
+    proto = h[:, 6].astype(np.int64)
+    l4, ok = _l4_start(ok, ip, ip + 40, proto, end, 58)
+    f = _l4_fields(data, ip, l4, np.where(l4 == ip, 0, proto), 58)
+    f.update(src=h[:, 8:24], dst=h[:, 24:40], proto=proto)
     return f, ok
 
 

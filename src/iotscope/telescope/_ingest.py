@@ -18,7 +18,7 @@ import numpy as np
 from iotscope.errors import ConfigError
 from iotscope.pcap import Frames, iter_frames
 from iotscope.records import Sighting
-from iotscope.telescope._aggregate import Partial, merge, reduce_chunk, targets, top_ports
+from iotscope.telescope._aggregate import Partial, merge, reduce_rows, targets, top_ports
 from iotscope.telescope._classify import classify, columns, mirai_share
 from iotscope.telescope._decode import V6_BASE, Prefix, V6Registry, decode
 
@@ -93,16 +93,17 @@ def ingest_frames(batches: Iterable[Frames], options: Options | None = None) -> 
     research = opts.networks(opts.research_prefixes)
     registry = V6Registry()
     stats = IngestStats()
-    parts: list[Partial] = []
+    families: tuple[list[Partial], list[Partial]] = ([], [])  # IPv4, IPv6
     for frames in batches:
         rows = decode(frames, registry, prefixes)
         stats = stats.add(frames, rows.src.shape[0], rows.not_ip, rows.malformed, rows.outside)
-        if rows.src.shape[0]:
-            parts.append(reduce_chunk(rows))
-    if not parts:
-        return Ingest([], stats)
-    part = merge(parts)
-    sightings = _sightings(part, registry, research, opts)
+        for parts, sel in zip(families, rows.by_family(), strict=True):
+            if sel.any():
+                parts.append(reduce_rows(*rows.local(sel)))
+    sightings: list[Sighting] = []
+    for base, parts in zip((0, V6_BASE), families, strict=True):
+        if parts:
+            sightings += _sightings(merge(parts), base, registry, research, opts)
     return Ingest(sightings, IngestStats(**{**stats.__dict__, "sources": len(sightings)}))
 
 
@@ -135,10 +136,11 @@ def _port_maps(part: Partial, n: int) -> list[dict[int, int]]:
 
 
 def _sightings(
-    part: Partial, registry: V6Registry, research: tuple[Prefix, ...], opts: Options
+    part: Partial, base: int, registry: V6Registry, research: tuple[Prefix, ...], opts: Options
 ) -> list[Sighting]:
-    addrs = _addresses(part.src, registry)
-    cols = columns(part.packets, part.traits, _known(part.src, addrs, research))
+    keys = part.src.astype(np.int64) + base
+    addrs = _addresses(keys, registry)
+    cols = columns(part.packets, part.traits, _known(keys, addrs, research))
     kinds = classify(cols).tolist()
     share = mirai_share(cols).tolist()
     first = part.first.astype("datetime64[ns]").astype("datetime64[us]").tolist()
