@@ -109,11 +109,18 @@ def test_upnp_description_served_at_location() -> None:
     assert b"<manufacturer>Acme</manufacturer>" in resp and b"<modelName>AC-1</modelName>" in resp
 
 
-def test_head_and_connection_close() -> None:
+def test_head_and_http10_answered_in_kind_then_closed() -> None:
     s = HttpSession(spec(), OPEN, SITE)
     resp = s.feed(b"HEAD / HTTP/1.0\r\n\r\n")
+    assert resp.startswith(b"HTTP/1.0 200 OK\r\nServer: AcmeWeb/1.0\r\n")
+    assert b"Connection: close\r\n" in resp
     assert resp.endswith(b"\r\n\r\n") and b"<title>" not in resp
     assert s.closed
+
+
+def test_bad_request_line_answered_before_the_headers_end() -> None:
+    s = HttpSession(spec(), OPEN, SITE)
+    assert status(s.feed(b"\x16\x03\x01 junk\r\n")) == 400 and s.closed
 
 
 def test_oversized_request_gets_431_and_close() -> None:

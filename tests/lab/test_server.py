@@ -77,7 +77,7 @@ async def test_http_basic(lab: RunningLab) -> None:
     dev, svc = find(lab.world, "test-router", "http")
     assert svc.pair is not None
     status, headers, _ = await asyncio.to_thread(_http_get, dev.ip, 80)
-    assert status == 401 and headers["Server"] == "mini_httpd/1.19 19dec2003"
+    assert status == 401 and headers["Server"] == "thttpd/2.25b 29dec2003"
     mgr = urllib.request.HTTPPasswordMgrWithDefaultRealm()
     mgr.add_password(None, f"http://{dev.ip}/", svc.pair.username or "", svc.pair.password or "")
     opener = urllib.request.build_opener(urllib.request.HTTPBasicAuthHandler(mgr))

@@ -6,7 +6,8 @@ and a challenge until the right credential comes, or ``form``: ``GET /`` shows a
 whose form POSTs ``username`` and ``password`` (urlencoded) to ``/login``; the right pair gets
 ``302 Found`` to ``/`` with a ``Set-Cookie: session=...``; a wrong pair gets the login page
 again (200) with "Invalid username or password". A device that also speaks UPnP serves its
-device description at the SSDP ``LOCATION`` path. Keep-alive per RFC 9112 s9.3; a request
+device description at the SSDP ``LOCATION`` path. An HTTP/1.0 request is answered with
+HTTP/1.0 (as Boa, lighttpd and most embedded servers do). Keep-alive per RFC 9112 s9.3; a request
 that breaks the limits of ``_message`` gets its 4xx/5xx and the connection closes.
 """
 
@@ -61,6 +62,7 @@ class HttpSession:
         self.spec, self.pair, self.site = spec, pair, site
         self.closed = False
         self._reader = RequestReader()
+        self._version = "HTTP/1.1"  # answer HTTP/1.0 clients in kind, as embedded servers do
 
     def start(self) -> bytes:
         return b""
@@ -72,13 +74,14 @@ class HttpSession:
             requests = self._reader.feed(data)
         except MessageError as exc:
             self.closed = True
-            return self._response(exc.status, b"", [("Connection", "close")])
+            return self._response(exc.status, b"", [])
         out = bytearray()
         for req in requests:
-            out += self.handle(req)
+            self._version = "HTTP/1.0" if req.version == "HTTP/1.0" else "HTTP/1.1"
             if _wants_close(req):
                 self.closed = True
-                break
+                return bytes(out + self.handle(req))
+            out += self.handle(req)
         return bytes(out)
 
     def handle(self, req: Request) -> bytes:
@@ -159,7 +162,9 @@ class HttpSession:
         if not any(k == "Content-Type" for k, _ in extra):
             headers.append(("Content-Type", "text/html"))
         headers += list(self.spec.headers.items()) + extra
-        line = f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}"
+        if self.closed:
+            headers.append(("Connection", "close"))
+        line = f"{self._version} {status} {REASONS.get(status, 'Error')}"
         return render(line, headers, body, head_only)
 
 

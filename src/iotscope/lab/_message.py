@@ -68,6 +68,9 @@ class RequestReader:
             while self._buf.startswith(b"\r\n"):
                 del self._buf[:2]  # RFC 9112 s2.2: ignore empty lines before a request
             end = self._buf.find(b"\r\n\r\n")
+            line_end = self._buf.find(b"\r\n")
+            if line_end > 0 and (end < 0 or line_end < end):
+                parse_head(bytes(self._buf[:line_end]))  # a bad request line fails at once
             if end < 0:
                 if len(self._buf) > MAX_HEAD:
                     raise MessageError(431, "Request Header Fields Too Large")

@@ -2,8 +2,9 @@
 
 ``OPTIONS`` answers 200 with ``Public``; ``DESCRIBE`` answers 401 with a Basic or Digest
 challenge until the right credential comes, then 200 with an SDP description (RFC 4566);
-other methods get 405. Every response repeats the request's ``CSeq`` (s12.17) and carries the
-profile's ``Server`` header; a request without CSeq gets 400.
+other methods get 405; an HTTP request gets 400. Every response repeats the request's
+``CSeq`` (s12.17; left out when the request had none, as cameras answer nmap's bare
+``OPTIONS``) and carries the profile's ``Server`` header.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class RtspSession:
             requests = self._reader.feed(data)
         except MessageError as exc:
             self.closed = True
-            return self._response(exc.status, "0", [])
+            return self._response(exc.status, "", [])
         return b"".join(self.handle(req) for req in requests)
 
     @property
@@ -44,9 +45,9 @@ class RtspSession:
         return self.spec.realm or self.site.facts.get("model") or "RTSP"
 
     def handle(self, req: Request) -> bytes:
-        cseq = req.header("cseq")
-        if not cseq or not req.version.startswith("RTSP/"):
-            return self._response(400, cseq or "0", [])
+        cseq = req.header("cseq")  # may be absent (nmap's probe): answered without one
+        if not req.version.startswith("RTSP/"):
+            return self._response(400, cseq, [])
         if req.method == "OPTIONS":
             return self._response(200, cseq, [("Public", PUBLIC)])
         if req.method != "DESCRIBE":
@@ -80,7 +81,7 @@ class RtspSession:
     def _response(
         self, status: int, cseq: str, extra: list[tuple[str, str]], body: bytes = b""
     ) -> bytes:
-        headers = [("CSeq", cseq)]
+        headers = [("CSeq", cseq)] if cseq else []
         if self.spec.server:
             headers.append(("Server", self.spec.server))
         line = f"RTSP/1.0 {status} {REASONS.get(status, 'Error')}"

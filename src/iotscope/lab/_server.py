@@ -36,6 +36,7 @@ from iotscope.records import LabManifest
 
 IDLE_SECONDS = 60.0
 BACKLOG = 64
+FD_HEADROOM = 8192  # descriptors left for connections beyond the listeners
 
 
 class SessionProtocol(asyncio.Protocol):
@@ -293,7 +294,7 @@ async def start_lab(
     listen, with the manifest stamped ``created``. Keys and certificates are cached under
     ``home`` (default ``IOTSCOPE_HOME/lab``)."""
     chosen = world.devices if devices is None else devices
-    raise_open_files(socket_count(chosen) * 2 + 4096)
+    raise_open_files(socket_count(chosen) + FD_HEADROOM)
     t0 = time.perf_counter()
     manifest = world.manifest.model_copy(update={"created": datetime.now(UTC)})
     lab = RunningLab(manifest=manifest, world=world)

@@ -31,7 +31,7 @@ from iotscope.lab._server import lab_home, prepare, raise_open_files, socket_cou
 from iotscope.lab._world import DeviceRuntime, World, build_world
 from iotscope.records import LabManifest
 
-HEADROOM = 4096  # descriptors kept free per process for connections and files
+HEADROOM = 4096  # half the descriptors kept free per process for connections and files
 READY_TIMEOUT = 180.0
 
 
@@ -77,7 +77,7 @@ def shards(devices: Sequence[DeviceRuntime], per_shard: int) -> list[list[Device
 def plan(world: World) -> list[list[DeviceRuntime]]:
     """One shard if this process may open every socket, else as few as the limit allows."""
     needed = socket_count(world.devices)
-    limit = raise_open_files(needed * 2 + HEADROOM)
+    limit = raise_open_files(needed + 2 * HEADROOM)
     per_shard = max(256, limit - 2 * HEADROOM)
     return [list(world.devices)] if needed <= per_shard else shards(world.devices, per_shard)
 

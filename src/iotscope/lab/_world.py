@@ -272,10 +272,7 @@ def _credentials(services: tuple[ServiceRuntime, ...]) -> tuple[Credential, ...]
 
 
 def _hostile_device(ip: str, kind: str, isp: str | None, rng: random.Random) -> DeviceRuntime:
-    specs = tuple(
-        ServiceProfile(service=name, port=port)
-        for port, name in HOSTILE_PORTS[kind]
-    )
+    specs = tuple(ServiceProfile(service=name, port=port) for port, name in HOSTILE_PORTS[kind])
     device = Device(
         ip=ipaddress.IPv4Address(ip),
         profile=f"hostile-{kind}",
