@@ -195,3 +195,39 @@ def test_iter_frames_batches_agree_with_read_frames(cut: int) -> None:
     joined = np.concatenate([b.ts_ns for b in batches])
     assert joined.tolist() == whole.ts_ns.tolist()
     assert [b.packet(i) for b in batches for i in range(len(b))] == packets[: len(whole)]
+
+
+def _reference_offsets(raw: bytes) -> list[int]:
+    """The plain one-record-at-a-time walk (libpcap's way), to check the vectorised one."""
+    out, off = [], 24
+    while off + 16 <= len(raw):
+        caplen = struct.unpack_from("<I", raw, off + 8)[0]
+        if off + 16 + caplen > len(raw):
+            break
+        out.append(off + 16)
+        off += 16 + caplen
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 70), st.integers(1, 300)), min_size=1, max_size=8),
+    st.integers(0, 40),
+)
+def test_runs_of_equal_lengths_walk_like_libpcap(runs: list[tuple[int, int]], cut: int) -> None:
+    packets = [bytes([size % 251]) * size for size, count in runs for _ in range(count)]
+    raw = _classic("<", False, packets, [T0] * len(packets))
+    raw = raw[: len(raw) - cut]
+    frames = read_frames(raw)
+    assert frames.offsets.tolist() == _reference_offsets(raw)
+    batched = np.concatenate([f.offsets for f in iter_frames(raw, batch=97)])
+    assert batched.tolist() == frames.offsets.tolist()
+
+
+def test_a_bogus_length_inside_a_long_run_stops_there() -> None:
+    packets = [b"\x45" + bytes(53)] * 5000
+    raw = bytearray(_classic("<", False, packets, [T0] * 5000))
+    bad = 24 + 4321 * (16 + 54)
+    raw[bad + 8 : bad + 12] = struct.pack("<I", 10**8)
+    frames = read_frames(bytes(raw))
+    assert len(frames) == 4321 and frames.errors == 1

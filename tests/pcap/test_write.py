@@ -15,7 +15,10 @@ from iotscope.pcap import (
     PcapWriter,
     ethernet,
     ipv4_tcp,
+    ipv4_tcp_batch,
     read_frames,
+    with_ethernet,
+    write_interleaved,
     write_ipv4_tcp_batch,
 )
 
@@ -85,3 +88,30 @@ def test_batch_rejects_unsupported_linktype(tmp_path: Path) -> None:
         write_ipv4_tcp_batch(
             tmp_path / "x.pcap", np.zeros(1), np.zeros(1), np.zeros(1), 1, 2, 0, linktype=113
         )
+
+
+def test_batch_tcp_options_match_single_builder() -> None:
+    opts = b"\x02\x04\x05\xb4\x04\x02"  # MSS, SACK permitted (padded to 8)
+    rows = ipv4_tcp_batch(
+        np.array([0xC0000201]), np.array([0xCB007101]), 1234, 23, 77, options=opts
+    )
+    want = ipv4_tcp("192.0.2.1", "203.0.113.1", 1234, 23, seq=77, options=opts)
+    assert rows.shape == (1, 48) and rows[0].tobytes() == want
+
+
+def test_interleaved_groups_come_out_in_time_order(tmp_path: Path) -> None:
+    small = ipv4_tcp_batch(np.array([1, 2, 3]), np.array([9, 9, 9]), 1, 23, 0)
+    wide = ipv4_tcp_batch(np.array([4, 5]), np.array([9, 9]), 1, 80, 0, options=b"\x02\x04\x05\xb4")
+    groups = [(np.array([10, 30, 50]), with_ethernet(small)), (np.array([20, 40]), wide)]
+    path = tmp_path / "mixed.pcap"
+    assert write_interleaved(path, groups, nanosecond=True) == 5
+    frames = read_frames(path)
+    assert frames.ts_ns.tolist() == [10, 20, 30, 40, 50]
+    want = [
+        with_ethernet(small)[0],
+        wide[0],
+        with_ethernet(small)[1],
+        wide[1],
+        with_ethernet(small)[2],
+    ]
+    assert [frames.packet(i) for i in range(5)] == [w.tobytes() for w in want]

@@ -3,7 +3,8 @@ IP layers, build and write packets. Never one Python object per packet on the ho
 
 Readers: :func:`read_frames` -> :class:`Frames`; :func:`ip_layer_offsets`; :func:`be16`,
 :func:`be32` (vectorised field gathers); :func:`udp_columns`/:func:`udp_payloads`.
-Writers: :class:`PcapWriter`, :func:`write_ipv4_tcp_batch`, :func:`ipv4_tcp_batch`.
+Writers: :class:`PcapWriter`, :func:`write_ipv4_tcp_batch`, :func:`ipv4_tcp_batch`,
+:func:`write_interleaved` (groups of equal-length rows, time-ordered), :func:`with_ethernet`.
 Packet builders: :func:`ipv4_tcp`, :func:`ipv4_udp`, :func:`ipv4_icmp`, :func:`ethernet`.
 """
 
@@ -34,7 +35,13 @@ from iotscope.pcap._layers import (
     udp_payloads,
 )
 from iotscope.pcap._read import iter_frames, read_frames
-from iotscope.pcap._write import PcapWriter, ipv4_tcp_batch, write_ipv4_tcp_batch
+from iotscope.pcap._write import (
+    PcapWriter,
+    ipv4_tcp_batch,
+    with_ethernet,
+    write_interleaved,
+    write_ipv4_tcp_batch,
+)
 
 __all__ = [
     "LINKTYPE_ETHERNET",
@@ -66,5 +73,7 @@ __all__ = [
     "read_frames",
     "udp_columns",
     "udp_payloads",
+    "with_ethernet",
+    "write_interleaved",
     "write_ipv4_tcp_batch",
 ]

@@ -20,7 +20,13 @@ import numpy as np
 from iotscope.pcap._build import DEFAULT_DST_MAC, DEFAULT_SRC_MAC
 from iotscope.pcap._frames import LINKTYPE_ETHERNET, LINKTYPE_RAW
 
-__all__ = ["PcapWriter", "ipv4_tcp_batch", "write_ipv4_tcp_batch"]
+__all__ = [
+    "PcapWriter",
+    "ipv4_tcp_batch",
+    "with_ethernet",
+    "write_interleaved",
+    "write_ipv4_tcp_batch",
+]
 
 _BATCH_ROWS = 1 << 20
 
@@ -79,6 +85,10 @@ class PcapWriter:
         for ts, pkt in zip(ts_ns, packets, strict=True):
             self.write(int(ts), pkt)
 
+    def write_bytes(self, records: bytes) -> None:
+        """Already-built records (16-byte headers and packets), written as they are."""
+        self._fh.write(records)
+
     def write_rows(self, ts_ns: np.ndarray, rows: np.ndarray) -> None:
         """Equal-length packets (a 2-D uint8 array, one row each) in one vectorised write."""
         n, width = rows.shape
@@ -94,6 +104,66 @@ class PcapWriter:
         out[:, 16:] = rows[:, :cap]
         self._fh.write(out.tobytes())
         self.count += n
+
+
+def write_interleaved(
+    path: str | os.PathLike[str],
+    groups: Sequence[tuple[np.ndarray, np.ndarray]],
+    linktype: int = LINKTYPE_ETHERNET,
+    *,
+    nanosecond: bool = False,
+) -> int:
+    """Write groups of equal-length packets (``(ts_ns, rows)``, rows a 2-D uint8 array, one
+    width per group) as one capture in time order; vectorised, ``_BATCH_ROWS`` at a time."""
+    ts = np.concatenate([np.asarray(t, dtype=np.int64) for t, _ in groups])
+    group = np.concatenate([np.full(len(t), g, dtype=np.int64) for g, (t, _) in enumerate(groups)])
+    row = np.concatenate([np.arange(len(t), dtype=np.int64) for t, _ in groups])
+    widths = np.array([rows.shape[1] for _, rows in groups], dtype=np.int64)
+    order = np.argsort(ts, kind="stable")
+    with PcapWriter(path, linktype, nanosecond=nanosecond) as out:
+        for lo in range(0, order.shape[0], _BATCH_ROWS):
+            part = order[lo : lo + _BATCH_ROWS]
+            out.write_bytes(_interleave(out, ts[part], group[part], row[part], groups, widths))
+            out.count += part.shape[0]
+    return int(order.shape[0])
+
+
+def _interleave(
+    out: PcapWriter,
+    ts: np.ndarray,
+    group: np.ndarray,
+    row: np.ndarray,
+    groups: Sequence[tuple[np.ndarray, np.ndarray]],
+    widths: np.ndarray,
+) -> bytes:
+    """Records for the given packets (in this order) as one buffer, built group by group."""
+    size = 16 + widths[group]
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    buf = np.empty(int(size.sum()), dtype=np.uint8)
+    sec, frac = np.divmod(ts, 1_000_000_000)
+    hdr = np.empty((ts.shape[0], 4), dtype="<u4")
+    hdr[:, 0], hdr[:, 1] = sec, frac if out.nanosecond else frac // 1000
+    hdr[:, 2] = hdr[:, 3] = widths[group]
+    _scatter_rows(buf, start, hdr.view(np.uint8).reshape(-1, 16))
+    for g, (_, rows) in enumerate(groups):
+        sel = np.flatnonzero(group == g)
+        if sel.size:
+            _scatter_rows(buf, start[sel] + 16, rows[row[sel]])
+    return buf.tobytes()
+
+
+def _scatter_rows(buf: np.ndarray, at: np.ndarray, rows: np.ndarray) -> None:
+    """``buf[at[i] : at[i] + width] = rows[i]`` for every i, one memcpy per row."""
+    width = rows.shape[1]
+    if width == 0:
+        return
+    blocks = np.ndarray(
+        shape=(buf.shape[0] - width + 1,),
+        dtype=np.dtype((np.void, width)),
+        buffer=buf,
+        strides=(1,),
+    )
+    blocks[at] = np.ascontiguousarray(rows).view(np.dtype((np.void, width))).reshape(-1)
 
 
 def _put16(m: np.ndarray, col: int, value: np.ndarray | int) -> None:
@@ -132,31 +202,37 @@ def ipv4_tcp_batch(
     *,
     ack: np.ndarray | int = 0,
     ip_id: np.ndarray | int = 0,
+    options: bytes = b"",
 ) -> np.ndarray:
-    """IPv4 + TCP packets (no options, no payload) as an ``(n, 40)`` uint8 array."""
+    """IPv4 + TCP packets (no payload) as an ``(n, 40 + len(options))`` uint8 array; the same
+    TCP ``options`` (zero-padded to 32 bits) in every packet."""
+    options += b"\0" * (-len(options) % 4)
+    tcp_len = 20 + len(options)
     n = np.asarray(src_u32).shape[0]
     ip = np.zeros((n, 20), dtype=np.uint8)
     ip[:, 0], ip[:, 9] = 0x45, 6
-    _put16(ip, 2, 40)
+    _put16(ip, 2, 20 + tcp_len)
     _put16(ip, 4, ip_id)
     ip[:, 8] = np.asarray(ttl, dtype=np.int64) & 0xFF
     _put32(ip, 12, src_u32)
     _put32(ip, 16, dst_u32)
     _put16(ip, 10, _fold(_word_sum(ip)))
-    tcp = np.zeros((n, 20), dtype=np.uint8)
+    tcp = np.zeros((n, tcp_len), dtype=np.uint8)
+    tcp[:, 20:] = np.frombuffer(options, dtype=np.uint8)
     _put16(tcp, 0, sport)
     _put16(tcp, 2, dport)
     _put32(tcp, 4, np.asarray(seq, dtype=np.int64) & 0xFFFFFFFF)
     _put32(tcp, 8, np.asarray(ack, dtype=np.int64) & 0xFFFFFFFF)
-    tcp[:, 12] = 5 << 4
+    tcp[:, 12] = (tcp_len // 4) << 4
     tcp[:, 13] = np.asarray(flags, dtype=np.int64) & 0xFF
     _put16(tcp, 14, window)
-    pseudo = _word_sum(ip[:, 12:20]) + 6 + 20
+    pseudo = _word_sum(ip[:, 12:20]) + 6 + tcp_len
     _put16(tcp, 16, _fold(pseudo + _word_sum(tcp)))
     return np.concatenate([ip, tcp], axis=1)
 
 
-def _with_ethernet(rows: np.ndarray) -> np.ndarray:
+def with_ethernet(rows: np.ndarray) -> np.ndarray:
+    """Prefix every row with an Ethernet II header (EtherType IPv4)."""
     eth = np.empty((rows.shape[0], 14), dtype=np.uint8)
     eth[:, :6] = np.frombuffer(DEFAULT_DST_MAC, np.uint8)
     eth[:, 6:12] = np.frombuffer(DEFAULT_SRC_MAC, np.uint8)
@@ -195,5 +271,5 @@ def write_ipv4_tcp_batch(
         for lo in range(0, n, _BATCH_ROWS):
             part = [a[lo : lo + _BATCH_ROWS] for a in arrays]
             rows = ipv4_tcp_batch(*part[1:9], ack=part[9], ip_id=part[10])
-            out.write_rows(part[0], _with_ethernet(rows) if linktype == LINKTYPE_ETHERNET else rows)
+            out.write_rows(part[0], with_ethernet(rows) if linktype == LINKTYPE_ETHERNET else rows)
     return n
