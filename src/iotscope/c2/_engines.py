@@ -1,0 +1,146 @@
+"""Run the detection SQL on DuckDB (in-process) or Spark SQL (PySpark, local mode or a cluster).
+
+The only dialect shim lives here: each engine builds the ``flows`` view with epoch-millisecond
+times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the
+``infected`` view; the detection text itself (``_sql.py``) is shared verbatim.
+
+Input is either a Parquet root in the hive layout of :mod:`iotscope.flows`
+(``root/site=<site>/day=<day>/*.parquet``; the files carry every FLOW_SCHEMA column) or an
+in-memory FLOW_SCHEMA table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from iotscope.c2._sql import Params, detection_sql
+from iotscope.errors import ConfigError, IotscopeError
+
+Row = dict[str, Any]
+_COLUMNS = "site, src, dst, sport, dport, proto, packets, bytes, tcp_flags"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which flows a run reads: one site or all, and a flow-time window [since, until)."""
+
+    site: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> str:
+        """A WHERE clause over ``site`` and ``start_ms`` (values are checked, not quoted in)."""
+        conds = ["1 = 1"]
+        if self.site is not None:
+            if not self.site.replace("-", "").replace("_", "").replace(".", "").isalnum():
+                raise ConfigError("site must be [A-Za-z0-9._-]", site=self.site)
+            conds.append(f"site = '{self.site}'")
+        if self.since is not None:
+            conds.append(f"start_ms >= {int(self.since.timestamp() * 1000)}")
+        if self.until is not None:
+            conds.append(f"start_ms < {int(self.until.timestamp() * 1000)}")
+        return " AND ".join(conds)
+
+
+def _parquet_files(root: Path, site: str | None) -> list[str]:
+    part = f"site={site}" if site else "site=*"
+    files = sorted(str(p) for p in root.glob(f"{part}/day=*/*.parquet"))
+    if not files:
+        raise ConfigError(
+            "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
+        )
+    return files
+
+
+def parquet_source(root: Path, site: str | None) -> str:
+    """A DuckDB ``read_parquet`` over the site's (or every site's) flow files."""
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in _parquet_files(root, site))
+    return f"read_parquet([{listed}], hive_partitioning = false)"
+
+
+def run_duckdb(
+    source: Path | pa.Table,
+    infected: Iterable[str],
+    window: Window,
+    params: Params | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    threads: int | None = None,
+) -> list[Row]:
+    """Candidates (dict rows, the SQL's columns) from DuckDB."""
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        if isinstance(source, pa.Table):
+            con.register("flow_input", source)
+            base = "flow_input"
+        else:
+            base = parquet_source(source, window.site)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM (SELECT {_COLUMNS}, "
+            f'epoch_ms(start) AS start_ms, epoch_ms("end") AS end_ms FROM {base}) '
+            f"WHERE {window.where()}"
+        )
+        con.register(
+            "infected_input", pa.table({"ip": pa.array(sorted(set(infected)), pa.string())})
+        )
+        con.execute("CREATE OR REPLACE TEMP VIEW infected AS SELECT ip FROM infected_input")
+        cur = con.execute(detection_sql(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    except duckdb.Error as exc:
+        raise IotscopeError("DuckDB detection failed", reason=str(exc)[:300]) from exc
+    finally:
+        if own:
+            con.close()
+
+
+def spark_session(master: str = "local[2]") -> Any:
+    """A SparkSession for the detection (local mode unless ``master`` names a cluster)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigError("--engine spark needs pyspark (pip install 'iotscope[spark]')") from exc
+    spark = (
+        SparkSession.builder.master(master)
+        .appName("iotscope-c2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def run_spark(
+    source: Path | pa.Table,
+    infected: Iterable[str],
+    window: Window,
+    params: Params | None = None,
+    spark: Any = None,
+) -> list[Row]:
+    """Candidates (dict rows, the SQL's columns) from Spark SQL, same text as DuckDB."""
+    spark = spark or spark_session()
+    if isinstance(source, pa.Table):
+        df = spark.createDataFrame(source.to_pandas())
+    else:
+        df = spark.read.parquet(*_parquet_files(source, window.site))
+    df.createOrReplaceTempView("flow_input")
+    spark.sql(
+        f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM (SELECT {_COLUMNS}, "
+        f"unix_millis(`start`) AS start_ms, unix_millis(`end`) AS end_ms FROM flow_input) "
+        f"WHERE {window.where()}"
+    )
+    ips = sorted(set(infected))
+    spark.createDataFrame([(ip,) for ip in ips], "ip string").createOrReplaceTempView("infected")
+    return [r.asDict() for r in spark.sql(detection_sql(params)).collect()]

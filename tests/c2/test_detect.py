@@ -1,0 +1,151 @@
+"""The detection SQL on DuckDB over hand-made flows: what is a C2 and what is not."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from iotscope.c2 import Params, Window, detect, detection_sql, infected_from_file
+from iotscope.errors import ConfigError
+from iotscope.flows import write_parquet
+from iotscope.records import C2Candidate
+from tests.c2.flowkit import MIN, SYN, T0, Kit, subscribers
+
+HOUR = 60 * MIN
+C2, VICTIM, CDN, CLOUD, DNS, NTP = (
+    "203.0.113.9",
+    "198.51.100.7",
+    "198.18.1.1",
+    "198.18.2.2",
+    "198.18.0.53",
+    "198.18.0.123",
+)
+
+
+def _by_ip(found: list[C2Candidate]) -> dict[str, C2Candidate]:
+    return {str(c.ip): c for c in found}
+
+
+def _world() -> tuple[Kit, list[str]]:
+    """Bots beaconing to a C2 and flooding a victim, among benign subscribers."""
+    kit = Kit()
+    subs = subscribers(120)
+    bots = subs[:5]
+    for b in bots:
+        kit.beacon(b, C2, 23, T0, T0 + 2 * HOUR, 60)
+        for k in range(60):  # a SYN flood burst: a flow every 2 s
+            kit.add(T0 + HOUR + k * 2000, b, VICTIM, 80, packets=50, nbytes=2000, flags=SYN)
+        for k in range(30):  # scanning: each target once, no answer
+            kit.add(T0 + k * 7000, b, f"198.18.9.{k + 1}", 23, packets=1, nbytes=40, flags=SYN)
+    for s in subs:
+        kit.poisson(s, CDN, 443, T0, T0 + 2 * HOUR, 6)
+        kit.poisson(s, DNS, 53, T0, T0 + 2 * HOUR, 10, proto="udp")
+    for s in subs[:60]:  # vendor cloud keepalive: periodic but popular
+        kit.beacon(s, CLOUD, 8883, T0, T0 + 2 * HOUR, 300)
+    for s in subs[:10]:
+        kit.beacon(s, NTP, 123, T0, T0 + 2 * HOUR, 64, proto="udp")
+    return kit, bots
+
+
+def test_c2_found_without_infected_list_and_confounders_suppressed() -> None:
+    kit, _ = _world()
+    found = _by_ip(detect(kit.table()))
+    assert set(found) == {C2}
+    c2 = found[C2]
+    assert c2.port == 23 and c2.proto == "tcp" and c2.clients == 5 and c2.site == "isp-t"
+    assert c2.score >= 0.5
+    assert any("periodic" in r for r in c2.reasons)
+
+
+def test_infected_list_raises_score_and_victim_stays_out() -> None:
+    kit, bots = _world()
+    plain = _by_ip(detect(kit.table()))[C2]
+    found = _by_ip(detect(kit.table(), infected=bots))
+    assert found[C2].infected_clients == 5 and found[C2].score > plain.score
+    assert VICTIM not in found
+    low = dataclasses.replace(Params(), threshold=0.0)
+    victim = _by_ip(detect(kit.table(), infected=bots, params=low))[VICTIM]
+    assert any("DDoS victim" in r for r in victim.reasons)
+    assert victim.score < 0.5
+
+
+def test_single_infected_host_gives_its_c2() -> None:
+    kit = Kit()
+    kit.beacon("100.64.1.1", C2, 23, T0, T0 + HOUR, 60)
+    for s in subscribers(30):
+        kit.poisson(s, CDN, 443, T0, T0 + HOUR, 5)
+    assert set(_by_ip(detect(kit.table()))) == {C2}
+
+
+def test_scan_target_is_not_a_c2() -> None:
+    kit = Kit()
+    infected = subscribers(4)
+    for i, s in enumerate(infected):
+        kit.add(T0 + i * 1000, s, "198.18.5.5", 23, packets=1, nbytes=40, flags=SYN)
+    low = dataclasses.replace(Params(), threshold=0.0)
+    rows = _by_ip(detect(kit.table(), infected=infected, params=low))
+    assert rows["198.18.5.5"].score < 0.5
+
+
+def test_migrated_c2_flagged_within_ten_minutes() -> None:
+    kit = Kit()
+    bots = subscribers(4)
+    move = T0 + 2 * HOUR
+    for i, b in enumerate(bots):
+        kit.beacon(b, C2, 23, T0, move, 60)
+        kit.beacon(b, "203.0.113.77", 23, move + i * 20_000, move + HOUR, 60)
+    table = kit.table()
+    window = Window(since=_dt(move - 6 * HOUR), until=_dt(move + 5 * MIN))
+    found = _by_ip(detect(table, window=window))
+    assert "203.0.113.77" in found
+    assert any("moved here" in r for r in found["203.0.113.77"].reasons)
+
+
+def test_window_and_site_filters() -> None:
+    kit, _ = _world()
+    other = Kit(site="isp-u")
+    other.rows = list(kit.rows)
+    table = kit.table()
+    both = _concat(table, other.table())
+    assert {c.site for c in detect(both)} == {"isp-t", "isp-u"}
+    assert {c.site for c in detect(both, window=Window(site="isp-u"))} == {"isp-u"}
+    early = detect(both, window=Window(until=_dt(T0 + 2 * MIN)))
+    assert early == []
+
+
+def test_parquet_root_gives_the_same_answer(tmp_path: Path) -> None:
+    kit, bots = _world()
+    table = kit.table()
+    write_parquet(table, tmp_path, source_key="t")
+    assert detect(tmp_path, infected=bots) == detect(table, infected=bots)
+    with pytest.raises(ConfigError):
+        detect(tmp_path / "missing")
+
+
+def test_sql_is_one_text_without_engine_specific_functions() -> None:
+    sql = detection_sql().lower()
+    for dialect_only in ("epoch_ms", "unix_millis", "list(", "struct_pack", "::", "qualify"):
+        assert dialect_only not in sql
+    with pytest.raises(ConfigError):
+        Window(site="x'; drop table flows; --").where()
+
+
+def test_infected_file(tmp_path: Path) -> None:
+    path = tmp_path / "infected.txt"
+    path.write_text("# bots\n100.64.1.1\n\n100.64.1.2  # second\n")
+    assert infected_from_file(path) == {"100.64.1.1", "100.64.1.2"}
+    path.write_text("100.64.1.1\nnot-an-ip\n")
+    with pytest.raises(ConfigError):
+        infected_from_file(path)
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _concat(a: pa.Table, b: pa.Table) -> pa.Table:
+    return pa.concat_tables([a, b])
