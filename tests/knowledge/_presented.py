@@ -37,10 +37,10 @@ def _realm_header(svc: ServiceProfile, realm: str) -> str:
     return f'Basic realm="{realm}"'
 
 
-def _strings(svc: ServiceProfile, model: str) -> list[tuple[str, str | None]]:
+def _strings(svc: ServiceProfile, model: str, prompt: bool) -> list[tuple[str, str | None]]:
     if svc.service == "telnet":
-        prompt = svc.shell_prompt if svc.no_auth else svc.login_prompt
-        return [("telnet", ((svc.banner or "") + prompt).strip())]
+        shown = (svc.shell_prompt if svc.no_auth else svc.login_prompt) if prompt else ""
+        return [("telnet", ((svc.banner or "") + shown).strip())]
     if svc.service == "ssh":
         return [("ssh", svc.version_string)]
     if svc.service in ("ssdp", "rtsp"):
@@ -53,11 +53,17 @@ def _strings(svc: ServiceProfile, model: str) -> list[tuple[str, str | None]]:
     return [("http", svc.server), ("http_title", svc.title), ("http_body", svc.body), cert]
 
 
-def presented(profile: Profile, version: Version, model: str) -> list[tuple[str, str]]:
-    """``(recog service kind, string)`` for every identifying string the device presents."""
+def presented(
+    profile: Profile, version: Version, model: str, telnet_prompt: bool = True
+) -> list[tuple[str, str]]:
+    """``(recog service kind, string)`` for every identifying string the device presents.
+
+    A telnet banner is shown with its login prompt (Recog's convention) or, with
+    ``telnet_prompt=False``, without it (what a survey that cuts the prompt off reports).
+    """
     out: list[tuple[str, str]] = []
     for svc in profile.services:
-        for kind, text in _strings(_service(svc, version), model):
+        for kind, text in _strings(_service(svc, version), model, telnet_prompt):
             if text:
                 out.append((kind, fill(text, profile, version, model)))
     return out

@@ -50,19 +50,22 @@ def _expected(profile: Profile, version: Version, model: str) -> dict[str, str |
 
 def _cases() -> list[Any]:
     return [
-        pytest.param(p, v, m, id=f"{p.id}-{v.version}-{m}")
+        pytest.param(p, v, m, prompt, id=f"{p.id}-{v.version}-{m}-{'prompt' if prompt else 'cut'}")
         for p in CATALOG.profiles
         for v in p.versions
         for m in p.all_models()
+        for prompt in (True, False)
     ]
 
 
-@pytest.mark.parametrize(("profile", "version", "model"), _cases())
-def test_device_identified_without_login(profile: Profile, version: Version, model: str) -> None:
+@pytest.mark.parametrize(("profile", "version", "model", "prompt"), _cases())
+def test_device_identified_without_login(
+    profile: Profile, version: Version, model: str, prompt: bool
+) -> None:
     assert identify is not None
     expected = _expected(profile, version, model)
     merged: dict[str, str] = {}
-    for kind, text in presented(profile, version, model):
+    for kind, text in presented(profile, version, model, telnet_prompt=prompt):
         match = identify(kind, text)
         if match is None or match.identity is None:
             continue

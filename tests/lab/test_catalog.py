@@ -74,6 +74,20 @@ def test_every_default_credential_is_on_the_default_list(catalog: Catalog) -> No
             assert key in listed, (profile.id, key)
 
 
+def test_lockout_devices_fall_to_the_list_before_locking(catalog: Catalog) -> None:
+    """A device that locks after N failures must accept its default within the list's first N."""
+    entries = load_default_credentials()
+    for profile in catalog.profiles:
+        for svc in profile.services:
+            if svc.lockout_after == 0:
+                continue
+            order = [(e.username, e.password) for e in entries if svc.service in e.protocols]
+            for cred in profile.defaults:
+                if cred.protocol == svc.service and cred.username is not None:
+                    pair = (cred.username, cred.password or "")
+                    assert order.index(pair) < svc.lockout_after, (profile.id, pair)
+
+
 def test_cves_well_formed_and_agree_with_knowledge(catalog: Catalog) -> None:
     for profile in catalog.profiles:
         for version in profile.versions:
