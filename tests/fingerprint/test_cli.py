@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -16,6 +17,7 @@ from iotscope.fingerprint.cli import app, read_banners
 runner = CliRunner()
 
 
+@pytest.mark.usefixtures("no_shipped_rules")
 def test_match_reads_json_and_raw_lines(shared_data: Path) -> None:
     db = str(shared_data / "recog" / "telnet_banners.xml")
     stdin = "\n".join(

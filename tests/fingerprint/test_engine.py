@@ -29,6 +29,7 @@ def vendor_rule(pattern: str, vendor: str) -> str:
     return f'<fingerprint pattern="{pattern}">{param}</fingerprint>'
 
 
+@pytest.mark.usefixtures("no_shipped_rules")
 def test_identify_with_real_recog_telnet_file(shared_data: Path) -> None:
     rules = load_rules([shared_data / "recog" / "telnet_banners.xml"])
     match = identify("telnet", "MikroTik v6.42.3 (stable)\r\nLogin: ", rules)
@@ -40,6 +41,7 @@ def test_identify_with_real_recog_telnet_file(shared_data: Path) -> None:
     assert match.database.endswith("telnet_banners.xml")
 
 
+@pytest.mark.usefixtures("no_shipped_rules")
 def test_assert_nothing_match_has_params_but_no_identity(shared_data: Path) -> None:
     rules = load_rules([shared_data / "recog" / "telnet_banners.xml"])
     match = identify("telnet", "login:", rules)
@@ -168,3 +170,23 @@ def test_a_broken_shipped_file_is_reported_not_fatal(
     match = identify("telnet", "Box", rules)
     assert match is not None
     assert match.database == "iotscope:telnet_banners.xml"
+
+
+SHIPPED = sorted(RULES_DIR.glob("*.xml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_examples_identify_to_their_own_fingerprint(path: Path) -> None:
+    """Through identify() and the default rules: no example is shadowed by an earlier rule."""
+    from iotscope.fingerprint._recog import load_recog
+
+    db = load_recog(path)
+    service = service_for_key(db.match_key)
+    assert service is not None
+    for fp in db.fingerprints:
+        for example in fp.examples:
+            assert example.text is not None
+            match = identify(service, example.text)
+            assert match is not None, example.text
+            assert (match.rule, match.database) == (fp.label, f"iotscope:{path.name}")
+            assert example.expected.items() <= {**match.params, "matched": fp.label}.items()

@@ -22,6 +22,11 @@ def load_sample() -> RuleSet:
     return load_rules([SAMPLE_FILE])
 
 
+@pytest.fixture(autouse=True)
+def _only_nmap_rules(no_shipped_rules: Path) -> None:
+    """nmap's rules come after the shipped ones: these tests look at nmap's alone."""
+
+
 def test_parse_match_line_fields_any_delimiter() -> None:
     line = parse_match_line(r"match ssh m=^SSH-(\d)= p|x y| v/$1/ cpe:/a:v:p:$1/a")
     assert (line.service, line.pattern, line.flags, line.soft) == ("ssh", r"^SSH-(\d)", "", False)
