@@ -75,7 +75,7 @@ def public_pairs() -> dict[str, tuple[tuple[str, str], ...]]:
 
 
 def strong_password(rng: random.Random) -> str:
-    return "".join(rng.choice(_STRONG_ALPHABET) for _ in range(16))
+    return "".join(rng.choices(_STRONG_ALPHABET, k=16))
 
 
 def _vendor_default(profile: Profile, protocol: str) -> Pair | None:

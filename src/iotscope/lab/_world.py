@@ -12,10 +12,10 @@ import ipaddress
 import random
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
-from itertools import cycle
+from itertools import accumulate, cycle
 
 from iotscope.errors import ConfigError
 from iotscope.lab._catalog import Catalog, Profile, ServiceProfile, Version, load_catalog
@@ -116,8 +116,10 @@ def build_world(
     ips = pick_addresses(net, devices, rng)
     hostile = dict(zip(rng.sample(ips, hostile_count(devices)), cycle(HOSTILE_KINDS)))
     variants: dict[tuple[str, str], tuple[ServiceProfile, ...]] = {}
+    cum = list(accumulate(p.weight for p in catalog.profiles))
+    owner = _isp_ranges(isps)
     runtimes = tuple(
-        _device(ip, seed, catalog, hostile.get(ip), _isp_name(ip, isps), variants) for ip in ips
+        _device(ip, seed, catalog, cum, hostile.get(ip), owner(ip), variants) for ip in ips
     )
     manifest = LabManifest(
         seed=seed,
@@ -129,23 +131,26 @@ def build_world(
     return World(manifest=manifest, devices=runtimes)
 
 
-def _isp_name(ip: str, isps: list[Isp]) -> str | None:
-    addr = ipaddress.IPv4Address(ip)
+def _isp_ranges(isps: list[Isp]) -> Callable[[str], str | None]:
+    """A lookup address -> ISP name over the ISPs' prefixes (integer ranges)."""
+    ranges = []
     for isp in isps:
-        if any(addr in _net(p) for p in isp.prefixes):
-            return isp.name
-    return None
+        for prefix in isp.prefixes:
+            net = ipaddress.IPv4Network(prefix)
+            ranges.append((int(net.network_address), int(net.broadcast_address), isp.name))
 
+    def owner(ip: str) -> str | None:
+        value = int(ipaddress.IPv4Address(ip))
+        return next((name for lo, hi, name in ranges if lo <= value <= hi), None)
 
-@lru_cache(maxsize=4096)
-def _net(prefix: str) -> ipaddress.IPv4Network:
-    return ipaddress.IPv4Network(prefix)
+    return owner
 
 
 def _device(
     ip: str,
     seed: int,
     catalog: Catalog,
+    cum_weights: list[float],
     hostile: str | None,
     isp: str | None,
     variants: dict[tuple[str, str], tuple[ServiceProfile, ...]],
@@ -153,7 +158,7 @@ def _device(
     rng = random.Random(f"iotscope-device:{seed}:{ip}")
     if hostile is not None:
         return _hostile_device(ip, hostile, isp, rng)
-    profile = rng.choices(catalog.profiles, weights=[p.weight for p in catalog.profiles])[0]
+    profile = rng.choices(catalog.profiles, cum_weights=cum_weights)[0]
     version = rng.choice(profile.versions)
     facts = _facts(profile, version, rng)
     weak = rng.random() < profile.weak_share
@@ -183,8 +188,9 @@ def _device(
 
 def _facts(profile: Profile, version: Version, rng: random.Random) -> dict[str, str]:
     model = rng.choice(profile.all_models())
-    mac = ":".join(f"{rng.randrange(256):02X}" for _ in range(6))
-    serial = "".join(rng.choice(string.ascii_uppercase + string.digits) for _ in range(12))
+    raw = rng.getrandbits(48).to_bytes(6, "big")
+    mac = ":".join(f"{b:02X}" for b in raw)
+    serial = "".join(rng.choices(string.ascii_uppercase + string.digits, k=12))
     slug = re.sub(r"[^a-z0-9]+", "-", (model or profile.id).lower()).strip("-")
     return {
         "vendor": profile.vendor,
@@ -246,13 +252,32 @@ def _version_services(profile: Profile, version: Version) -> tuple[ServiceProfil
 
 
 def _render(svc: ServiceProfile, facts: dict[str, str]) -> ServiceProfile:
+    names = _templated(svc)
+    if not names:
+        return svc
     update: dict[str, object] = {}
-    for name, value in svc:
-        if isinstance(value, str) and "{" in value:
+    for name in names:
+        value = getattr(svc, name)
+        if name == "headers":
+            update[name] = {k: fill(v, facts) for k, v in value.items()}
+        else:
             update[name] = fill(value, facts)
-    if any("{" in v for v in svc.headers.values()):
-        update["headers"] = {k: fill(v, facts) for k, v in svc.headers.items()}
-    return svc.model_copy(update=update) if update else svc
+    return svc.model_copy(update=update)
+
+
+_TEMPLATED: dict[int, tuple[ServiceProfile, tuple[str, ...]]] = {}
+
+
+def _templated(svc: ServiceProfile) -> tuple[str, ...]:
+    """Names of ``svc``'s fields that hold placeholders (remembered per profile object)."""
+    hit = _TEMPLATED.get(id(svc))
+    if hit is not None and hit[0] is svc:
+        return hit[1]
+    names = [n for n, v in svc if isinstance(v, str) and _PLACEHOLDER.search(v)]
+    if any(_PLACEHOLDER.search(v) for v in svc.headers.values()):
+        names.append("headers")
+    _TEMPLATED[id(svc)] = (svc, tuple(names))
+    return tuple(names)
 
 
 def _credentials(services: tuple[ServiceRuntime, ...]) -> tuple[Credential, ...]:
