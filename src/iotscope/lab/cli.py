@@ -6,10 +6,13 @@ from pathlib import Path
 
 import typer
 
+from iotscope.lab.traffic.cli import traffic
+
 app = typer.Typer(
     help="The lab: an emulated Internet of IoT devices on loopback, with ground truth.",
     no_args_is_help=True,
 )
+app.command("traffic")(traffic)
 
 
 @app.command("up")
