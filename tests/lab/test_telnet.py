@@ -8,7 +8,18 @@ from hypothesis import strategies as st
 from iotscope.lab._catalog import ServiceProfile
 from iotscope.lab._creds import OPEN, Pair
 from iotscope.lab._session import Lockout
-from iotscope.lab._telnet import DO, DONT, IAC, SB, SE, WILL, WONT, TelnetSession, parse_negotiation
+from iotscope.lab._telnet import (
+    DO,
+    DONT,
+    IAC,
+    LOCKED_MESSAGE,
+    SB,
+    SE,
+    WILL,
+    WONT,
+    TelnetSession,
+    parse_negotiation,
+)
 
 ECHO, SGA, TTYPE, NAWS = 1, 3, 24, 31
 SPEC = ServiceProfile(
@@ -115,10 +126,10 @@ def test_lockout_after_k_failures_across_connections() -> None:
     second = TelnetSession(SPEC, PAIR, lockout)
     second.start()
     second.feed(b"root\r\n")
-    assert second.feed(b"bad\r\n") == b"\r\nLogin incorrect\r\n"
+    assert second.feed(b"bad\r\n") == b"\r\nLogin incorrect\r\n" + LOCKED_MESSAGE
     assert second.closed
     third = TelnetSession(SPEC, PAIR, lockout)
-    assert third.start() == b"" and third.closed  # locked: hangs up at once
+    assert third.start() == LOCKED_MESSAGE and third.closed  # locked: says so, hangs up
     now[0] += 61
     fourth = TelnetSession(SPEC, PAIR, lockout)
     assert fourth.start().endswith(b"login: ")

@@ -6,7 +6,8 @@ requests get the RFC 854 answers without loops: a request for a mode already in 
 acknowledged; unsupported options are refused (``WONT``/``DONT``); subnegotiations (RFC 855)
 are skipped. While the client agreed to ``DO ECHO`` (RFC 857) the device echoes what is typed,
 except the password. A wrong password prints the fail message; three in a row close the
-connection, and ``lockout_after`` failures (across connections) lock the service.
+connection, and ``lockout_after`` failures (across connections) lock the service: it says
+``LOCKED_MESSAGE`` and hangs up on every connection until the lockout period ends.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ THEIRS = frozenset({OPTIONS["SGA"], OPTIONS["NAWS"]})  # we accept the client's 
 MAX_LINE = 1024
 MAX_SUBNEG = 1024
 TRIES_PER_CONNECTION = 3
+LOCKED_MESSAGE = b"Too many login failures: login temporarily disabled, try again later\r\n"
 EXIT_WORDS = frozenset({"exit", "logout", "quit"})
 
 
@@ -58,7 +60,7 @@ class TelnetSession:
     def start(self) -> bytes:
         if self.lockout.locked:
             self.closed = True
-            return b""
+            return LOCKED_MESSAGE
         offers = parse_negotiation(self.spec.negotiate)
         for i in range(0, len(offers), 3):
             side = self._us if offers[i + 1] in (WILL, WONT) else self._him
@@ -175,7 +177,10 @@ class TelnetSession:
         self.lockout.fail()
         self.state = "login"
         fail = f"{self.spec.fail_message}\r\n".encode("latin-1", "replace")
-        if self.lockout.locked or self.failures >= TRIES_PER_CONNECTION:
+        if self.lockout.locked:
+            self.closed = True
+            return fail + LOCKED_MESSAGE
+        if self.failures >= TRIES_PER_CONNECTION:
             self.closed = True
             return fail
         return fail + self._prompt()
