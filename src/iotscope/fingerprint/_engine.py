@@ -78,6 +78,11 @@ class RuleDatabase:
     rules: tuple[Rule, ...]
     ssh_software_only: bool = False  # Recog's ssh.banner: the part after "SSH-2.0-"
     byte_patterns: bool = False  # nmap: patterns over raw bytes (bytes input read as Latin-1)
+    plan: tuple[tuple[str | None, Rule], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # (prefilter literal, rule) pairs: the hot loop reads no attributes
+        object.__setattr__(self, "plan", tuple((r.literal, r) for r in self.rules))
 
 
 @dataclass(frozen=True)
@@ -202,14 +207,10 @@ def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> M
 
 
 def _first_match(db: RuleDatabase, text: str) -> Match | None:
-    lowered: str | None = None
-    for rule in db.rules:
-        literal = rule.literal
-        if literal is not None:
-            if lowered is None:
-                lowered = text.lower()
-            if literal not in lowered:
-                continue
+    lowered = text.lower()
+    for literal, rule in db.plan:
+        if literal is not None and literal not in lowered:
+            continue
         params = rule.apply(text)
         if params is not None:
             return Match(identity_from_params(params), params, rule.label, db.source)
