@@ -15,6 +15,7 @@ import pytest
 
 from iotscope.lab import RunningLab, World, build_world, start_lab
 from iotscope.lab._server import raise_open_files, socket_count
+from tests.conftest import require_tool
 from tests.lab.labkit import find, test_catalog
 
 pytestmark = pytest.mark.network
@@ -246,3 +247,26 @@ async def test_close_frees_the_addresses(world: World, iotscope_home: Path) -> N
 
 def test_open_file_limit_is_at_least_what_was_asked() -> None:
     assert raise_open_files(64) >= 64
+
+
+async def _run(*argv: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 20)
+    return proc.returncode or 0, out.decode(errors="replace")
+
+
+async def test_mosquitto_pub_against_the_brokers(lab: RunningLab) -> None:
+    pub = require_tool("mosquitto_pub")
+    open_dev, _ = find(lab.world, "test-open", "mqtt")
+    broker, svc = find(lab.world, "test-broker", "mqtt")
+    assert svc.pair is not None and svc.pair.username and svc.pair.password
+    base = ["-p", "1883", "-t", "lab/test", "-m", "hello", "-q", "1"]
+    assert (await _run(pub, "-h", open_dev.ip, *base))[0] == 0
+    code, out = await _run(pub, "-h", broker.ip, *base)
+    assert code != 0 and "not authori" in out.lower()
+    code, out = await _run(pub, "-h", broker.ip, *base, "-u", svc.pair.username, "-P", "bad")
+    assert code != 0 and "bad user name or password" in out.lower()
+    ok = await _run(pub, "-h", broker.ip, *base, "-u", svc.pair.username, "-P", svc.pair.password)
+    assert ok[0] == 0, ok[1]
