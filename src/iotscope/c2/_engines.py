@@ -103,7 +103,7 @@ def run_duckdb(
             con.close()
 
 
-def spark_session(master: str = "local[2]") -> Any:
+def spark_session(master: str = "local[2]", shuffle_partitions: int = 4) -> Any:
     """A SparkSession for the detection (local mode unless ``master`` names a cluster)."""
     try:
         from pyspark.sql import SparkSession
@@ -113,7 +113,7 @@ def spark_session(master: str = "local[2]") -> Any:
         SparkSession.builder.master(master)
         .appName("iotscope-c2")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
