@@ -99,3 +99,16 @@ def test_verify_a_folder_checks_every_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "a.xml: 1 fingerprints, 1 examples checked, 0 failures" in result.stdout
     assert "b.xml: 1 fingerprints, 1 examples checked, 1 failures" in result.stdout
+
+
+def test_match_reports_skipped_rules(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text(
+        '<fingerprints matches="telnet.banner"><fingerprint pattern="(x">'
+        "<description>broken</description></fingerprint></fingerprints>"
+    )
+    result = runner.invoke(app, ["match", "--service", "telnet", "--db", str(bad)], input="x\n")
+    assert result.exit_code == 0
+    assert "skipped rule: bad fingerprint regex" in result.stderr
+    assert "#1 broken" in result.stderr
+    assert "rules skipped (bad regex) 1" in result.stderr

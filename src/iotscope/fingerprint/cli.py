@@ -75,6 +75,8 @@ def match_cmd(
 ) -> None:
     """Identify banners read from stdin (one JSON string literal or raw text per line)."""
     rules = load_rules(db, fallback_service=service)
+    for error in rules.errors[:20]:
+        console.print(f"[yellow]skipped rule:[/] {error}")
     if not rules.databases(service):
         console.print(f"[yellow]warning:[/] no rules for service {service!r}")
     counts: Counter[str] = Counter()
