@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import socket
 import ssl
@@ -14,7 +15,13 @@ import asyncssh
 import pytest
 
 from iotscope.lab import RunningLab, World, build_world, start_lab
-from iotscope.lab._server import raise_open_files, socket_count
+from iotscope.lab._server import (
+    LabStats,
+    SessionProtocol,
+    listen_socket,
+    raise_open_files,
+    socket_count,
+)
 from tests.conftest import require_tool
 from tests.lab.labkit import find, test_catalog
 
@@ -270,3 +277,31 @@ async def test_mosquitto_pub_against_the_brokers(lab: RunningLab) -> None:
     assert code != 0 and "bad user name or password" in out.lower()
     ok = await _run(pub, "-h", broker.ip, *base, "-u", svc.pair.username, "-P", svc.pair.password)
     assert ok[0] == 0, ok[1]
+
+
+class _Boom:
+    closed = False
+
+    def start(self) -> bytes:
+        return b"hi"
+
+    def feed(self, data: bytes) -> bytes:
+        raise ValueError("unexpected input")
+
+
+async def test_a_failing_session_is_counted_and_closed(lab_network: str) -> None:
+    stats = LabStats()
+    tracker: set[asyncio.BaseTransport] = set()
+    ip = lab_network.rsplit(".", 1)[0] + ".9"
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SessionProtocol(_Boom(), tracker, stats), sock=listen_socket(ip, 2323)
+    )
+    async with server:
+        reader, writer = await asyncio.open_connection(ip, 2323)
+        assert await asyncio.wait_for(reader.readexactly(2), TIMEOUT) == b"hi"
+        writer.write(b"x")
+        with contextlib.suppress(ConnectionResetError):
+            assert await asyncio.wait_for(reader.read(), TIMEOUT) == b""
+        writer.close()
+    assert stats.connections == 1 and stats.session_errors == 1
+    assert "unexpected input" in stats.errors[0]

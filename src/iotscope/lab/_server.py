@@ -39,11 +39,30 @@ BACKLOG = 64
 FD_HEADROOM = 8192  # descriptors left for connections beyond the listeners
 
 
-class SessionProtocol(asyncio.Protocol):
-    """Runs one sans-IO session on one connection; hangs up when idle for ``IDLE_SECONDS``."""
+@dataclass
+class LabStats:
+    """Counts a running lab keeps: connections served and sessions that failed on bad input
+    (the connection is closed, the lab goes on; ``errors`` keeps the last few reasons)."""
 
-    def __init__(self, session: Session, tracker: set[asyncio.BaseTransport]) -> None:
-        self.session, self.tracker = session, tracker
+    connections: int = 0
+    session_errors: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def error(self, where: str, exc: Exception) -> None:
+        self.session_errors += 1
+        self.errors = [*self.errors[-19:], f"{where}: {type(exc).__name__}: {exc}"]
+
+
+class SessionProtocol(asyncio.Protocol):
+    """Runs one sans-IO session on one connection; hangs up when idle for ``IDLE_SECONDS``.
+
+    A session that raises (a bug meeting input it did not expect) is counted in ``stats``
+    and its connection closed; every other connection carries on."""
+
+    def __init__(
+        self, session: Session, tracker: set[asyncio.BaseTransport], stats: LabStats
+    ) -> None:
+        self.session, self.tracker, self.stats = session, tracker, stats
         self.transport: asyncio.Transport | None = None
         self.last = 0.0
         self.timer: asyncio.TimerHandle | None = None
@@ -55,11 +74,22 @@ class SessionProtocol(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self.last = loop.time()
         self.timer = loop.call_later(IDLE_SECONDS, self._idle)
-        self._send(self.session.start())
+        self.stats.connections += 1
+        self._step(self.session.start)
 
     def data_received(self, data: bytes) -> None:
         self.last = asyncio.get_running_loop().time()
-        self._send(self.session.feed(data))
+        self._step(lambda: self.session.feed(data))
+
+    def _step(self, action: Callable[[], bytes]) -> None:
+        try:
+            reply = action()
+        except Exception as exc:  # contain one bad session (STYLE.md 7)
+            self.stats.error(type(self.session).__name__, exc)
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        self._send(reply)
 
     def eof_received(self) -> bool | None:
         return None  # close our side too
@@ -114,6 +144,7 @@ class RunningLab:
     servers: list[asyncio.AbstractServer | Any] = field(default_factory=list)
     datagrams: list[asyncio.BaseTransport] = field(default_factory=list)
     connections: set[asyncio.BaseTransport] = field(default_factory=set)
+    stats: LabStats = field(default_factory=LabStats)
     started_seconds: float = 0.0
 
     @property
@@ -209,9 +240,9 @@ class _Binder:
         return lambda: HostileProtocol(kind, seed, tracker)
 
     def _sessions(self, dev: DeviceRuntime, svc: ServiceRuntime) -> Callable[[], asyncio.Protocol]:
-        tracker = self.lab.connections
+        tracker, stats = self.lab.connections, self.lab.stats
         make = session_factory(dev, svc)
-        return lambda: SessionProtocol(make(), tracker)
+        return lambda: SessionProtocol(make(), tracker, stats)
 
     def _tls(self, dev: DeviceRuntime, svc: ServiceRuntime) -> Any:
         if svc.spec.service != "https":

@@ -27,7 +27,14 @@ from iotscope._output import console, table
 from iotscope.errors import ConfigError
 from iotscope.lab._catalog import Catalog
 from iotscope.lab._manifest import write_manifest
-from iotscope.lab._server import lab_home, prepare, raise_open_files, socket_count, start_lab
+from iotscope.lab._server import (
+    RunningLab,
+    lab_home,
+    prepare,
+    raise_open_files,
+    socket_count,
+    start_lab,
+)
 from iotscope.lab._world import DeviceRuntime, World, build_world
 from iotscope.records import LabManifest
 
@@ -131,6 +138,15 @@ async def _serve_here(
             await stop.wait()
         finally:
             manifest_path.unlink(missing_ok=True)
+            report_stats(lab)
+
+
+def report_stats(lab: RunningLab) -> None:
+    stats = lab.stats
+    console.print(
+        f"served {stats.connections} connections; {stats.session_errors} session errors"
+        + (f" (last: {stats.errors[-1]})" if stats.errors else "")
+    )
 
 
 # -- sharded: one supervisor, several asyncio worker processes ---------------------------------
@@ -153,6 +169,7 @@ async def _serve_shard(world: World, shard: list[DeviceRuntime], home: Path, con
     conn.send(("ready", lab.listening))
     async with lab:
         await stop.wait()
+        report_stats(lab)
 
 
 def _supervise(
