@@ -52,13 +52,23 @@ def _lengths(starts: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
-def _unique(keys: np.ndarray, *, runs: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and their counts (sort-based; faster than ``np.unique``'s hash
-    path on millions of 64-bit keys). ``runs``: ``keys`` is a few sorted runs end to end,
-    which the stable sort (timsort) merges in near-linear time."""
-    sk = np.sort(keys, kind="stable" if runs else None)
+    path on millions of 64-bit keys)."""
+    sk = np.sort(keys)
     starts = _run_starts(sk)
     return sk[starts], _lengths(starts, sk.shape[0])
+
+
+def _distinct(keys: np.ndarray, *, runs: bool = False) -> np.ndarray:
+    """Sorted distinct values (as :func:`_unique`, without counts or index arrays).
+    ``runs``: ``keys`` is a few sorted runs end to end, which the stable sort (timsort)
+    merges in near-linear time."""
+    sk = np.sort(keys, kind="stable" if runs else None)
+    new = np.empty(sk.shape[0], dtype=bool)
+    new[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=new[1:])
+    return sk[new]
 
 
 def reduce_rows(
@@ -101,7 +111,7 @@ def merge(parts: list[Partial]) -> Partial:
     starts = _run_starts(cat["src"][order])
     port_order = np.argsort(cat["port_keys"], kind="stable")
     port_starts = _run_starts(cat["port_keys"][port_order])
-    pairs, _ = _unique(cat["pairs"], runs=True)
+    pairs = _distinct(cat["pairs"], runs=True)
     return Partial(
         src=cat["src"][order][starts],
         packets=np.add.reduceat(cat["packets"][order], starts),
@@ -122,13 +132,21 @@ def targets(part: Partial) -> np.ndarray:
 
 def top_ports(part: Partial, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``n`` most-hit ports of each source (ties: lower port first), as
-    ``(source index, port, count)`` rows sorted by source index."""
-    src = (part.port_keys >> np.uint64(16)).astype(np.int64)
+    ``(source index, port, count)`` rows grouped by source index, most-hit first.
+
+    One ``argsort`` of a composite 64-bit key ``(source rank, -count, port)``; counts are
+    clipped to the bits left for them (>= 2**27 with a million sources), which can only
+    reorder ports that both have more packets than that.
+    """
+    owner = (part.port_keys >> np.uint64(16)).astype(np.int64)
     port = (part.port_keys & np.uint64(0xFFFF)).astype(np.int64)
-    order = np.lexsort((port, -part.port_counts, src))
-    src, port, count = src[order], port[order], part.port_counts[order]
-    new = np.ones(src.shape[0], dtype=bool)
-    new[1:] = src[1:] != src[:-1]
-    group_start = np.maximum.accumulate(np.where(new, np.arange(src.shape[0]), 0))
-    keep = np.arange(src.shape[0]) - group_start < n
-    return np.searchsorted(part.src, src[keep]), port[keep], count[keep]
+    rank = np.searchsorted(part.src.astype(np.int64), owner)
+    rank_bits = max(int(part.src.shape[0]).bit_length(), 1)
+    count_cap = (1 << (63 - 16 - rank_bits)) - 1
+    inverted = count_cap - np.minimum(part.port_counts, count_cap)
+    order = np.argsort((rank << (63 - rank_bits)) | (inverted << 16) | port)
+    rank, port, count = rank[order], port[order], part.port_counts[order]
+    starts = _run_starts(rank)
+    position = np.arange(rank.shape[0]) - np.repeat(starts, _lengths(starts, rank.shape[0]))
+    keep = position < n
+    return rank[keep], port[keep], count[keep]

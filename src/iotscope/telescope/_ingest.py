@@ -2,8 +2,13 @@
 
 The capture is memory-mapped and read in batches of ``Options.batch`` packets
 (:func:`iotscope.pcap.iter_frames`); each batch is decoded and reduced to per-source partials
-at once, so memory is the mapping (paged by the OS, not resident) plus one batch of columns
-plus the partials (per source, per (source, port), per distinct (source, destination)).
+at once. Memory is therefore: the pages of the mapping being read (file-backed: the OS drops
+them under pressure, they are never copied), one batch of columns (~70 MB at 512k packets),
+and the partials, which grow with what must be exact: 8 bytes per distinct (source,
+destination) pair and 16 per distinct (source, port); the final merge needs about three times
+the pairs. A multi-gigabyte capture thus never needs the file's size in RAM, let alone 3x.
+Measured (benchmarks/bench_telescope.py): 5M packets, 346 MiB file, peak RSS ~0.8 GB of which
+the touched file pages are ~0.35 GB.
 """
 
 from __future__ import annotations
