@@ -16,7 +16,6 @@ from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
 from iotscope.lab.cli import app as lab_app
-from iotscope.lab.traffic.cli import traffic as lab_traffic
 from iotscope.survey.cli import app as survey_app
 from iotscope.telescope.cli import app as telescope_app
 
@@ -25,7 +24,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-lab_app.command("traffic")(lab_traffic)
 app.add_typer(lab_app, name="lab")
 app.add_typer(survey_app, name="survey")
 app.add_typer(fingerprint_app, name="fingerprint")
