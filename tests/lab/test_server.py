@@ -175,20 +175,21 @@ async def test_mqtt_over_sockets(lab: RunningLab) -> None:
         writer.close()
 
 
-async def test_ssdp_msearch_over_udp(lab: RunningLab) -> None:
-    dev, _ = find(lab.world, "test-camera", "ssdp")
+def _ssdp_ask(ip: str) -> bytes:
     msg = (
         b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
         b'MAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n'
     )
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.sendto(msg, (ip, 1900))
+        return sock.recv(2048)
 
-    def ask() -> bytes:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(TIMEOUT)
-            sock.sendto(msg, (dev.ip, 1900))
-            return sock.recv(2048)
 
-    reply = await asyncio.to_thread(ask)
+async def test_ssdp_msearch_over_udp(lab: RunningLab) -> None:
+    dev, _ = find(lab.world, "test-camera", "ssdp")
+
+    reply = await asyncio.to_thread(_ssdp_ask, dev.ip)
     assert reply.startswith(b"HTTP/1.1 200 OK")
     assert f"LOCATION: http://{dev.ip}:80/rootDesc.xml".encode() in reply
     status, _, _ = await asyncio.to_thread(_http_get, dev.ip, 80)
