@@ -221,7 +221,7 @@ def _decode_group(group: _Group, site: str) -> pa.Table | None:
         src=src,
         dst=dst,
         sport=num("sport"),
-        dport=num("dport"),
+        dport=_dport(num),
         proto=proto_strings(num("proto") & 0xFF),
         packets=num("packets") * ctx["rate"],
         octets=num("bytes") * ctx["rate"],
@@ -229,6 +229,13 @@ def _decode_group(group: _Group, site: str) -> pa.Table | None:
         exporter=_exporters(group),
         site=site,
     )
+
+
+def _dport(num: Num) -> I64:
+    """The destination port; for ICMP records that carry the type and code in their own
+    field (ICMP_TYPE, RFC 3954 §8) rather than in the port, type * 256 + code."""
+    dport, icmp = num("dport"), num("icmp")
+    return np.where((dport == 0) & (icmp != 0), icmp & 0xFFFF, dport)
 
 
 def _addresses(recs: np.ndarray, has: dict[str, int]) -> tuple[pa.Array, pa.Array]:

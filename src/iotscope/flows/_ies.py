@@ -17,6 +17,7 @@ ROLES: Final[dict[str, tuple[int, ...]]] = {
     "dst6": (28,),  # destinationIPv6Address / IPV6_DST_ADDR
     "sport": (7,),  # sourceTransportPort / L4_SRC_PORT
     "dport": (11,),  # destinationTransportPort / L4_DST_PORT
+    "icmp": (32, 139),  # icmpTypeCodeIPv4 / ICMP_TYPE, icmpTypeCodeIPv6: type * 256 + code
     "proto": (4,),  # protocolIdentifier / PROTOCOL
     "packets": (2, 86, 24),  # packetDeltaCount / IN_PKTS, packetTotalCount, OUT_PKTS
     "bytes": (1, 85, 23),  # octetDeltaCount / IN_BYTES, octetTotalCount, OUT_BYTES

@@ -26,7 +26,7 @@ from iotscope.config import Settings, settings
 from iotscope.errors import ConfigError
 from iotscope.flows._schema import FLOW_SCHEMA, empty_flows
 
-__all__ = ["flows_root", "read_flows", "write_parquet"]
+__all__ = ["check_site", "flows_root", "read_flows", "write_parquet"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -40,6 +40,11 @@ def _safe(value: str, what: str) -> str:
     if not value or _SAFE.sub("_", value) != value or value in {".", ".."}:
         raise ConfigError(f"{what} must be non-empty [A-Za-z0-9._-]", value=value)
     return value
+
+
+def check_site(site: str) -> str:
+    """A site name usable as a directory name, else ConfigError."""
+    return _safe(site, "site")
 
 
 def _write_atomic(table: pa.Table, path: Path) -> None:

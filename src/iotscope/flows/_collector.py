@@ -1,0 +1,143 @@
+"""The UDP collector: NetFlow v5/v9 and IPFIX datagrams in, batches of flows out.
+
+An asyncio ``DatagramProtocol`` feeds each datagram to one ``FlowDecoder`` (exporter = the
+datagram's source address); every ``batch_flows`` decoded flows or ``batch_seconds`` seconds
+the flows go to ``sink`` (the CLI writes them to Parquet and JSON Lines). The collector stops
+on ``stop`` (the CLI sets it on SIGINT/SIGTERM), after ``max_packets`` datagrams or after
+``duration`` seconds; it then flushes what is left and returns the decoder's counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from iotscope.errors import ConfigError
+from iotscope.flows._decoder import DecodeCounts, FlowDecoder
+
+__all__ = ["CollectorOptions", "collect", "parse_listen"]
+
+Sink = Callable[[pa.Table], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class CollectorOptions:
+    """How the collector batches and when it stops by itself."""
+
+    batch_flows: int = 50_000
+    batch_seconds: float = 5.0
+    max_packets: int | None = None
+    duration: float | None = None
+    receive_buffer: int = 8 << 20
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[V6]:PORT`` -> (host, port); raises ConfigError when invalid."""
+    host, sep, port = listen.rpartition(":")
+    host = host.strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError as exc:
+        raise ConfigError("--listen must be ADDRESS:PORT", listen=listen) from exc
+    if not sep or not 0 <= number <= 65535:
+        raise ConfigError("--listen must be ADDRESS:PORT", listen=listen)
+    return host, number
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(
+        self, decoder: FlowDecoder, options: CollectorOptions, wake: asyncio.Event
+    ) -> None:
+        self.decoder = decoder
+        self.options = options
+        self.wake = wake
+        self.done = False
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        if self.done:
+            return
+        self.decoder.feed(data, str(addr[0]))
+        limit = self.options.max_packets
+        if limit is not None and self.decoder.counts.packets >= limit:
+            self.done = True
+            self.wake.set()
+        elif self.decoder.pending_records >= self.options.batch_flows:
+            self.wake.set()
+
+
+def _socket(host: str, port: int, buffer: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError("cannot listen", host=host, port=port, reason=str(exc)) from exc
+    return sock
+
+
+async def collect(
+    listen: str,
+    *,
+    site: str,
+    sink: Sink,
+    options: CollectorOptions | None = None,
+    stop: asyncio.Event | None = None,
+    ready: Callable[[tuple[str, int]], None] | None = None,
+) -> DecodeCounts:
+    """Receive export datagrams on ``listen`` until stopped; hand flows to ``sink`` in batches.
+
+    ``ready`` is called with the bound address (useful with port 0) once the socket listens.
+    """
+    opts = options or CollectorOptions()
+    host, port = parse_listen(listen)
+    stop = stop or asyncio.Event()
+    wake = asyncio.Event()
+    decoder = FlowDecoder(site)
+    loop = asyncio.get_running_loop()
+    sock = _socket(host, port, opts.receive_buffer)
+    transport, protocol = await loop.create_datagram_endpoint(
+        lambda: _Protocol(decoder, opts, wake), sock=sock
+    )
+    if ready is not None:
+        ready(sock.getsockname()[:2])
+    deadline = None if opts.duration is None else time.monotonic() + opts.duration
+    try:
+        while not (stop.is_set() or protocol.done or _past(deadline)):
+            await _wait(wake, stop, _timeout(opts.batch_seconds, deadline))
+            wake.clear()
+            if decoder.pending_records:
+                await sink(decoder.flush())
+    finally:
+        transport.close()
+        await sink(decoder.finish())
+    return decoder.counts
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
+def _timeout(batch_seconds: float, deadline: float | None) -> float:
+    if deadline is None:
+        return batch_seconds
+    return max(0.0, min(batch_seconds, deadline - time.monotonic()))
+
+
+async def _wait(wake: asyncio.Event, stop: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
