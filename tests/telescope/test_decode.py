@@ -8,9 +8,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from iotscope.errors import ParseError
 from iotscope.pcap import LINKTYPE_RAW, PcapWriter, ethernet, ipv4_tcp, read_frames
 from iotscope.telescope import ingest_frames
 from iotscope.telescope._decode import Bits, V6Registry, decode
+from tests.pcap import pcapng_builder as ng
 
 
 def _frames(packets: list[bytes], linktype: int = 1):  # type: ignore[no-untyped-def]
@@ -69,3 +71,16 @@ def test_fuzz_ingest_never_crashes(payloads: list[bytes], linktype: int) -> None
     st_ = result.stats
     assert st_.counted + st_.not_ip + st_.malformed + st_.outside_prefix == len(packets)
     assert sum(s.packets for s in result.sightings) == st_.counted
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=400))
+def test_fuzz_pcapng_blocks_through_ingest(raw: bytes) -> None:
+    capture = ng.shb("<") + ng.idb("<", 1) + ng.epb("<", 0, 2**63, ethernet(b"\x45" + raw)) + raw
+    try:
+        frames = read_frames(capture)
+    except ParseError:
+        return
+    result = ingest_frames([frames])
+    st_ = result.stats
+    assert st_.counted + st_.not_ip + st_.malformed + st_.outside_prefix == len(frames)

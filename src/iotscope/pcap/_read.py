@@ -427,7 +427,9 @@ def _iface_ts_ns(raw: np.ndarray, iface: np.ndarray, ifaces: list[_Iface]) -> np
         sel = iface == i
         spec = ifaces[int(i)]
         ns = _units_to_ns(raw[sel], spec.tsresol)
-        out[sel] = ns + np.int64(spec.tsoffset) * np.int64(1_000_000_000)
+        offset = (spec.tsoffset * 1_000_000_000 + 2**63) % 2**64 - 2**63  # wraps like int64
+        with np.errstate(over="ignore"):
+            out[sel] = ns + np.int64(offset)
     return out
 
 

@@ -17,6 +17,7 @@ import ipaddress
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -140,6 +141,14 @@ def _port_maps(part: Partial, n: int) -> list[dict[int, int]]:
     return maps
 
 
+def _datetimes(ts_ns: np.ndarray) -> list[datetime]:
+    """Aware UTC datetimes (microseconds) of nanosecond stamps; the one int64 value numpy
+    reads as "not a time" (a corrupt pcapng stamp can produce it) is moved off it."""
+    safe = np.maximum(ts_ns, np.iinfo(np.int64).min + 1)
+    naive = safe.astype("datetime64[ns]").astype("datetime64[us]").tolist()
+    return [t.replace(tzinfo=UTC) for t in naive]
+
+
 def _sightings(
     part: Partial, base: int, registry: V6Registry, research: tuple[Prefix, ...], opts: Options
 ) -> list[Sighting]:
@@ -148,8 +157,7 @@ def _sightings(
     cols = columns(part.packets, part.traits, _known(keys, addrs, research))
     kinds = classify(cols).tolist()
     share = mirai_share(cols).tolist()
-    first = part.first.astype("datetime64[ns]").astype("datetime64[us]").tolist()
-    last = part.last.astype("datetime64[ns]").astype("datetime64[us]").tolist()
+    first, last = _datetimes(part.first), _datetimes(part.last)
     ports = _port_maps(part, opts.top_ports)
     return [
         Sighting(
