@@ -75,3 +75,30 @@ async def test_sharded_lab_serves_every_device(lab_network: str, tmp_path: Path)
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 20)
     assert not path.exists()
+
+
+@pytest.mark.slow
+def test_lab_dies_with_its_parent(lab_network: str, tmp_path: Path) -> None:
+    """A killed parent (test runner, supervisor) never leaves a lab holding its addresses."""
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "manifest.json"
+    script = (
+        "import sys, time; from pathlib import Path; from iotscope.lab import LabProcess;"
+        f"LabProcess(60, 2, {lab_network!r}, Path({str(path)!r}), 60,"
+        f" [Path({str(CATALOG_FILE)!r})]).start();"
+        "print('up', flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == b"up\n"
+        assert path.exists()
+    finally:
+        parent.kill()
+        parent.wait()
+    end = time.monotonic() + 20
+    while path.exists() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not path.exists()  # the orphan got SIGTERM and shut down cleanly

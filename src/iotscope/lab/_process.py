@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -20,6 +21,16 @@ from typing import IO
 from iotscope.errors import ConfigError
 from iotscope.lab._manifest import read_manifest
 from iotscope.records import LabManifest
+
+
+def die_with_parent() -> None:
+    """Ask Linux to send SIGTERM when the parent process dies (prctl PR_SET_PDEATHSIG), so
+    a killed supervisor or test never leaves a lab holding its addresses."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: the supervisor's own cleanup still runs
+        pass
 
 
 class LabProcess:
@@ -66,7 +77,11 @@ class LabProcess:
         # a file, not a pipe: a full pipe would stall the lab; closed in stop()
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=self._log, env=os.environ.copy()
+            self.command(),
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            env=os.environ.copy(),
+            preexec_fn=die_with_parent,  # only a prctl call: safe before exec
         )
         while not self.manifest_path.exists():
             if self.proc.poll() is not None:

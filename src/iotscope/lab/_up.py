@@ -27,6 +27,7 @@ from iotscope._output import console, table
 from iotscope.errors import ConfigError
 from iotscope.lab._catalog import Catalog
 from iotscope.lab._manifest import write_manifest
+from iotscope.lab._process import die_with_parent
 from iotscope.lab._server import (
     RunningLab,
     lab_home,
@@ -153,6 +154,7 @@ def report_stats(lab: RunningLab) -> None:
 
 
 def _worker(world: World, shard: list[DeviceRuntime], home: Path, conn: object) -> None:
+    die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
     asyncio.run(_serve_shard(world, shard, home, conn))
 
