@@ -1,0 +1,199 @@
+"""The UDP collector on 127.0.0.1, alone and against softflowd + nfdump's nfcapd."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from iotscope.errors import ConfigError
+from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
+from iotscope.flows._collector import CollectorOptions, collect, parse_listen
+from iotscope.flows._decoder import DecodeCounts
+from iotscope.flows._nfdump import read_nfdump_csv
+from tests.conftest import require_tool
+from tests.flows._traffic import write_capture
+
+Key = tuple[str, str, int, int, str]
+
+
+def _table(n: int) -> pa.Table:
+    t0 = 1_700_000_000_000
+    return flows_table(
+        start_ms=[t0 + i for i in range(n)],
+        end_ms=[t0 + i + 10 for i in range(n)],
+        src=[f"192.0.2.{i % 250}" for i in range(n)],
+        dst=["203.0.113.1"] * n,
+        sport=[1024 + i for i in range(n)],
+        dport=[23] * n,
+        proto=["tcp"] * n,
+        packets=[2] * n,
+        octets=[100] * n,
+        tcp_flags=[2] * n,
+        exporter="127.0.0.1",
+        site="isp-a",
+    )
+
+
+class Run:
+    """A collector task on 127.0.0.1:<free port>, its batches and its counts."""
+
+    def __init__(self, options: CollectorOptions) -> None:
+        self.batches: list[pa.Table] = []
+        self.stop = asyncio.Event()
+        self.port = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(
+            collect(
+                "127.0.0.1:0",
+                site="isp-a",
+                sink=self._sink,
+                options=options,
+                stop=self.stop,
+                ready=lambda addr: self.port.set_result(addr[1]),
+            )
+        )
+
+    async def _sink(self, table: pa.Table) -> None:
+        self.batches.append(table)
+
+    async def send(self, payloads: list[bytes]) -> None:
+        port = await asyncio.wait_for(self.port, 5)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for p in payloads:
+                s.sendto(p, ("127.0.0.1", port))
+                await asyncio.sleep(0)
+
+    async def result(self) -> tuple[pa.Table, DecodeCounts]:
+        counts = await asyncio.wait_for(self.task, 20)
+        return pa.concat_tables(self.batches), counts
+
+
+@pytest.mark.network
+async def test_collects_until_max_packets_and_batches() -> None:
+    packets = [p for _, p in encode_ipfix(_table(240), records_per_packet=24)]
+    run = Run(CollectorOptions(batch_flows=48, batch_seconds=5, max_packets=10))
+    await run.send([*packets, b"garbage that arrives too late"])
+    flows, counts = await run.result()
+    assert flows.num_rows == counts.flows == 240
+    assert counts.packets == 10 and counts.malformed == 0
+    assert len([b for b in run.batches if b.num_rows]) >= 2  # batched before the end
+    assert set(flows["exporter"].to_pylist()) == {"127.0.0.1"}
+
+
+@pytest.mark.network
+async def test_stop_event_and_malformed_counts() -> None:
+    run = Run(CollectorOptions(batch_seconds=0.05))
+    v9 = [p for _, p in encode_netflow_v9(_table(30))]
+    await run.send([b"\x00\x09\x00", b"\x00\x0a" + b"\xff" * 30, *v9])
+    for _ in range(200):
+        if sum(b.num_rows for b in run.batches) == 30:
+            break
+        await asyncio.sleep(0.02)
+    run.stop.set()
+    flows, counts = await run.result()
+    assert flows.num_rows == 30 and counts.malformed == 2 and counts.packets == 4
+
+
+@pytest.mark.network
+async def test_duration_stops_the_collector() -> None:
+    run = Run(CollectorOptions(duration=0.2, batch_seconds=1))
+    _, counts = await run.result()
+    assert counts.packets == 0
+
+
+def test_parse_listen() -> None:
+    assert parse_listen("127.0.0.1:2055") == ("127.0.0.1", 2055)
+    assert parse_listen("[::1]:4739") == ("::1", 4739)
+    for bad in ("localhost:2055", "127.0.0.1", "127.0.0.1:99999", ":2055"):
+        with pytest.raises(ConfigError):
+            parse_listen(bad)
+
+
+# --- softflowd (Debian) exporting a capture to us and to nfdump's nfcapd -----------------
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _softflowd(capture: Path, port: int, version: int) -> None:
+    """softflowd reads the capture, exports to 127.0.0.1:port and exits (-a: pcap times)."""
+    proc = await asyncio.create_subprocess_exec(
+        "softflowd", "-r", str(capture), "-n", f"127.0.0.1:{port}", "-v", str(version), "-d", "-a",
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=capture.parent,
+    )  # fmt: skip
+    try:
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def _nfcapd_flows(tmp: Path, export: Callable[[int], object]) -> pa.Table:
+    """Run nfcapd on a free port while ``export(port)`` runs; return nfdump's CSV as flows."""
+    out = tmp / "nfcapd"
+    out.mkdir()
+    port = _free_udp_port()
+    nfcapd = subprocess.Popen(
+        ["nfcapd", "-b", "127.0.0.1", "-p", str(port), "-w", str(out), "-t", "3600"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await asyncio.sleep(0.5)
+        await export(port)  # type: ignore[misc]
+        await asyncio.sleep(0.5)
+    finally:
+        nfcapd.send_signal(signal.SIGTERM)
+        nfcapd.wait(10)
+    files = sorted(out.glob("nfcapd.2*"))
+    assert files, "nfcapd wrote no file"
+    env = {**os.environ, "TZ": "UTC"}
+    csv = subprocess.run(
+        ["nfdump", "-r", str(files[0]), "-o", "csv"], capture_output=True, env=env, check=True
+    )
+    table, bad = read_nfdump_csv(csv.stdout, site="isp-a")
+    assert bad.count == 0
+    return table
+
+
+def _by_tuple(table: pa.Table) -> dict[Key, tuple[int, int, int, int, int]]:
+    out = {}
+    for r in table.to_pylist():
+        key = (r["src"], r["dst"], r["sport"], r["dport"], r["proto"])
+        out[key] = (
+            r["packets"],
+            r["bytes"],
+            r["tcp_flags"],
+            int(r["start"].timestamp()),
+            int(r["end"].timestamp()),
+        )
+    return out
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.parametrize("version", [5, 9, 10])
+async def test_softflowd_export_matches_nfcapd(tmp_path: Path, version: int) -> None:
+    for tool in ("softflowd", "nfcapd", "nfdump"):
+        require_tool(tool)
+    capture = tmp_path / "traffic.pcap"
+    write_capture(capture)
+    run = Run(CollectorOptions(batch_seconds=0.2))
+    port = await asyncio.wait_for(run.port, 5)
+    await _softflowd(capture, port, version)
+    theirs = await _nfcapd_flows(tmp_path, lambda p: _softflowd(capture, p, version))
+    run.stop.set()
+    ours, counts = await run.result()
+    assert counts.malformed == counts.no_template == 0
+    assert ours.num_rows == theirs.num_rows == 48
+    assert _by_tuple(ours) == _by_tuple(theirs)
