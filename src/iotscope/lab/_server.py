@@ -28,7 +28,7 @@ from iotscope.lab._mqtt import MqttSession
 from iotscope.lab._rtsp import RtspSession
 from iotscope.lab._session import Lockout, Session
 from iotscope.lab._ssdp import answer
-from iotscope.lab._ssh import SshDevice, SshFarm
+from iotscope.lab._ssh import POOL, SshDevice, SshFarm
 from iotscope.lab._telnet import TelnetSession
 from iotscope.lab._tls import CertStore
 from iotscope.lab._world import DeviceRuntime, ServiceRuntime, World
@@ -282,12 +282,17 @@ def lab_home() -> Path:
 def prepare(world: World, home: Path) -> None:
     """Create (or load) every host key and certificate ``world`` needs, before binding."""
     farm, certs = SshFarm(home / "keys"), CertStore(home / "tls")
+    keys, subjects = set(), set()
     for dev in world.devices:
         for svc in dev.services:
             if dev.hostile is None and svc.spec.service == "ssh":
-                farm.key(svc.spec.host_key, dev.host_key)
+                keys.add((svc.spec.host_key, dev.host_key % POOL))
             elif dev.hostile is None and svc.spec.service == "https":
-                certs.context(cert_subject(dev, svc))
+                subjects.add(cert_subject(dev, svc))
+    for algorithm, index in sorted(keys):
+        farm.key(algorithm, index)
+    for subject in sorted(subjects):
+        certs.ensure(subject)
 
 
 def cert_subject(dev: DeviceRuntime, svc: ServiceRuntime) -> str:

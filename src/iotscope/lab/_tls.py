@@ -79,12 +79,17 @@ class CertStore:
             self._contexts[subject] = self._load(subject)
         return self._contexts[subject]
 
-    def _load(self, subject: str) -> ssl.SSLContext:
+    def ensure(self, subject: str) -> Path:
+        """The PEM file of ``subject``'s certificate, created if missing (no SSL context)."""
         cert = self.folder / f"{hashlib.sha256(subject.encode()).hexdigest()[:20]}.pem"
         if not cert.exists():
             if self._key is None:
                 self._key = _key(self.folder)
             _atomic_write(cert, make_certificate(subject, self._key))
+        return cert
+
+    def _load(self, subject: str) -> ssl.SSLContext:
+        cert = self.ensure(subject)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(cert, self.folder / "key.pem")
