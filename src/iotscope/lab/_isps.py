@@ -51,8 +51,3 @@ def split_isps(network: ipaddress.IPv4Network, rng: random.Random, count: int = 
         prefixes = tuple(str(n) for n in ipaddress.collapse_addresses(nets))
         isps.append(Isp(name=names[i], asn=asns[i], prefixes=prefixes, prefecture=prefectures[i]))
     return isps
-
-
-def isp_of(isps: list[Isp]) -> dict[ipaddress.IPv4Network, str]:
-    """Prefix -> ISP name, for looking addresses up."""
-    return {ipaddress.IPv4Network(p): isp.name for isp in isps for p in isp.prefixes}
