@@ -12,7 +12,8 @@ a file, never contacted.
 
 - ``iotscope``: ``iotscope.telescope.ingest`` on the whole file.
 - ``dpkt``: ``dpkt.pcap.Reader`` + ``dpkt.ethernet.Ethernet`` parsing + per-source dict
-  accumulation of the same figures (packets, distinct targets, port counts, SYN / seq==dst /
+  accumulation of the same figures (packets, distinct targets, port counts (source port for
+  TCP replies), SYN / seq==dst /
   reply / ZMap / masscan / IoT-port counts, the same classification rules). dpkt is slow, so it
   runs on the first ``--dpkt-packets`` packets (default 500k; 100k with ``--small``) and its
   rate is extrapolated per packet (stated in the output).
@@ -181,12 +182,13 @@ def _dpkt_packet(buf: bytes, stats: dict[bytes, _Source]) -> None:
     s.counts[3] += ip.id == 54321
     tcp = ip.data
     if isinstance(tcp, dpkt.tcp.TCP):
-        s.ports[tcp.dport] += 1
         syn = tcp.flags & 0x17 == 0x02
+        reply = (tcp.flags & 0x12 == 0x12) or bool(tcp.flags & 0x04)
+        s.ports[tcp.sport if reply else tcp.dport] += 1
         dst = int.from_bytes(ip.dst, "big")
         s.counts[0] += syn
         s.counts[1] += syn and tcp.seq == dst
-        s.counts[2] += (tcp.flags & 0x12 == 0x12) or bool(tcp.flags & 0x04)
+        s.counts[2] += reply
         s.counts[4] += syn and ip.id == (dst ^ tcp.dport ^ tcp.seq) & 0xFFFF
         s.counts[5] += syn and tcp.dport in IOT_PORTS
 

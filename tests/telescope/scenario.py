@@ -82,7 +82,8 @@ class Scenario:
         )
         is_syn = flags == SYN
         mirai = is_syn and seq == int(ipaddress.IPv4Address(dst))
-        self._add(src, dst, ethernet(pkt), dport, is_syn, mirai)
+        reply = flags & SYNACK == SYNACK or flags & RST
+        self._add(src, dst, ethernet(pkt), sport if reply else dport, is_syn, mirai)
 
     def mirai_bot(self, src: str, probes: int) -> None:
         self.truth.kind[src] = "mirai"

@@ -41,7 +41,7 @@ def test_trait_bits() -> None:
         Bits.SYN | Bits.MASSCAN,
         Bits.REPLY,
     ]
-    assert rows.port.tolist() == [23, 23, 443, 8000, 80]
+    assert rows.port.tolist() == [23, 1, 443, 8000, 1]  # replies count their source port
     assert rows.dst.tolist() == [dst_int] * 5
 
 

@@ -14,6 +14,9 @@ RFC 792; ICMPv6: RFC 4443). Each packet gets a bit set of the traits classificat
 - ``IOT``: a SYN to a port IoT malware scans (23, 2323, 80, 8080, 8081, 5555, 7547, 37215,
   52869, DOMAIN.md).
 
+Each row's ``port`` is the TCP/UDP destination port, except for TCP replies (backscatter):
+there it is the source port, the service of the DDoS victim that answered.
+
 Packets that are not IP are counted as ``not_ip``; IP packets whose headers are cut short or
 inconsistent (IHL < 5, total length below the header length, L4 header not captured) are
 counted as ``malformed``; both are skipped. Non-first fragments count as packets of their
@@ -126,6 +129,7 @@ def _l4_fields(
     tcp = gather_rows(data, np.where(proto == 6, l4, ip), 14)
     return {
         "port": np.where((proto == 6) | (proto == 17), be_int(ports[:, 2:4]), -1),
+        "sport": be_int(ports[:, 0:2]),
         "seq": be_int(tcp[:, 4:8]),
         "flags": np.where(proto == 6, tcp[:, 13], 0),
         "icmp_type": np.where(proto == icmp, data[l4], -1),
@@ -202,6 +206,13 @@ def decode(frames: Frames, registry: V6Registry, prefixes: tuple[Prefix, ...] = 
 _Rows = tuple[tuple[np.ndarray, ...], int, int]
 
 
+def _counted_port(f: dict[str, np.ndarray], bits: np.ndarray) -> np.ndarray:
+    """The port a packet counts for: the destination port it probes, but for a TCP reply
+    (backscatter) its source port, the victim's attacked service."""
+    reply = ((bits & Bits.REPLY) != 0) & (f["proto"] == 6)
+    return np.where(reply, f["sport"], f["port"])
+
+
 def _rows_v4(
     frames: Frames, ip: np.ndarray, end: np.ndarray, sel: np.ndarray, prefixes: tuple[Prefix, ...]
 ) -> _Rows:
@@ -213,7 +224,7 @@ def _rows_v4(
         outside = int((ok & ~inside).sum())
         keep &= inside
     bits = _v4_bits(f)
-    cols = (f["src"], f["dst"], frames.ts_ns[sel], f["port"], bits)
+    cols = (f["src"], f["dst"], frames.ts_ns[sel], _counted_port(f, bits), bits)
     return tuple(c[keep] for c in cols), int((~ok).sum()), outside
 
 
@@ -235,5 +246,5 @@ def _rows_v6(
         keep = np.asarray(inside, dtype=bool)[inverse.reshape(-1)]
     bits = _l4_traits(f["proto"], f["flags"], f["icmp_type"], 58, _ICMP6_REPLIES)
     bits |= np.where(((bits & Bits.SYN) != 0) & np.isin(f["port"], IOT_PORTS), Bits.IOT, 0)
-    cols = (src, dst, frames.ts_ns[sel][ok], f["port"][ok], bits[ok])
+    cols = (src, dst, frames.ts_ns[sel][ok], _counted_port(f, bits)[ok], bits[ok])
     return tuple(c[keep] for c in cols), int((~ok).sum()), int((~keep).sum())

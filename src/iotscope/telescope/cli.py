@@ -6,14 +6,17 @@ busiest sources and the counts (including skipped packets) go to the terminal (s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
+from rich.progress import Progress
 
 from iotscope._output import console, jsonl_sink, table, write_jsonl
+from iotscope.pcap import Frames, iter_frames
 from iotscope.records import Sighting
 from iotscope.store import open_store
-from iotscope.telescope._ingest import Ingest, Options, ingest
+from iotscope.telescope._ingest import Ingest, Options, ingest_frames
 
 app = typer.Typer(help="Darknet captures to per-source sightings.", no_args_is_help=True)
 
@@ -41,13 +44,27 @@ def ingest_command(
         research_prefixes=tuple(research),
         top_ports=top_ports,
     )
-    result = ingest(capture, opts)
+    result = ingest_frames(_with_progress(capture, opts.batch), opts)
     if store and result.sightings:
         open_store().save_sightings(result.sightings)
     with jsonl_sink(out) as sink:
         if sink is not None:
             write_jsonl(sink, result.sightings)
     _print_summary(result)
+
+
+def _with_progress(capture: Path, batch: int) -> Iterator[Frames]:
+    """The capture's batches, with a progress bar (by bytes read) when stderr is a terminal."""
+    frames = iter_frames(capture, batch=batch)
+    if not console.is_terminal:
+        yield from frames
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("reading", total=capture.stat().st_size)
+        for part in frames:
+            if len(part):
+                bar.update(task, completed=int(part.offsets[-1] + part.caplen[-1]))
+            yield part
 
 
 def _row(s: Sighting) -> list[object]:
