@@ -347,3 +347,14 @@ def test_fuzz_ipfix_sets(sets: list[tuple[int, bytes]]) -> None:
 @given(st.binary(min_size=0, max_size=48 * 3), st.integers(0, 31))
 def test_fuzz_v5(body: bytes, count: int) -> None:
     _fuzz([struct.pack(">HHIIIIBBH", 5, count, 0, 0, 0, 0, 0, 0, 0xFFFF) + body])
+
+
+def test_identical_refresh_keeps_the_live_template() -> None:
+    tmpl = ipfix_template(300, BASIC)
+    decoder = FlowDecoder()
+    decoder.feed(ipfix(tmpl), EXPORTER)
+    live = decoder.templates.get(EXPORTER, 1, 300)
+    decoder.feed(ipfix(tmpl), EXPORTER)
+    assert decoder.templates.get(EXPORTER, 1, 300) is live
+    decoder.feed(ipfix(ipfix_template(300, BASIC[:-1])), EXPORTER)
+    assert decoder.templates.get(EXPORTER, 1, 300) is not live

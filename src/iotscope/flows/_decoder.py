@@ -243,7 +243,9 @@ class FlowDecoder:
         elif template.is_options:
             self._options_data(template, body, domain)
         else:
-            ctx = ctx._replace(rate=self._rate.get(domain, 1), init_ms=self._init.get(domain, -1))
+            rate, init = self._rate.get(domain, 1), self._init.get(domain, -1)
+            if rate != ctx.rate or init != ctx.init_ms:
+                ctx = Context(ctx.exporter, ctx.export_ms, ctx.uptime_ms, init, rate)
             self._records(template, body, ctx)
 
     def _records(self, template: Template, body: bytes, ctx: Context) -> None:

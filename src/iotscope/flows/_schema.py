@@ -72,10 +72,14 @@ def proto_numbers(names: pa.Array | pa.ChunkedArray) -> npt.NDArray[np.uint8]:
     return table[idx]
 
 
+_OCTETS = pa.array([str(i) for i in range(256)], pa.string())
+
+
 def ipv4_strings(addrs: npt.NDArray[np.integer]) -> pa.Array:
     """Dotted-quad strings for host-order uint32 addresses, built in C (no per-row objects)."""
     a = np.asarray(addrs, dtype=np.uint32)
-    octets = [pc.cast(pa.array((a >> s) & 0xFF, pa.uint8()), pa.string()) for s in (24, 16, 8, 0)]
+    parts = [((a >> shift) & 0xFF).astype(np.uint8) for shift in (24, 16, 8, 0)]
+    octets = [pc.take(_OCTETS, pa.array(part)) for part in parts]
     return pc.binary_join_element_wise(*octets, ".")
 
 

@@ -47,6 +47,9 @@ class Template:
     fields: tuple[Field, ...]
     scope_count: int = 0
 
+    def same_layout(self, other: Template) -> bool:
+        return self.fields == other.fields and self.scope_count == other.scope_count
+
     @property
     def is_options(self) -> bool:
         return self.scope_count > 0
@@ -87,8 +90,15 @@ class TemplateCache:
     def get(self, exporter: str, domain: int, template_id: int) -> Template | None:
         return self._live.get((exporter, domain, template_id))
 
-    def put(self, exporter: str, domain: int, template: Template) -> None:
-        self._live[(exporter, domain, template.template_id)] = template
+    def put(self, exporter: str, domain: int, template: Template) -> Template:
+        """Store ``template``; a refresh identical to the live one keeps the live object (so
+        its compiled plan and pending batch stay shared). Returns the live template."""
+        key = (exporter, domain, template.template_id)
+        live = self._live.get(key)
+        if live is not None and live.same_layout(template):
+            return live
+        self._live[key] = template
+        return template
 
     def withdraw(self, exporter: str, domain: int, w: Withdrawal) -> int:
         """Apply a withdrawal; return how many templates it removed."""
