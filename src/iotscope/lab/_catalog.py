@@ -69,7 +69,11 @@ class ServiceProfile(_Model):
     fail_message: str = "Login incorrect"
     no_auth: bool = False  # telnet/http/mqtt/rtsp reachable with no login at all
     lockout_after: int = 0  # failed logins before the device stops answering (0 = never)
-    negotiate: list[str] = Field(default_factory=lambda: ["WILL ECHO", "WILL SGA"])
+    # BusyBox telnetd's opening offers (most IoT telnet); nmap reads a bare WILL ECHO, WILL SGA
+    # followed by text as an HP LaserJet
+    negotiate: list[str] = Field(
+        default_factory=lambda: ["DO ECHO", "DO NAWS", "WILL ECHO", "WILL SGA"]
+    )
     # ssh
     version_string: str | None = None  # e.g. "SSH-2.0-dropbear_2019.78"
     host_key: Literal["ssh-rsa", "ecdsa-sha2-nistp256", "ssh-ed25519"] = "ssh-rsa"
