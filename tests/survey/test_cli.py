@@ -1,0 +1,70 @@
+"""``iotscope survey run`` through typer's CliRunner: JSONL, the store, re-runs, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from iotscope.cli import app
+from iotscope.errors import ConfigError
+from iotscope.store import open_store
+from tests.survey.conftest import lab_in_thread
+
+runner = CliRunner()
+
+
+@pytest.mark.network
+def test_run_writes_jsonl_and_store_idempotently(lab_network: str, tmp_path: Path) -> None:
+    scope = tmp_path / "scope.txt"
+    out = tmp_path / "out.jsonl"
+    with lab_in_thread(8, 4, lab_network) as manifest:
+        scope.write_text("\n".join(str(d.ip) for d in manifest.devices) + "\n")
+        args = [
+            "survey",
+            "run",
+            "--scope",
+            str(scope),
+            "--out",
+            str(out),
+            "--no-login",
+            "--timeout",
+            "0.5",
+            "--survey-id",
+            "t1",
+            "--ports",
+            "22,23,80,443,554,1883",
+        ]
+        first = runner.invoke(app, args)
+        assert first.exit_code == 0, first.output
+        lines = [json.loads(x) for x in out.read_text().splitlines()]
+        again = runner.invoke(app, args)
+        assert again.exit_code == 0
+    assert lines
+    rec = lines[0]
+    assert set(rec) >= {"ip", "port", "transport", "service", "time", "banner", "identity",
+                        "login"}  # fmt: skip
+    assert rec["login"]["outcome"] == "not_tried"
+    assert {r["ip"] for r in lines} <= {str(d.ip) for d in manifest.devices}
+    store = open_store()
+    [survey] = store.surveys()
+    assert survey.id == "t1" and survey.finished is not None
+    assert survey.counts["hosts"] == 8
+    assert len(store.findings("t1")) == len(lines)  # the re-run overwrote, no duplicates
+
+
+def test_bad_scope_line_is_a_config_error(tmp_path: Path) -> None:
+    scope = tmp_path / "scope.txt"
+    scope.write_text("127.0.0.0/8\nnot-a-network\n")
+    result = runner.invoke(app, ["survey", "run", "--scope", str(scope)])
+    assert isinstance(result.exception, ConfigError)
+    assert result.exception.data["line"] == 2
+
+
+def test_bad_shard_is_refused_before_any_packet(tmp_path: Path) -> None:
+    scope = tmp_path / "scope.txt"
+    scope.write_text("127.99.0.0/30\n")
+    result = runner.invoke(app, ["survey", "run", "--scope", str(scope), "--shard", "2/2"])
+    assert isinstance(result.exception, ConfigError)
