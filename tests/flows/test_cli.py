@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -89,3 +90,32 @@ def test_collect_subprocess(tmp_path: Path, iotscope_home: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 48 and {r["exporter"] for r in rows} == {"127.0.0.1"}
     assert read_flows(iotscope_home / "flows", site="isp-a").num_rows == 48
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_collect_prints_counts_on_sigterm(iotscope_home: Path) -> None:
+    port = _free_port()
+    cmd = [sys.executable, "-m", "iotscope", "flows", "collect", "--listen", f"127.0.0.1:{port}"]
+    env = {**os.environ, "IOTSCOPE_HOME": str(iotscope_home)}
+    proc = subprocess.Popen(
+        [*cmd, "--site", "isp-a"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        assert "listening on" in proc.stderr.readline()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"\x00\x09 not netflow", ("127.0.0.1", port))
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        summary = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "packets=1" in summary and "malformed=1" in summary and "no template=0" in summary

@@ -358,3 +358,15 @@ def test_identical_refresh_keeps_the_live_template() -> None:
     assert decoder.templates.get(EXPORTER, 1, 300) is live
     decoder.feed(ipfix(ipfix_template(300, BASIC[:-1])), EXPORTER)
     assert decoder.templates.get(EXPORTER, 1, 300) is not live
+
+
+def test_waiting_data_is_bounded_in_bytes_across_exporters() -> None:
+    data = ipfix(set_(300, _basic_record(1, 2) * 10))  # 370 bytes of records
+    decoder = FlowDecoder(max_waiting_bytes=1000)
+    for i in range(5):
+        decoder.feed(data, f"192.0.2.{i}")
+    assert decoder.waiting_sets == 2
+    decoder.feed(ipfix(ipfix_template(300, BASIC)), "192.0.2.0")
+    decoder.feed(data, "192.0.2.9")  # room again after the replay
+    assert decoder.finish().num_rows == 10
+    assert decoder.counts.no_template == 3 + 2

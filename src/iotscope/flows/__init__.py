@@ -1,21 +1,43 @@
 """Flows: NetFlow v5/v9, IPFIX, Zeek conn.log and nfdump CSV into Parquet per site and day.
 
 Public face of the part. Decoders are pure (bytes in, a columnar FLOW_SCHEMA table out) with
-exporter state held in an explicit object; sockets and files sit at the edges (collector,
-ingest). Raw flows never leave the site's Parquet: only C2 candidates do.
+exporter state held in an explicit object (``FlowDecoder`` and its ``TemplateCache``); sockets
+and files sit at the edges (``collect``, ``ingest_files``). Flows land in
+``IOTSCOPE_HOME/flows/site=<site>/day=<YYYY-MM-DD>/`` and stay there: raw flows never leave
+the site that ingested them; only C2 candidates do.
 """
 
+from iotscope.flows._collector import CollectorOptions, collect
+from iotscope.flows._decoder import DecodeCounts, FlowDecoder
 from iotscope.flows._encode import encode_ipfix, encode_netflow_v9
+from iotscope.flows._ingest import FORMATS, IngestReport, ingest_files
+from iotscope.flows._jsonl import flow_lines
+from iotscope.flows._nfdump import read_nfdump_csv
 from iotscope.flows._parquet import flows_root, read_flows, write_parquet
 from iotscope.flows._schema import FLOW_SCHEMA, empty_flows, flows_table
+from iotscope.flows._templates import TemplateCache
+from iotscope.flows._text import BadLines
+from iotscope.flows._zeek import read_zeek_conn
 
 __all__ = [
     "FLOW_SCHEMA",
+    "FORMATS",
+    "BadLines",
+    "CollectorOptions",
+    "DecodeCounts",
+    "FlowDecoder",
+    "IngestReport",
+    "TemplateCache",
+    "collect",
     "empty_flows",
     "encode_ipfix",
     "encode_netflow_v9",
+    "flow_lines",
     "flows_root",
     "flows_table",
+    "ingest_files",
     "read_flows",
+    "read_nfdump_csv",
+    "read_zeek_conn",
     "write_parquet",
 ]

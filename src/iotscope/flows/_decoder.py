@@ -98,7 +98,9 @@ Domain = tuple[str, int]
 class FlowDecoder:
     """Decoder and exporter state for one collector or one ingest run."""
 
-    def __init__(self, site: str = "", *, max_waiting_sets: int = 256) -> None:
+    def __init__(
+        self, site: str = "", *, max_waiting_sets: int = 256, max_waiting_bytes: int = 64 << 20
+    ) -> None:
         self.site = site
         self.templates = TemplateCache()
         self.counts = DecodeCounts()
@@ -106,6 +108,8 @@ class FlowDecoder:
         self._batch = Batch()
         self._waiting: dict[Domain, deque[_Waiting]] = {}
         self._max_waiting = max_waiting_sets
+        self._max_waiting_bytes = max_waiting_bytes
+        self._waiting_bytes = 0
         self._rate: dict[Domain, int] = {}
         self._init: dict[Domain, int] = {}
 
@@ -138,6 +142,7 @@ class FlowDecoder:
         """Flush, and count data still waiting for a template as ``no_template``."""
         self.counts.no_template += self.waiting_sets
         self._waiting.clear()
+        self._waiting_bytes = 0
         return self.flush()
 
     # --- dispatch ---------------------------------------------------------------------------
@@ -231,6 +236,7 @@ class FlowDecoder:
         if not ready:
             return
         self._waiting[domain] = deque(w for w in queue if w.set_id != template_id)
+        self._waiting_bytes -= sum(len(w.body) for w in ready)
         for w in ready:
             self._data(w.set_id, w.body, domain, w.ctx)
 
@@ -259,10 +265,16 @@ class FlowDecoder:
             self._batch.add(template, records, count, ctx)
 
     def _wait(self, waiting: _Waiting, domain: Domain) -> None:
+        """Keep data for a template not seen yet: at most ``max_waiting_sets`` per exporter
+        domain (the oldest go first) and ``max_waiting_bytes`` in all (then it is dropped)."""
+        if self._waiting_bytes + len(waiting.body) > self._max_waiting_bytes:
+            self.counts.no_template += 1
+            return
         queue = self._waiting.setdefault(domain, deque())
         queue.append(waiting)
+        self._waiting_bytes += len(waiting.body)
         if len(queue) > self._max_waiting:
-            queue.popleft()
+            self._waiting_bytes -= len(queue.popleft().body)
             self.counts.no_template += 1
 
     def _options_data(self, template: Template, body: bytes, domain: Domain) -> None:
