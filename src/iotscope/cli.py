@@ -45,9 +45,9 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="world seed"),
 ) -> None:
     """The main job on the embedded default: bring up a lab and look at it."""
-    from iotscope.demo import run_demo
+    from iotscope.demo import DemoOptions, run_demo
 
-    run_demo(once=once, devices=devices, seed=seed)
+    run_demo(DemoOptions(once=once, devices=devices, seed=seed))
 
 
 def main() -> None:

@@ -1,0 +1,117 @@
+"""The demo's steps, each a small function over the parts' public APIs."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from iotscope._output import console, table
+from iotscope.config import settings
+from iotscope.demo._truth import SurveyScore, score_survey
+from iotscope.lab import LabProcess
+from iotscope.records import Finding, LabManifest, Survey
+from iotscope.store import Store, open_store
+from iotscope.survey import SurveyConfig, prepare, run_survey
+
+# Not the default of `lab up`, so both can run at once; a /22 keeps the full sweep of every
+# address and port (as NOTICE sweeps whole ISP blocks) to seconds.
+DEMO_NETWORK = "127.78.0.0/22"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    once: bool = False
+    devices: int = 300
+    seed: int = 7
+    network: str = DEMO_NETWORK
+    botnet: bool = True
+
+
+def run_demo(opts: DemoOptions) -> None:
+    """Run every step; with ``once`` exit at the end, else serve the lab until Ctrl-C."""
+    work = settings().home / "demo"
+    work.mkdir(parents=True, exist_ok=True)
+    store = open_store()
+    try:
+        with LabProcess(opts.devices, opts.seed, opts.network, work / "manifest.json") as lab:
+            show_lab(lab.manifest, lab.ready_seconds or 0.0)
+            survey, findings = survey_lab(lab.manifest, work, store)
+            show_survey(survey, score_survey(lab.manifest, findings))
+            if opts.botnet:
+                from iotscope.demo._botnet import botnet_picture
+
+                botnet_picture(opts.seed, opts.devices, work, store)
+            if not opts.once:
+                wait_for_interrupt(lab.manifest, work / "manifest.json")
+    finally:
+        store.engine.dispose()
+
+
+def show_lab(manifest: LabManifest, seconds: float) -> None:
+    """Step 1: what is in the lab, by ISP, device type and vendor."""
+    console.rule("[bold]1. the lab: an emulated IoT landscape on loopback")
+    console.print(f"{len(manifest.devices)} devices on {manifest.network}, up in {seconds:.1f} s")
+    isps = {i.name: i for i in manifest.isps}
+    per_isp = Counter(d.isp or "-" for d in manifest.devices)
+    rows = [(n, isps[n].asn if n in isps else "", isps[n].prefecture if n in isps else "",
+             ", ".join(isps[n].prefixes) if n in isps else "", c)
+            for n, c in sorted(per_isp.items())]  # fmt: skip
+    console.print(table("ISPs", ["ISP", "ASN", "prefecture", "prefixes", "devices"], rows))
+    kinds = Counter((d.device_type, d.vendor) for d in manifest.devices if not d.hostile)
+    top = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    console.print(table("device types and vendors (top 15)", ["type", "vendor", "devices"],
+                        [(t, v, n) for (t, v), n in top]))  # fmt: skip
+    hostile = Counter(d.hostile for d in manifest.devices if d.hostile)
+    console.print("hostile hosts: " + (", ".join(f"{k} {n}" for k, n in hostile.items()) or "none"))
+
+
+def survey_lab(manifest: LabManifest, work: Path, store: Store) -> tuple[Survey, list[Finding]]:
+    """Step 2: survey the lab's whole network with logins, as NOTICE does."""
+    console.rule("[bold]2. the survey (NOTICE): discovery, identification, login checks")
+    scope = work / "scope.txt"
+    scope.write_text(f"# the demo lab\n{manifest.network}\n")
+    prepared = prepare(SurveyConfig(scope=scope, concurrency=1000))
+    found: list[Finding] = []
+    store.save_survey(prepared.survey)
+    t0 = time.monotonic()
+    survey = asyncio.run(run_survey(prepared, found.extend))
+    store.save_findings(found)
+    store.save_survey(survey)
+    console.print(f"surveyed {manifest.network} in {time.monotonic() - t0:.1f} s; "
+                  f"{len(found)} open services stored as survey {survey.id}")  # fmt: skip
+    return survey, found
+
+
+def show_survey(survey: Survey, score: SurveyScore) -> None:
+    """Findings against the ground truth."""
+    rows = [
+        ("devices identified (vendor, product, version)",
+         f"{score.identified}/{score.devices}", f"{score.identified_share:.1%}"),
+        ("weak devices found (login accepted or no login needed)",
+         f"{score.weak_found}/{score.weak_truth}", f"recall {score.recall:.1%}"),
+        ("weak reports that are true", f"{score.weak_true}/{score.weak_reported}",
+         f"precision {score.precision:.1%}"),
+        ("devices with known CVEs (firmware)", str(score.vulnerable), ""),
+    ]  # fmt: skip
+    console.print(table("survey vs. ground truth", ["measure", "count", "share"], rows))
+    if score.per_isp:
+        console.print(table("alerts per ISP (weak devices to notify)", ["ISP", "to notify"],
+                            sorted(score.per_isp.items())))  # fmt: skip
+
+
+def wait_for_interrupt(manifest: LabManifest, path: Path) -> None:
+    """Keep the lab up until Ctrl-C or SIGTERM."""
+    console.rule("[bold]the lab keeps running")
+    console.print(f"{len(manifest.devices)} devices on {manifest.network}; manifest {path}")
+    console.print("try: nmap -sV -Pn -n -p 22,23,80 " + str(manifest.devices[0].ip))
+    console.print("press Ctrl-C to stop")
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping the lab")
