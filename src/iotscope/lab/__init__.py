@@ -6,6 +6,15 @@
   manager) exposes ``.manifest`` and ``close()``.
 - ``write_manifest`` / ``read_manifest``: the manifest file (atomic JSON).
 - ``LabProcess``: ``iotscope lab up`` in a subprocess, for tests and benchmarks.
+
+What a prober meets (details in each emulator's docstring): telnet per RFC 854 with the
+profile's offers, banner and prompts; three wrong passwords close the connection and
+``lockout_after`` failures lock the service ("... try again later", then hang-up on every
+connection for 5 minutes). HTTP Basic/Digest answer 401 until the right pair; form logins POST
+``username``/``password`` to ``/login`` and get ``302`` + ``Set-Cookie`` on success, the login
+page again (200, "Invalid username or password") on failure. MQTT CONNACK 0/4/5, RTSP 401/200,
+SSH via asyncssh with the vendor's exact version string. ``https`` logs in with the ``http``
+credential (one manifest entry, protocol ``http``).
 """
 
 from iotscope.lab._catalog import Catalog, Profile, ServiceProfile, load_catalog, load_catalog_files
