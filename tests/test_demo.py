@@ -1,0 +1,35 @@
+"""`iotscope demo --once`: the main job runs end to end on the embedded default and exits 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iotscope.store import open_store
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_demo_once_end_to_end(iotscope_home: Path) -> None:
+    env = {**os.environ, "IOTSCOPE_HOME": str(iotscope_home), "COLUMNS": "120"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "iotscope", "demo", "--once", "--devices", "60", "--seed", "3"],
+        env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stderr
+    for heading in ("1. the lab", "2. the survey", "3. the botnet"):
+        assert heading in out
+    assert "survey vs. ground truth" in out and "C2 detection per ISP" in out
+    store = open_store(f"sqlite:///{iotscope_home / 'iotscope.db'}")
+    try:
+        assert len(store.surveys()) == 1
+        assert store.findings(), "the survey stored no findings"
+        assert store.sightings(), "the telescope stored no sightings"
+        assert store.c2_candidates(), "no C2 candidate was stored"
+    finally:
+        store.engine.dispose()
