@@ -34,8 +34,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks $(ARGS)
+# make bench NAME=survey ARGS=--small   (NAME: lab survey fingerprint telescope collector c2)
+bench: $(STAMP) system-deps
+	$(BIN)/python -m benchmarks.bench_$(NAME) $(ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
