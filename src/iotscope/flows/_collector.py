@@ -35,7 +35,7 @@ class CollectorOptions:
     batch_seconds: float = 5.0
     max_packets: int | None = None
     duration: float | None = None
-    receive_buffer: int = 8 << 20
+    receive_buffer: int = 32 << 20
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -76,8 +76,12 @@ class _Protocol(asyncio.DatagramProtocol):
 def _socket(host: str, port: int, buffer: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, buffer)
+    force = getattr(socket, "SO_RCVBUFFORCE", None)  # Linux, root: beyond net.core.rmem_max
+    for option in (force, socket.SO_RCVBUF):
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, option, buffer)
+                break
     try:
         sock.bind((host, port))
     except OSError as exc:
