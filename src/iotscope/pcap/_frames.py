@@ -6,7 +6,7 @@ draft-ietf-opsawg-pcaplinktype).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -81,4 +81,22 @@ def empty_frames(data: np.ndarray, errors: int = 0) -> Frames:
         ts_ns=np.zeros(0, np.int64),
         linktype=np.zeros(0, np.uint16),
         errors=errors,
+    )
+
+
+def concat_frames(data: np.ndarray, parts: list[Frames], errors: int = 0) -> Frames:
+    """One :class:`Frames` of ``parts`` (all over ``data``), in order; their errors add up."""
+    if not parts:
+        return empty_frames(data, errors)
+    total = errors + sum(p.errors for p in parts)
+    if len(parts) == 1:
+        return replace(parts[0], errors=total)
+    return Frames(
+        data=data,
+        offsets=np.concatenate([p.offsets for p in parts]),
+        caplen=np.concatenate([p.caplen for p in parts]),
+        wirelen=np.concatenate([p.wirelen for p in parts]),
+        ts_ns=np.concatenate([p.ts_ns for p in parts]),
+        linktype=np.concatenate([p.linktype for p in parts]),
+        errors=total,
     )

@@ -14,14 +14,15 @@ from __future__ import annotations
 import mmap
 import struct
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from iotscope.errors import ParseError
-from iotscope.pcap._frames import Frames, empty_frames
+from iotscope.pcap._frames import Frames, concat_frames, empty_frames
 
-__all__ = ["SHB", "read_pcapng"]
+__all__ = ["SHB", "pcapng_batches", "read_pcapng"]
 
 SHB = 0x0A0D0D0A
 _IDB, _OPB, _SPB, _EPB = 1, 2, 3, 6
@@ -52,24 +53,22 @@ class _Section:
     opb: array[int] = field(default_factory=lambda: array("b"))
     spb: array[int] = field(default_factory=lambda: array("q"))
 
+    def packets(self) -> int:
+        return len(self.epb) + len(self.spb)
+
 
 def read_pcapng(buf: bytes | mmap.mmap) -> Frames:
+    """Every packet of a pcapng capture."""
+    return concat_frames(np.frombuffer(buf, dtype=np.uint8), list(pcapng_batches(buf, 1 << 62)))
+
+
+def pcapng_batches(buf: bytes | mmap.mmap, batch: int) -> Iterator[Frames]:
+    """The packets of a pcapng capture, at most ``batch`` per :class:`Frames` (a batch also
+    ends where a section does), each with the errors met while walking it."""
     data = np.frombuffer(buf, dtype=np.uint8)
-    sections, errors = _walk_pcapng(buf)
-    parts = [_section_frames(data, s) for s in sections]
-    errors += sum(bad for _, bad in parts)
-    frames = [f for f, _ in parts if f is not None]
-    if not frames:
-        return empty_frames(data, errors)
-    return Frames(
-        data=data,
-        offsets=np.concatenate([f.offsets for f in frames]),
-        caplen=np.concatenate([f.caplen for f in frames]),
-        wirelen=np.concatenate([f.wirelen for f in frames]),
-        ts_ns=np.concatenate([f.ts_ns for f in frames]),
-        linktype=np.concatenate([f.linktype for f in frames]),
-        errors=errors,
-    )
+    for sec, errors in _walk_pcapng(buf, batch):
+        frames, bad = _section_frames(data, sec)
+        yield concat_frames(data, [frames] if frames is not None else [], errors + bad)
 
 
 def _shb_order(buf: bytes | mmap.mmap, off: int) -> str | None:
@@ -81,32 +80,109 @@ def _shb_order(buf: bytes | mmap.mmap, off: int) -> str | None:
     return None
 
 
-def _walk_pcapng(buf: bytes | mmap.mmap) -> tuple[list[_Section], int]:
-    """Sections with their interfaces and packet-block offsets; the count of bad blocks."""
+def _walk_pcapng(buf: bytes | mmap.mmap, batch: int) -> Iterator[tuple[_Section, int]]:
+    """Sections (split every ``batch`` packet blocks) with their interfaces and packet-block
+    offsets, each with its count of bad blocks (1 at most: a bad block ends the walk)."""
     order = _shb_order(buf, 0)
     if order is None:
         raise ParseError("not a capture file: pcapng section header without byte-order magic")
-    end = len(buf)
-    sections: list[_Section] = []
-    off = 0
+    end, off = len(buf), 0
+    sec = _Section(order)
+    runs = _EpbRuns(np.frombuffer(buf, dtype=np.uint8))
     while off < end:
-        if off + 12 > end:
-            return sections, 1
-        btype = struct.unpack_from("<I", buf, off)[0]
+        blen = _block_length(buf, off, sec.order)
+        if blen is None:
+            yield sec, 1
+            return
+        btype = struct.unpack_from(sec.order + "I", buf, off)[0]
+        taken = runs.take(sec, off, blen, batch - sec.packets()) if btype == _EPB else 0
+        if taken:
+            off += taken * blen
+            off = _epbs_one_by_one(sec, buf, off, batch - sec.packets(), runs)
+            if sec.packets() >= batch:
+                yield sec, 0
+                sec = _Section(sec.order, list(sec.ifaces))
+            continue
         if btype == SHB:
-            new_order = _shb_order(buf, off)
-            if new_order is None:
-                return sections, 1
-            order = new_order
-        blen = struct.unpack_from(order + "I", buf, off + 4)[0]
-        if blen < 12 or blen % 4 or off + blen > end:
-            return sections, 1
-        if btype == SHB:
-            sections.append(_Section(order))
+            if sec.packets():
+                yield sec, 0
+            sec = _Section(_shb_order(buf, off) or sec.order)
         else:
-            _note_block(sections[-1], buf, off, struct.unpack_from(order + "I", buf, off)[0], blen)
+            _note_block(sec, buf, off, btype, blen)
+            if sec.packets() >= batch:
+                yield sec, 0
+                sec = _Section(sec.order, list(sec.ifaces))
         off += blen
-    return sections, 0
+    yield sec, 0
+
+
+_RUN_MIN, _RUN_MAX, _COOLDOWN = 32, 1 << 16, 512
+
+
+class _EpbRuns:
+    """Takes runs of Enhanced Packet Blocks of one total length at once (as the classic
+    walker does for records): strided views check that each block of the run has type 6 and
+    the same length; after a run breaks early, ``_COOLDOWN`` blocks go one by one."""
+
+    def __init__(self, data: np.ndarray) -> None:
+        self.data, self.run, self.cooldown = data, _RUN_MIN, 0
+
+    def take(self, sec: _Section, off: int, blen: int, room: int) -> int:
+        """How many EPBs from ``off`` were noted in ``sec`` (0: do this block by hand)."""
+        k = min(room, self.run, (self.data.shape[0] - off) // blen)
+        if k < 2:
+            self.cooldown = _COOLDOWN
+            return 0
+        same = np.ones(k, dtype=bool)
+        last = off + (k - 1) * blen
+        want = struct.pack(sec.order + "II", _EPB, blen)
+        for j, byte in enumerate(want):
+            same &= self.data[off + j : last + j + 1 : blen] == byte
+        taken = k if same.all() else max(int(np.argmin(same)), 1)  # the block at off is an EPB
+        self.run = min(2 * self.run, _RUN_MAX) if taken == k else _RUN_MIN
+        self.cooldown = 0 if taken == k else _COOLDOWN
+        sec.epb.frombytes(np.arange(off, off + taken * blen, blen, dtype=np.int64).tobytes())
+        sec.opb.frombytes(bytes(taken))
+        return taken
+
+
+def _epbs_one_by_one(
+    sec: _Section, buf: bytes | mmap.mmap, off: int, room: int, runs: _EpbRuns
+) -> int:
+    """After a run broke: note up to ``runs.cooldown`` following EPBs one by one (a tight loop:
+    type and length in one unpack); stop at any other or doubtful block. Returns the offset."""
+    if not runs.cooldown:
+        return off
+    head = struct.Struct(sec.order + "II").unpack_from
+    end = len(buf)
+    epb, opb = sec.epb.append, sec.opb.append
+    for _ in range(min(runs.cooldown, room)):
+        if off + 12 > end:
+            break
+        btype, blen = head(buf, off)
+        if btype != _EPB or blen < 32 or blen % 4 or off + blen > end:
+            break
+        epb(off)
+        opb(0)
+        off += blen
+    runs.cooldown = 0
+    return off
+
+
+def _block_length(buf: bytes | mmap.mmap, off: int, order: str) -> int | None:
+    """The total length of the block at ``off`` (a new SHB sets its own byte order), or None
+    when it cannot be a block: shorter than 12, not a multiple of 4, past the end."""
+    if off + 12 > len(buf):
+        return None
+    if struct.unpack_from("<I", buf, off)[0] == SHB:
+        shb_order = _shb_order(buf, off)
+        if shb_order is None:
+            return None
+        order = shb_order
+    blen = int(struct.unpack_from(order + "I", buf, off + 4)[0])
+    if blen < 12 or blen % 4 or off + blen > len(buf):
+        return None
+    return blen
 
 
 def _note_block(sec: _Section, buf: bytes | mmap.mmap, off: int, btype: int, blen: int) -> None:
@@ -144,18 +220,10 @@ def _section_frames(data: np.ndarray, sec: _Section) -> tuple[Frames | None, int
     frames = [f for f, _ in parts]
     if not frames:
         return None, bad
+    merged = concat_frames(data, frames)
     if len(frames) == 1:
-        return frames[0], bad
-    merged = Frames(
-        data=data,
-        offsets=np.concatenate([f.offsets for f in frames]),
-        caplen=np.concatenate([f.caplen for f in frames]),
-        wirelen=np.concatenate([f.wirelen for f in frames]),
-        ts_ns=np.concatenate([f.ts_ns for f in frames]),
-        linktype=np.concatenate([f.linktype for f in frames]),
-    )
-    order = np.argsort(merged.offsets, kind="stable")
-    return merged.select(order), bad
+        return merged, bad
+    return merged.select(np.argsort(merged.offsets, kind="stable")), bad
 
 
 def _epb_frames(data: np.ndarray, sec: _Section) -> tuple[Frames, int] | None:
@@ -219,9 +287,8 @@ def _iface_linktypes(iface: np.ndarray, ifaces: list[_Iface]) -> np.ndarray:
 
 def _iface_ts_ns(raw: np.ndarray, iface: np.ndarray, ifaces: list[_Iface]) -> np.ndarray:
     out = np.zeros(raw.shape[0], dtype=np.int64)
-    for i in np.unique(iface):
+    for i, spec in enumerate(ifaces):
         sel = iface == i
-        spec = ifaces[int(i)]
         ns = _units_to_ns(raw[sel], spec.tsresol)
         offset = (spec.tsoffset * 1_000_000_000 + 2**63) % 2**64 - 2**63  # wraps like int64
         with np.errstate(over="ignore"):

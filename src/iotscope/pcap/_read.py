@@ -17,7 +17,7 @@ from pathlib import Path
 from iotscope.errors import ParseError
 from iotscope.pcap._classic import PCAP_MAGIC, classic_batches, read_classic
 from iotscope.pcap._frames import Frames
-from iotscope.pcap._pcapng import SHB, read_pcapng
+from iotscope.pcap._pcapng import SHB, pcapng_batches, read_pcapng
 
 __all__ = ["iter_frames", "read_frames"]
 
@@ -63,10 +63,10 @@ def iter_frames(source: Source, batch: int = 1 << 20) -> Iterator[Frames]:
     """Read a capture in batches of at most ``batch`` packets (classic pcap), so that a
     multi-gigabyte file needs memory for its mapping plus one batch of columns.
 
-    pcapng is yielded as one batch (its packet offsets are collected first).
+    pcapng batches also end where a section ends.
     """
     buf = _open(source)
     if _kind(buf) == "pcapng":
-        yield read_pcapng(buf)
-        return
-    yield from classic_batches(buf, batch)
+        yield from pcapng_batches(buf, batch)
+    else:
+        yield from classic_batches(buf, batch)
