@@ -96,7 +96,8 @@ def test_runs_of_equal_blocks_read_like_one_by_one(
 ) -> None:
     """Runs of same-length EPBs (taken vectorised) between other blocks: every packet, in
     order, whatever the batch size."""
-    blocks, packets = [ng.shb("<"), ng.idb("<", LINKTYPE_RAW)], []
+    blocks = [ng.shb("<"), ng.idb("<", LINKTYPE_RAW)]
+    packets: list[bytes] = []
     for size, count, unknown_after in runs:
         for _ in range(count):
             packets.append(bytes([len(packets) % 251]) * size)
