@@ -199,9 +199,14 @@ class C2Candidate(Record):
 
 
 class ServiceSpec(Record):
+    """One service of a lab device. ``auth`` is how its login works, where it has one:
+    ``basic``/``digest``/``form``/``none`` for HTTP(S) and RTSP, ``password`` or ``none`` for
+    telnet, SSH and MQTT (NOTICE checks HTTP Basic and Digest, not form logins)."""
+
     port: int = Field(ge=0, le=65535)
     transport: Literal["tcp", "udp"] = "tcp"
     service: str
+    auth: str | None = None
 
 
 class Credential(Record):

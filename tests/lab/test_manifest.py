@@ -29,7 +29,9 @@ def test_contract_fields(tmp_path: Path) -> None:
     dev = doc["devices"][0]
     assert {"ip", "profile", "vendor", "product", "model", "version", "device_type", "cpe",
             "services", "credentials", "cves", "isp", "hostile"} <= set(dev)  # fmt: skip
-    assert set(dev["services"][0]) == {"port", "transport", "service"}
+    assert {"port", "transport", "service"} <= set(dev["services"][0])
+    assert {s["auth"] for d in doc["devices"] for s in d["services"]} <= {
+        None, "none", "password", "basic", "digest", "form"}  # fmt: skip
     assert {"name", "asn", "prefixes"} <= set(doc["isps"][0])
     assert all(set(c) == {"protocol", "username", "password", "weak"}
                for d in doc["devices"] for c in d["credentials"])  # fmt: skip

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from iotscope.records import Device, Finding, LabManifest
 
 WEAK_OUTCOMES = ("accepted", "no_auth")
-CHECKED = ("telnet", "ssh", "http", "mqtt")  # login protocols the survey checks
+# The logins NOTICE checks: telnet, SSH, MQTT, and HTTP(S) Basic/Digest (not form logins).
+CHECKED_AUTH = {
+    "telnet": ("password", "none"),
+    "ssh": ("password", "none"),
+    "mqtt": ("password", "none"),
+    "http": ("basic", "digest", "none"),
+    "https": ("basic", "digest", "none"),
+}
 
 
 def _norm(text: str | None) -> str:
@@ -49,7 +56,10 @@ def _identified(device: Device, findings: list[Finding]) -> bool:
 
 
 def _weak(device: Device) -> bool:
-    return any(c.weak and c.protocol in CHECKED for c in device.credentials)
+    """Whether a login the survey checks accepts a public pair (or needs none)."""
+    checked = {"http" if s.service == "https" else s.service
+               for s in device.services if s.auth in CHECKED_AUTH.get(s.service, ())}  # fmt: skip
+    return any(c.weak and c.protocol in checked for c in device.credentials)
 
 
 def score_survey(manifest: LabManifest, findings: list[Finding]) -> SurveyScore:

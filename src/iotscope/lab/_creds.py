@@ -53,6 +53,17 @@ def needs_login(svc: ServiceProfile) -> bool:
     return True
 
 
+def auth_kind(svc: ServiceProfile) -> str | None:
+    """How ``svc`` logs in, as the manifest states it (``ServiceSpec.auth``)."""
+    if svc.service == "ssdp":
+        return None
+    if is_open(svc) or not needs_login(svc):
+        return "none"
+    if svc.service in ("http", "https", "rtsp"):
+        return svc.auth
+    return "password"
+
+
 def is_open(svc: ServiceProfile) -> bool:
     """Whether ``svc`` gives access with no login (listed as a null/null weak credential)."""
     return svc.no_auth or (svc.service == "mqtt" and svc.anonymous)

@@ -19,7 +19,15 @@ from itertools import accumulate, cycle
 
 from iotscope.errors import ConfigError
 from iotscope.lab._catalog import Catalog, Profile, ServiceProfile, Version, load_catalog
-from iotscope.lab._creds import OPEN, Pair, choose_pair, credential_protocol, is_open, needs_login
+from iotscope.lab._creds import (
+    OPEN,
+    Pair,
+    auth_kind,
+    choose_pair,
+    credential_protocol,
+    is_open,
+    needs_login,
+)
 from iotscope.lab._isps import split_isps
 from iotscope.records import Credential, Device, Isp, LabManifest, ServiceSpec
 
@@ -176,7 +184,12 @@ def _device(
         device_type=profile.device_type,
         cpe=fill(profile.cpe, facts) if profile.cpe else None,
         services=tuple(
-            ServiceSpec(port=s.spec.port, transport=s.spec.transport, service=s.spec.service)
+            ServiceSpec(
+                port=s.spec.port,
+                transport=s.spec.transport,
+                service=s.spec.service,
+                auth=auth_kind(s.spec),
+            )
             for s in services
         ),
         credentials=_credentials(services),
