@@ -370,3 +370,34 @@ def test_waiting_data_is_bounded_in_bytes_across_exporters() -> None:
     decoder.feed(data, "192.0.2.9")  # room again after the replay
     assert decoder.finish().num_rows == 10
     assert decoder.counts.no_template == 3 + 2
+
+
+_IES = st.sampled_from(
+    [1, 2, 4, 6, 7, 8, 11, 12, 21, 22, 27, 28, 32, 34, 96, 150, 152, 154, 158, 160, 305]
+)
+_FIELD = st.one_of(
+    st.tuples(_IES, st.sampled_from([0, 1, 2, 3, 4, 6, 8, 16, 65535])),
+    st.tuples(_IES, st.sampled_from([1, 4, 65535]), st.integers(1, 2**32 - 1)),
+)
+
+
+@FUZZ
+@given(
+    st.lists(_FIELD, min_size=1, max_size=8),
+    st.lists(st.binary(max_size=80), max_size=4),
+    st.booleans(),
+)
+def test_fuzz_random_templates_and_data(
+    fields: list[FieldSpec], bodies: list[bytes], options: bool
+) -> None:
+    if options and len(fields) > 1:
+        template = ipfix_options_template(300, fields[:1], fields[1:])
+    else:
+        template = ipfix_template(300, fields)
+    plain = [f[:2] for f in fields]
+    _fuzz(
+        [
+            ipfix(template, *(set_(300, b) for b in bodies)),
+            v9(v9_template(300, plain), *(set_(300, b) for b in bodies)),
+        ]
+    )

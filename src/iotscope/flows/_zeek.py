@@ -59,27 +59,39 @@ def _unescape(value: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
 
 
+def _separator(line: str) -> str | None:
+    """The ``#separator`` value (``\\x09`` escapes allowed); None unless one usable char."""
+    value = _unescape(line[len("#separator") :].strip())
+    return value if len(value) == 1 and value not in '\r\n"' else None
+
+
+def _fields(line: str, sep: str | None) -> list[str] | None:
+    fields = line.split(sep)[1:] if sep else []
+    return fields if fields and len(set(fields)) == len(fields) else None
+
+
 def _tsv_sections(text: str, bad: BadLines) -> list[pa.Table]:
-    """One string table per ``#fields`` header (concatenated logs may change it)."""
-    sep: str = "\t"
+    """One string table per ``#fields`` header (concatenated logs may change it); rows under
+    a missing or unusable header are bad lines."""
+    sep: str | None = "\t"
     fields: list[str] | None = None
     rows: list[str] = []
     out: list[pa.Table] = []
 
     def close() -> None:
-        if rows and fields is not None:
+        if rows and fields is not None and sep is not None:
             out.append(read_strings("\n".join(rows), fields, sep, bad))
         elif rows:
-            bad.add(f"no #fields header before: {rows[0]}", len(rows))
+            bad.extend(rows[:MAX_SAMPLES], len(rows))
         rows.clear()
 
     for line in text.split("\n"):
         if line.startswith("#"):
             close()
             if line.startswith("#separator"):
-                sep = _unescape(line.split(" ", 1)[1].strip()) or "\t"
+                sep = _separator(line)
             elif line.startswith("#fields"):
-                fields = line.split(sep)[1:]
+                fields = _fields(line, sep)
         elif line.strip():
             rows.append(line.rstrip("\r"))
     close()
