@@ -1,31 +1,35 @@
-"""Detection against the lab's ground truth: the issue's goals on generated traffic."""
+"""Detection against the lab's ground truth: the issue's goals on generated traffic, ingested
+through the flows part (Zeek and NetFlow/IPFIX) as at an ISP."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from iotscope.c2 import evaluate, truth_c2, truth_infected
 from iotscope.c2.cli import app
-from iotscope.flows import write_parquet
-from iotscope.lab.traffic import generate, scenario_for, site_flows
+from iotscope.flows import ingest_files
+from iotscope.lab.traffic import generate
 
 SEED, DAYS, SCALE = 11, 1.0, 0.5
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
-    """Generated traffic: its truth.json and its flows as Parquet (the scenario's own flows)."""
+    """Generated traffic ingested the way an ISP would: Zeek conn.log at some sites, NetFlow
+    v9/IPFIX captures at the others; returns truth.json, the Parquet root and the truth."""
     out = tmp_path_factory.mktemp("lab")
     summary = generate(out / "traffic", seed=SEED, days=DAYS, scale=SCALE)
-    sc = scenario_for(SEED, DAYS, SCALE)
     root = out / "flows"
-    table = pa.concat_tables([site_flows(sc, s.name) for s in sc.sites])
-    write_parquet(table, root, source_key="lab")
+    for i, site in enumerate(sorted(summary.flows)):
+        fmt, name = ("zeek", "conn.log") if i % 2 == 0 else ("netflow-pcap", "netflow.pcap")
+        report = ingest_files(
+            [out / "traffic" / "sites" / site / name], fmt=fmt, site=site, root=root
+        )
+        assert report.flows == summary.flows[site]
     return out / "traffic" / "truth.json", root, summary.truth
 
 

@@ -13,7 +13,9 @@ Stages (one CTE each):
    (SYN without ACK; when an exporter gives no flags, 1-3 packets of at most 180 bytes).
 2. ``pair``: per (site, client, endpoint): sessions, span, failures, bytes per flow.
 3. ``gaps``/``gap_stats``: gaps between session starts of pairs with enough completed
-   sessions; periodicity is the coefficient of variation (stddev / mean) of the gaps.
+   sessions whose mean gap (span / (sessions - 1), known from ``pair``) is in the heartbeat
+   range; periodicity is the coefficient of variation (stddev / mean) of the gaps. The mean
+   filter is exact, and keeps the one window function off most benign pairs.
 4. ``pj``: per-pair flags: periodic (heartbeat), persistent, steady small payloads, flood.
 5. ``handover``: clients that moved here from a periodic endpoint that then fell silent (the
    old one's last session came within one minute after, or three of its periods before, the first
@@ -93,6 +95,8 @@ site_tot AS (
 pair AS (
   SELECT site, src, dst, dport, proto, COUNT(*) AS n, SUM(failed) AS failed_n,
     MIN(start_ms) AS first_ms, MAX(start_ms) AS last_ms, MAX(end_ms) AS last_end,
+    MIN(CASE WHEN failed = 0 THEN start_ms END) AS ok_first,
+    MAX(CASE WHEN failed = 0 THEN start_ms END) AS ok_last,
     AVG(CAST(bytes AS DOUBLE)) AS mean_bytes, STDDEV_POP(CAST(bytes AS DOUBLE)) AS sd_bytes
   FROM f GROUP BY site, src, dst, dport, proto
 ),
@@ -103,6 +107,8 @@ gaps AS (
   FROM f JOIN pair p ON f.site = p.site AND f.src = p.src AND f.dst = p.dst
     AND f.dport = p.dport AND f.proto = p.proto
   WHERE f.failed = 0 AND p.n - p.failed_n >= {min_sessions}
+    AND p.ok_last - p.ok_first BETWEEN {gap_min_ms} * (p.n - p.failed_n - 1)
+                                   AND {gap_max_ms} * (p.n - p.failed_n - 1)
 ),
 gap_stats AS (
   SELECT site, src, dst, dport, proto, AVG(CAST(gap AS DOUBLE)) AS mean_gap,
