@@ -1,8 +1,9 @@
 """Low-level packet captures for iotscope: read classic pcap and pcapng as columns, locate
 IP layers, build and write packets. Never one Python object per packet on the hot paths.
 
-Readers: :func:`read_frames` -> :class:`Frames`; :func:`ip_layer_offsets`; :func:`be16`,
-:func:`be32` (vectorised field gathers); :func:`udp_columns`/:func:`udp_payloads`.
+Readers: :func:`read_frames` -> :class:`Frames`; :func:`iter_frames` (bounded batches);
+:func:`ip_layer_offsets`; vectorised field gathers :func:`gather_rows`, :func:`be_int`,
+:func:`be16`, :func:`be32`; :func:`udp_columns` / :func:`udp_payloads`.
 Writers: :class:`PcapWriter`, :func:`write_ipv4_tcp_batch`, :func:`ipv4_tcp_batch`,
 :func:`write_interleaved` (groups of equal-length rows, time-ordered), :func:`with_ethernet`.
 Packet builders: :func:`ipv4_tcp`, :func:`ipv4_udp`, :func:`ipv4_icmp`, :func:`ethernet`.

@@ -73,7 +73,8 @@ class V6Registry:
 @dataclass
 class Decoded:
     """One row per counted packet: ``src`` key, ``dst`` (IPv4 address or IPv6 id), time,
-    destination ``port`` (-1 when not TCP/UDP), trait ``bits``; and the skip counts."""
+    counted ``port`` (see the module docstring; -1 when not TCP/UDP), trait ``bits``; and
+    the skip counts."""
 
     src: np.ndarray
     dst: np.ndarray
