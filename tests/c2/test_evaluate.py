@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from iotscope.c2 import evaluate, truth_c2, truth_infected
+from iotscope.c2 import evaluate, load_truth, truth_c2, truth_infected
 from iotscope.c2.cli import app
+from iotscope.errors import ConfigError
 from iotscope.flows import ingest_files
 from iotscope.lab.traffic import generate
 
@@ -67,3 +68,13 @@ def test_evaluate_command(lab: tuple[Path, Path, dict], tmp_path: Path) -> None:
     figures = json.loads(out.read_text())
     assert figures["precision"] >= 0.95 and figures["recall"] >= 0.9
     assert figures["ttd_max_s"] <= 600
+
+
+def test_bad_truth_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "truth.json"
+    for text in ("{", '{"c2": [{"ip": "1.2.3.4"}], "scanners": []}', "[]"):
+        path.write_text(text)
+        with pytest.raises(ConfigError):
+            load_truth(path)
+    result = CliRunner().invoke(app, ["evaluate", "--truth", str(tmp_path / "missing.json")])
+    assert result.exit_code != 0

@@ -7,7 +7,7 @@ lab's ground truth. Only :class:`~iotscope.records.C2Candidate` records leave a 
 
 from iotscope.c2._detect import candidate, detect, infected_from_file, known_infected, reasons
 from iotscope.c2._engines import Window, run_duckdb, run_spark, spark_session
-from iotscope.c2._evaluate import Evaluation, evaluate, truth_c2, truth_infected
+from iotscope.c2._evaluate import Evaluation, evaluate, load_truth, truth_c2, truth_infected
 from iotscope.c2._sql import C2_PORTS, DEFAULT_THRESHOLD, Params, detection_sql
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "evaluate",
     "infected_from_file",
     "known_infected",
+    "load_truth",
     "reasons",
     "run_duckdb",
     "run_spark",

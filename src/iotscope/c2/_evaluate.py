@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ import pyarrow as pa
 
 from iotscope.c2._engines import Window, parquet_source, run_duckdb
 from iotscope.c2._sql import Params
+from iotscope.errors import ConfigError
 
 Key = tuple[str, int, str]  # ip, port, site
 MIN = 60_000
@@ -73,6 +75,21 @@ class Evaluation:
             "false_positives": [list(k) for k in self.fp],
             "false_negatives": [list(k) for k in self.fn],
         }
+
+
+def load_truth(path: Path) -> dict[str, Any]:
+    """Read ``truth.json``; a missing file or a wrong shape is a ConfigError naming the part."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError("cannot read truth file", path=str(path), reason=str(exc)) from exc
+    for part, fields in (("c2", ("ip", "port", "site")), ("scanners", ("src", "kind"))):
+        items = data.get(part) if isinstance(data, dict) else None
+        if not isinstance(items, list) or not all(
+            isinstance(x, dict) and all(f in x for f in fields) for x in items
+        ):
+            raise ConfigError("truth file lacks a well-formed part", path=str(path), part=part)
+    return data
 
 
 def truth_c2(truth: dict[str, Any], site: str | None = None) -> set[Key]:

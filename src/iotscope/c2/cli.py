@@ -111,12 +111,12 @@ def evaluate(
     out: Path | None = typer.Option(None, "--out", help="write the figures as JSON here"),
 ) -> None:
     """Precision, recall and time-to-detect of the detection against lab ground truth."""
-    from iotscope.c2 import Params, known_infected, truth_infected
+    from iotscope.c2 import Params, known_infected, load_truth, truth_infected
     from iotscope.c2 import evaluate as run_evaluate
     from iotscope.flows import flows_root
     from iotscope.store import open_store
 
-    data = json.loads(truth.read_text(encoding="utf-8"))
+    data = load_truth(truth)
     if infected_from == "truth":
         known = truth_infected(data)
     elif infected_from == "store":
