@@ -3,7 +3,6 @@ iotscope and cross-checked with dpkt and with tshark's own decoding. Traffic: 12
 
 from __future__ import annotations
 
-import select
 import socket
 import subprocess
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from iotscope.pcap import read_frames, udp_payloads
 from tests.conftest import require_tool
+from tests.pcap.live import wait_ready
 
 pytestmark = pytest.mark.network
 COUNT = 5
@@ -28,21 +28,6 @@ def receiver() -> Iterator[socket.socket]:
     sock.close()
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], marker: bytes) -> None:
-    """Block until the capture tool says it is listening (bounded)."""
-    assert proc.stderr is not None
-    seen = b""
-    while marker not in seen:
-        ready, _, _ = select.select([proc.stderr], [], [], 10)
-        if not ready:
-            proc.kill()
-            pytest.fail(f"capture tool never became ready: {seen!r}")
-        chunk = proc.stderr.read1(4096)  # type: ignore[attr-defined]
-        if not chunk:
-            pytest.fail(f"capture tool exited: {seen!r}")
-        seen += chunk
-
-
 def _capture(cmd: list[str], marker: bytes, port: int) -> list[bytes]:
     """Run the tool and send numbered datagrams every 50 ms until it has its COUNT (<= 15 s).
 
@@ -52,7 +37,7 @@ def _capture(cmd: list[str], marker: bytes, port: int) -> list[bytes]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sent: list[bytes] = []
     try:
-        _wait_ready(proc, marker)
+        wait_ready(proc, marker)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             while proc.poll() is None and len(sent) < 300:
                 sent.append(f"iotscope-{len(sent)}".encode())

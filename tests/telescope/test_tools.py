@@ -5,7 +5,6 @@ Traffic: TCP connection attempts to a closed port on 127.0.0.1 (a SYN, answered 
 
 from __future__ import annotations
 
-import select
 import socket
 import subprocess
 import time
@@ -15,6 +14,7 @@ import pytest
 
 from iotscope.telescope import ingest
 from tests.conftest import require_tool
+from tests.pcap.live import wait_ready
 
 pytestmark = pytest.mark.network
 PACKETS = 12
@@ -44,10 +44,7 @@ def _capture(path: Path, port: int) -> None:
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        assert proc.stderr is not None
-        ready, _, _ = select.select([proc.stderr], [], [], 10)
-        assert ready, "tcpdump did not start"
-        proc.stderr.read1(4096)  # type: ignore[attr-defined]
+        wait_ready(proc, b"listening on")
         deadline = time.monotonic() + 15
         while proc.poll() is None and time.monotonic() < deadline:
             with socket.socket() as s:
