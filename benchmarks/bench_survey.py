@@ -66,7 +66,7 @@ def survey_cmd(scope: Path, out: Path, login: bool, survey_id: str) -> list[str]
 
 def read_findings(path: Path) -> dict[str, list[dict[str, Any]]]:
     hosts: dict[str, list[dict[str, Any]]] = {}
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").split("\n"):  # not splitlines: U+2028 is data
         if line.strip():
             rec = json.loads(line)
             hosts.setdefault(rec["ip"], []).append(rec)
@@ -108,15 +108,16 @@ def iotscope_identities(found: dict[str, list[dict[str, Any]]]) -> dict[str, dic
     return {ip: (recs[0].get("identity") or {}) for ip, recs in found.items()}
 
 
-def weak_truth(world: World) -> dict[str, set[int]]:
-    """ip -> ports of services the survey checks that accept a weak (listed) pair or none."""
+def weak_truth(world: World, lockout: bool = True) -> dict[str, set[int]]:
+    """ip -> ports of services the survey checks that accept a weak (listed) pair or none
+    (services that lock out after failed logins left out unless ``lockout``)."""
     out: dict[str, set[int]] = {}
     for dev in world.devices:
         if dev.hostile:
             continue
         for svc in dev.services:
             spec, pair = svc.spec, svc.pair
-            if pair is None or not pair.weak:
+            if pair is None or not pair.weak or (spec.lockout_after and not lockout):
                 continue
             proto = credential_protocol(spec.service)
             if proto in CHECKED or (proto == "http" and spec.auth in ("basic", "digest")):
@@ -125,9 +126,10 @@ def weak_truth(world: World) -> dict[str, set[int]]:
 
 
 def score_logins(
-    found: dict[str, list[dict[str, Any]]], truth: dict[str, set[int]]
+    found: dict[str, list[dict[str, Any]]], truth: dict[str, set[int]], easy: dict[str, set[int]]
 ) -> dict[str, Any]:
-    """Device-level weak-login recall and precision (accepted or no_auth counts as weak)."""
+    """Device-level weak-login recall and precision (accepted or no_auth counts as weak);
+    ``easy`` are the weak devices without a lockout on the weak service."""
     reported = {
         ip for ip, recs in found.items()
         if any(r["login"]["outcome"] in ("accepted", "no_auth") for r in recs)
@@ -138,6 +140,8 @@ def score_logins(
         "weak_devices": len(truth),
         "reported": len(reported),
         "recall": round(len(hit) / max(1, len(truth)), 4),
+        "recall_without_lockout": round(len(reported & set(easy)) / max(1, len(easy)), 4),
+        "weak_behind_lockout": len(set(truth) - set(easy)),
         "precision": round(len(hit) / max(1, len(reported)), 4),
         "missed": missed[:20],
         "false": sorted(reported - set(truth))[:20],
@@ -166,11 +170,14 @@ def parse_nmap_xml(path: Path) -> dict[str, dict[str, str | None]]:
     return out
 
 
-def run_nmap(targets: list[str], ports: str, work: Path) -> tuple[float, float, dict[str, Any]]:
+def run_nmap(
+    targets: list[str], ports: str, work: Path, host_timeout: int
+) -> tuple[float, float, dict[str, Any]]:
     listing = work / "nmap-targets.txt"
     listing.write_text("\n".join(targets) + "\n")
     xml = work / "nmap.xml"
-    cmd = ["nmap", "-sV", "-Pn", "-n", "-T4", "-p", ports, "-iL", str(listing), "-oX", str(xml)]
+    cmd = ["nmap", "-sV", "-Pn", "-n", "-T4", "--host-timeout", f"{host_timeout}s", "-p", ports,
+           "-iL", str(listing), "-oX", str(xml)]  # fmt: skip
     wall, rss, code = _run(cmd)
     return wall, rss, parse_nmap_xml(xml) if code == 0 and xml.exists() else {}
 
@@ -184,7 +191,9 @@ def _scope_file(work: Path, ips: list[str]) -> Path:
     return path
 
 
-def compare(devices: int, nmap_sample: int, work: Path, env: dict[str, str]) -> dict[str, Any]:
+def compare(
+    devices: int, nmap_sample: int, host_timeout: int, work: Path, env: dict[str, str]
+) -> dict[str, Any]:
     network = "127.88.0.0/16"
     world = build_world(devices, SEED, network)
     ips = [str(d.ip) for d in world.manifest.devices]
@@ -196,7 +205,7 @@ def compare(devices: int, nmap_sample: int, work: Path, env: dict[str, str]) -> 
         wall, rss, _ = _run(survey_cmd(scope, ours, False, "bench-nologin"), env)
         found = read_findings(ours)
         sample = sorted(random.Random(SEED).sample(ips, min(nmap_sample, len(ips))))
-        n_wall, n_rss, n_seen = run_nmap(sample, tcp, work)
+        n_wall, n_rss, n_seen = run_nmap(sample, tcp, work, host_timeout)
         logins = work / "login.jsonl"
         l_wall, l_rss, _ = _run(survey_cmd(scope, logins, True, "bench-login"), env)
     benign = [str(d.ip) for d in manifest.devices if not d.hostile and d.services]
@@ -210,10 +219,12 @@ def compare(devices: int, nmap_sample: int, work: Path, env: dict[str, str]) -> 
                          manifest, iotscope_identities(found), sample_benign)},
         "nmap": {"hosts": len(sample), "wall_s": round(n_wall, 2), "peak_rss_mib": round(n_rss, 1),
                  "identification": score_identity(manifest, n_seen, sample_benign),
-                 "note": "TCP ports only (nmap needs -sU for SSDP); -T4"},
+                 "note": f"TCP ports only (nmap needs -sU for SSDP); -T4; "
+                         f"--host-timeout {host_timeout}s (tarpits otherwise stall nmap)"},
         "speedup_per_host": round(per_host_nmap / max(per_host_ours, 1e-9), 1),
         "logins": {"wall_s": round(l_wall, 2), "peak_rss_mib": round(l_rss, 1),
-                   **score_logins(read_findings(logins), weak_truth(world))},
+                   **score_logins(read_findings(logins), weak_truth(world),
+                                   weak_truth(world, lockout=False))},
     }  # fmt: skip
 
 
@@ -250,7 +261,9 @@ def _table(res: dict[str, Any]) -> None:
             f"iotscope on nmap's sample: {o['identification_on_nmap_sample'][key]:.1%}",
         )
     lg = c["logins"]
-    t.add_row("weak-login recall", f"{lg['recall']:.1%}", "-", f"{lg['weak_devices']} weak devices")
+    t.add_row("weak-login recall", f"{lg['recall']:.1%}", "-",
+              f"{lg['weak_devices']} weak devices, {lg['weak_behind_lockout']} behind a lockout; "
+              f"without them {lg['recall_without_lockout']:.1%}")  # fmt: skip
     t.add_row("weak-login precision", f"{lg['precision']:.1%}", "-", f"run {lg['wall_s']} s")
     if "sweep" in res:
         s = res["sweep"]
@@ -261,19 +274,21 @@ def _table(res: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--small", action="store_true", help="100 devices, nmap on 20 (< 60 s)")
+    ap.add_argument("--small", action="store_true", help="60 devices, nmap on 8")
     ap.add_argument("--devices", type=int, default=1000)
     ap.add_argument("--nmap-sample", type=int, default=100)
+    ap.add_argument("--nmap-host-timeout", type=int, default=120, help="seconds per host")
     ap.add_argument("--sweep", action="store_true", help="also the 10,000-device sweep")
     ap.add_argument("--sweep-devices", type=int, default=10_000)
     args = ap.parse_args(argv)
     if shutil.which("nmap") is None:
         raise SystemExit("nmap is not installed (apt-get install nmap)")
-    devices, sample = (100, 20) if args.small else (args.devices, args.nmap_sample)
+    devices, sample = (60, 8) if args.small else (args.devices, args.nmap_sample)
+    host_timeout = 20 if args.small else args.nmap_host_timeout
     with tempfile.TemporaryDirectory(prefix="bench-survey-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "IOTSCOPE_HOME": str(work / "home")}
-        res: dict[str, Any] = {"compare": compare(devices, sample, work, env)}
+        res: dict[str, Any] = {"compare": compare(devices, sample, host_timeout, work, env)}
         if args.sweep:
             res["sweep"] = sweep(args.sweep_devices, work, env)
     res["small"] = args.small

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from iotscope.lab import World, build_world, start_lab
+from iotscope.lab._creds import credential_protocol
 from iotscope.records import LabManifest
 
 
@@ -44,3 +45,21 @@ def lab_in_thread(devices: int, seed: int, network: str) -> Iterator[LabManifest
         loop: asyncio.AbstractEventLoop = box["loop"]  # type: ignore[assignment]
         loop.call_soon_threadsafe(box["stop"].set)  # type: ignore[attr-defined]
         thread.join(30)
+
+
+def weak_truth(world: World, lockout: bool = True) -> dict[str, set[int]]:
+    """ip -> ports of the services the survey checks (telnet, ssh, mqtt, HTTP Basic/Digest)
+    that accept a publicly listed pair or no login at all; hostile hosts excluded; services
+    that lock out after failed logins left out unless ``lockout``."""
+    out: dict[str, set[int]] = {}
+    for dev in world.devices:
+        for svc in dev.services if not dev.hostile else ():
+            proto = credential_protocol(svc.spec.service)
+            checked = proto in ("telnet", "ssh", "mqtt") or (
+                proto == "http" and svc.spec.auth in ("basic", "digest")
+            )
+            if not lockout and svc.spec.lockout_after:
+                continue
+            if checked and svc.pair is not None and svc.pair.weak:
+                out.setdefault(dev.ip, set()).add(svc.spec.port)
+    return out

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from iotscope.lab import build_world, start_lab
-from iotscope.records import Finding
+from iotscope.records import Device, Finding
 from iotscope.survey import LoginPolicy, SurveyConfig, Timeouts, prepare, run_survey
 from tests.conftest import require_tool
+from tests.survey.conftest import weak_truth
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 QUICK = Timeouts(connect=1.0, read=0.6, probe=3.0, login=20.0)
@@ -46,6 +47,12 @@ async def test_identification_and_logins_match_the_manifest(
         assert (f.port, f.transport) in {(s.port, s.transport) for s in device.services}
         if f.identity is not None and f.identity.vendor:
             assert f.identity.vendor.lower() == device.vendor.lower()
+    identified = {str(f.ip) for f in found if _same(f, by_ip[str(f.ip)])}
+    assert len(identified & benign) >= 0.9 * len(benign)
+    reported = {str(f.ip) for f in found if f.login.outcome in ("accepted", "no_auth")}
+    assert reported <= set(weak_truth(world))  # precision 100%
+    # recall 100% wherever a lockout does not stop the list before the device's pair
+    assert reported >= set(weak_truth(world, lockout=False))
     weak_ok = 0
     for f in found:
         if f.login.outcome in ("accepted", "no_auth"):  # precision: never a false weak login
@@ -56,6 +63,12 @@ async def test_identification_and_logins_match_the_manifest(
         if f.login.outcome == "accepted":
             assert f.login.credential and f.login.username
     assert weak_ok > 0
+
+
+def _same(f: Finding, device: Device) -> bool:
+    i = f.identity
+    return i is not None and (i.vendor, i.product, i.version) == (
+        device.vendor, device.product, device.version)  # fmt: skip
 
 
 async def test_tcpdump_sees_no_packet_outside_scope(lab_network: str, tmp_path: Path) -> None:

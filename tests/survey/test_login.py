@@ -66,7 +66,9 @@ class TelnetDevice(Handler):
 
 
 def telnet_result() -> ServiceResult:
-    return ServiceResult(ip=IP, port=23, service="telnet", banner="Welcome")
+    return ServiceResult(
+        ip=IP, port=23, service="telnet", banner="Welcome", details={"prompt": "login"}
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -181,3 +183,10 @@ async def test_mqtt_credentials() -> None:
 async def test_unreachable_service_is_error() -> None:
     login = await check_login(ScriptedBackend(), telnet_result(), LIST, None, POLICY, FAST)
     assert login.outcome == "error"
+
+
+async def test_telnet_without_a_login_prompt_is_not_tried() -> None:
+    result = telnet_result()
+    result.details["prompt"] = "none"  # an endless banner, an IAC flood: nothing to answer
+    login = await check_login(ScriptedBackend(), result, LIST, None, POLICY, FAST)
+    assert login.outcome == "not_tried" and login.attempts == 0

@@ -53,7 +53,7 @@ class CredentialLike(Protocol):
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    max_attempts: int = 12  # per service
+    max_attempts: int = 1000  # per service: by default the whole list
     delay: float = 0.05  # seconds between two attempts on one host
     lockout_backoff: float = 2.0  # seconds to wait once when a lockout shows
 
@@ -211,6 +211,8 @@ async def check_login(
         return Login(protocol=result.service, outcome="not_tried", detail=detail)
     if result.auth == "none" and protocol in ("telnet", "mqtt", "ssh"):
         return Login(protocol=protocol, outcome="no_auth", attempts=0)
+    if protocol == "telnet" and result.details.get("prompt") not in ("login", "password"):
+        return Login(protocol=protocol, outcome="not_tried", detail="no login prompt seen")
     ordered = order_credentials(entries, protocol, identity, policy.max_attempts)
     if not ordered:
         return Login(protocol=protocol, outcome="not_tried", detail="no credential for protocol")

@@ -108,7 +108,9 @@ def run(
     timeout: float = typer.Option(2.5, "--timeout", min=0.1, help="seconds per read step"),
     db: list[Path] = typer.Option([], "--db", help="extra fingerprint rule files"),
     survey_id: str | None = typer.Option(None, "--survey-id", help="re-use an id to overwrite"),
-    max_attempts: int = typer.Option(40, "--max-attempts", min=1, help="logins per service"),
+    max_attempts: int = typer.Option(
+        1000, "--max-attempts", min=1, help="logins per service (default: the whole list)"
+    ),
     login_delay: float = typer.Option(0.05, "--login-delay", min=0.0, help="s between logins"),
 ) -> None:
     """Survey the scope: discovery, banners, identification and (unless --no-login) logins."""
