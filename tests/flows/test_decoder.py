@@ -401,3 +401,13 @@ def test_fuzz_random_templates_and_data(
             v9(v9_template(300, plain), *(set_(300, b) for b in bodies)),
         ]
     )
+
+
+def test_v9_per_sampler_rates() -> None:
+    opts = v9_options_template(500, [(1, 4)], [(48, 2), (49, 1), (50, 4)])
+    opts_data = set_(500, struct.pack(">IHBI", 0, 1, 2, 10) + struct.pack(">IHBI", 0, 2, 2, 100))
+    tmpl = v9_template(260, [(8, 4), (12, 4), (2, 4), (1, 4), (48, 2)])
+    data = set_(260, b"".join(struct.pack(">IIIIH", 1, 2, 1, 40, s) for s in (1, 2, 3)))
+    out, _ = _decode(v9(opts, opts_data), v9(tmpl, data))
+    assert out["packets"].to_pylist() == [10, 100, 1]
+    assert out["bytes"].to_pylist() == [400, 4000, 40]

@@ -35,6 +35,7 @@ __all__ = ["Batch", "Context", "Plan", "plan_for", "split_variable"]
 
 I64 = npt.NDArray[np.int64]
 Num = Callable[[str], I64]
+SamplerRates = dict[tuple[str, int, int], int]
 _TIME_LENGTHS = {"_ms": 8, "_s": 4, "_ntp": 8, "_up": 4, "_us": 4}
 
 
@@ -42,6 +43,7 @@ class Context(NamedTuple):
     """What the export header says about the records of one data set."""
 
     exporter: str
+    domain: int  # v9 source id / IPFIX observation domain (0 for v5)
     export_ms: int
     uptime_ms: int  # v5/v9 header sysUptime; -1 for IPFIX
     init_ms: int  # IPFIX systemInitTimeMilliseconds from options data; -1 when unknown
@@ -171,11 +173,15 @@ class Batch:
         group.contexts.append(ctx)
         self.records += count
 
-    def drain(self, site: str) -> tuple[pa.Table, int]:
-        """Decode everything collected; return (flows, records dropped for lacking addresses)."""
+    def drain(self, site: str, samplers: SamplerRates | None = None) -> tuple[pa.Table, int]:
+        """Decode everything collected; return (flows, records dropped for lacking addresses).
+
+        ``samplers`` maps (exporter, domain, sampler id) to a sampling rate announced in options
+        data: records that name their sampler (FLOW_SAMPLER_ID / selectorId) use it.
+        """
         tables, no_address = [], 0
         for group in self._groups.values():
-            table = _decode_group(group, site)
+            table = _decode_group(group, site, samplers or {})
             if table is None:
                 no_address += sum(group.counts)
             else:
@@ -189,19 +195,38 @@ class Batch:
 
 def _per_record(group: _Group) -> dict[str, I64]:
     counts = np.asarray(group.counts, dtype=np.int64)
-    ctx = np.asarray([c[1:] for c in group.contexts], dtype=np.int64).reshape(-1, 4)
-    names = ("export_ms", "uptime_ms", "init_ms", "rate")
+    ctx = np.asarray([c[1:] for c in group.contexts], dtype=np.int64).reshape(-1, 5)
+    names = ("domain", "export_ms", "uptime_ms", "init_ms", "rate")
     return {name: np.repeat(ctx[:, i], counts) for i, name in enumerate(names)}
 
 
-def _exporters(group: _Group) -> pa.Array:
+def _exporters(group: _Group) -> tuple[list[str], npt.NDArray[np.int32]]:
+    """The group's exporter names and, per record, the index of its exporter among them."""
     names = [c.exporter for c in group.contexts]
     uniques = sorted(set(names))
     idx = np.repeat([uniques.index(n) for n in names], group.counts).astype(np.int32)
-    return pa.DictionaryArray.from_arrays(pa.array(idx), pa.array(uniques)).cast(pa.string())
+    return uniques, idx
 
 
-def _decode_group(group: _Group, site: str) -> pa.Table | None:
+def _rates(
+    ctx: dict[str, I64],
+    exporters: tuple[list[str], npt.NDArray[np.int32]],
+    sampler: I64,
+    samplers: SamplerRates,
+) -> I64:
+    """Per record: the rate of the sampler the record names, else its exporter domain's."""
+    rate = ctx["rate"].copy()
+    names, idx = exporters
+    for (exporter, domain, sampler_id), value in samplers.items():
+        if exporter in names:
+            hit = (
+                (idx == names.index(exporter)) & (ctx["domain"] == domain) & (sampler == sampler_id)
+            )
+            rate[hit] = value
+    return rate
+
+
+def _decode_group(group: _Group, site: str, samplers: SamplerRates) -> pa.Table | None:
     plan = plan_for(group.template)
     has = plan.lengths
     if not ({"src4", "dst4"} <= has.keys() or {"src6", "dst6"} <= has.keys()):
@@ -215,6 +240,8 @@ def _decode_group(group: _Group, site: str) -> pa.Table | None:
 
     src, dst = _addresses(recs, has)
     start, end = _times(has, ctx, num)
+    exporters = _exporters(group)
+    rate = _rates(ctx, exporters, num("sampler"), samplers) if "sampler" in has else ctx["rate"]
     return flows_table(
         start_ms=start,
         end_ms=end,
@@ -223,10 +250,12 @@ def _decode_group(group: _Group, site: str) -> pa.Table | None:
         sport=num("sport"),
         dport=_dport(num),
         proto=proto_strings(num("proto") & 0xFF),
-        packets=num("packets") * ctx["rate"],
-        octets=num("bytes") * ctx["rate"],
+        packets=num("packets") * rate,
+        octets=num("bytes") * rate,
         tcp_flags=num("tcp_flags") & 0xFFFF,
-        exporter=_exporters(group),
+        exporter=pa.DictionaryArray.from_arrays(
+            pa.array(exporters[1]), pa.array(exporters[0], pa.string())
+        ).cast(pa.string()),
         site=site,
     )
 

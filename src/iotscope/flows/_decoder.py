@@ -13,7 +13,9 @@ data that is evicted or still waiting at ``finish()`` is counted in ``counts.no_
 
 Sampling (documented choice): options data carrying samplingInterval (34, v9
 SAMPLING_INTERVAL) or samplerRandomInterval (50, v9 FLOW_SAMPLER_RANDOM_INTERVAL) sets a
-1-in-N rate for the exporter and domain; samplingPacketInterval (305) with samplingPacketSpace
+1-in-N rate for the exporter and domain, or, when the options record names a sampler
+(FLOW_SAMPLER_ID/samplerId 48, selectorId 302), for the data records naming that sampler (their
+rate is looked up when the batch is decoded); samplingPacketInterval (305) with samplingPacketSpace
 (306) gives (305 + 306) / 305, samplingSize (309) with samplingPopulation (310) gives
 310 / 309 (RFC 5477 §8.2). NetFlow v5 takes the low 14 bits of the header's sampling_interval.
 Decoded packets and bytes are multiplied by the rate; a rate of 0 or 1 means unsampled.
@@ -112,6 +114,7 @@ class FlowDecoder:
         self._waiting_bytes = 0
         self._rate: dict[Domain, int] = {}
         self._init: dict[Domain, int] = {}
+        self._samplers: dict[tuple[str, int, int], int] = {}
 
     @property
     def pending_records(self) -> int:
@@ -133,7 +136,7 @@ class FlowDecoder:
 
     def flush(self) -> pa.Table:
         """The flows decoded since the last flush (FLOW_SCHEMA)."""
-        table, no_address = self._batch.drain(self.site)
+        table, no_address = self._batch.drain(self.site, self._samplers)
         self.counts.flows += table.num_rows
         self.counts.no_address += no_address
         return table
@@ -167,7 +170,7 @@ class FlowDecoder:
         if not 1 <= count <= 30 or len(payload) != _V5.size + 48 * count:
             raise ParseError("NetFlow v5 count does not match length", count=count)
         rate = max(sampling & 0x3FFF, 1)
-        ctx = Context(exporter, secs * 1000 + nsecs // 1_000_000, uptime, -1, rate)
+        ctx = Context(exporter, 0, secs * 1000 + nsecs // 1_000_000, uptime, -1, rate)
         self._batch.add(V5_TEMPLATE, payload[_V5.size :], count, ctx)
 
     def _v9(self, payload: bytes, exporter: str) -> None:
@@ -176,7 +179,7 @@ class FlowDecoder:
         _, _, uptime, secs, _, source_id = _V9.unpack_from(payload)
         domain = (exporter, source_id)
         sets = _walk_sets(payload, _V9.size)
-        self._sets(sets, domain, Context(exporter, secs * 1000, uptime, -1, 1), v9=True)
+        self._sets(sets, domain, Context(exporter, source_id, secs * 1000, uptime, -1, 1), v9=True)
 
     def _ipfix(self, payload: bytes, exporter: str) -> None:
         if len(payload) < _IPFIX.size:
@@ -188,7 +191,9 @@ class FlowDecoder:
             self.counts.trailing_bytes += len(payload) - length
         domain = (exporter, obs_domain)
         sets = _walk_sets(payload[:length], _IPFIX.size)
-        self._sets(sets, domain, Context(exporter, export_s * 1000, -1, -1, 1), v9=False)
+        self._sets(
+            sets, domain, Context(exporter, obs_domain, export_s * 1000, -1, -1, 1), v9=False
+        )
 
     def _sets(self, sets: list[tuple[int, bytes]], domain: Domain, ctx: Context, v9: bool) -> None:
         bad = 0
@@ -251,7 +256,7 @@ class FlowDecoder:
         else:
             rate, init = self._rate.get(domain, 1), self._init.get(domain, -1)
             if rate != ctx.rate or init != ctx.init_ms:
-                ctx = Context(ctx.exporter, ctx.export_ms, ctx.uptime_ms, init, rate)
+                ctx = ctx._replace(init_ms=init, rate=rate)
             self._records(template, body, ctx)
 
     def _records(self, template: Template, body: bytes, ctx: Context) -> None:
@@ -282,7 +287,10 @@ class FlowDecoder:
         for values in _option_records(template, body):
             self.counts.options_records += 1
             rate = _sampling_rate(values)
-            if rate is not None:
+            sampler = next((values[k] for k in ie.SAMPLER_IDS if k in values), None)
+            if rate is not None and sampler is not None:
+                self._samplers[(domain[0], domain[1], sampler)] = rate
+            elif rate is not None:
                 self._rate[domain] = rate
             if ie.SYSTEM_INIT_MS in values:
                 self._init[domain] = values[ie.SYSTEM_INIT_MS]
@@ -296,6 +304,7 @@ _OPTION_IES = {
     ie.SAMPLING_SIZE,
     ie.SAMPLING_POPULATION,
     ie.SYSTEM_INIT_MS,
+    *ie.SAMPLER_IDS,
 }
 
 

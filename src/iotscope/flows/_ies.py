@@ -18,7 +18,11 @@ ROLES: Final[dict[str, tuple[int, ...]]] = {
     "sport": (7,),  # sourceTransportPort / L4_SRC_PORT
     "dport": (11,),  # destinationTransportPort / L4_DST_PORT
     "icmp": (32, 139),  # icmpTypeCodeIPv4 / ICMP_TYPE, icmpTypeCodeIPv6: type * 256 + code
-    "proto": (4,),  # protocolIdentifier / PROTOCOL
+    "proto": (4,),
+    "sampler": (
+        48,
+        302,
+    ),  # FLOW_SAMPLER_ID / samplerId, selectorId (RFC 5477 §8.1)  # protocolIdentifier / PROTOCOL
     "packets": (2, 86, 24),  # packetDeltaCount / IN_PKTS, packetTotalCount, OUT_PKTS
     "bytes": (1, 85, 23),  # octetDeltaCount / IN_BYTES, octetTotalCount, OUT_BYTES
     "tcp_flags": (6,),  # tcpControlBits / TCP_FLAGS
@@ -46,6 +50,7 @@ SAMPLING_PACKET_SPACE: Final = 306  # samplingPacketSpace: packets skipped after
 SAMPLING_SIZE: Final = 309  # samplingSize: n out of ...
 SAMPLING_POPULATION: Final = 310  # samplingPopulation: ... N
 SYSTEM_INIT_MS: Final = 160
+SAMPLER_IDS: Final = (48, 302)  # FLOW_SAMPLER_ID / samplerId; selectorId
 
 NTP_EPOCH_OFFSET_S: Final = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 VARIABLE_LENGTH: Final = 65535  # RFC 7011 §7
