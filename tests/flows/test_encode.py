@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from iotscope.errors import ConfigError
 from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
+from tests.conftest import require_tool
 
 T0 = 1_700_000_000_000
 
@@ -86,3 +89,35 @@ def test_ipv6_and_bad_options_are_refused() -> None:
 def test_empty_table_gives_no_packets() -> None:
     assert encode_netflow_v9(_table(0)) == []
     assert encode_ipfix(_table(0)) == []
+
+
+def test_tshark_reads_what_we_encode(tmp_path: Path) -> None:
+    """Wireshark's cflow dissector, an independent reader, sees the flows we encoded."""
+    tshark = require_tool("tshark")
+    from iotscope.pcap import PcapWriter, ethernet, ipv4_udp
+
+    table = _table(30)
+    fields = ["srcaddr", "dstaddr", "srcport", "dstport", "protocol", "packets", "octets"]
+    for name, encode in (("v9", encode_netflow_v9), ("ipfix", encode_ipfix)):
+        capture = tmp_path / f"{name}.pcap"
+        with PcapWriter(capture) as w:
+            for ts, payload in encode(table, records_per_packet=7):
+                w.write(ts, ethernet(ipv4_udp("192.0.2.254", "127.0.0.1", 40000, 2055, payload)))
+        cmd = [tshark, "-r", str(capture), "-d", "udp.port==2055,cflow", "-T", "fields"]
+        cmd += ["-E", "separator=/t", "-E", "aggregator=,", "-E", "occurrence=a"]
+        for f in fields:
+            cmd += ["-e", f"cflow.{f}"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        columns: list[list[str]] = [[] for _ in fields]
+        for line in out.strip().splitlines():
+            for i, value in enumerate(line.split("\t")):
+                columns[i] += value.split(",")
+        want = table.sort_by("end")
+        assert columns[0] == want["src"].to_pylist(), name
+        assert columns[1] == want["dst"].to_pylist(), name
+        assert [int(v) for v in columns[2]] == want["sport"].to_pylist(), name
+        assert [int(v) for v in columns[4]] == [
+            {"tcp": 6, "udp": 17, "icmp": 1}.get(p, 255) for p in want["proto"].to_pylist()
+        ], name
+        assert [int(v) for v in columns[5]] == want["packets"].to_pylist(), name
+        assert [int(v) for v in columns[6]] == want["bytes"].to_pylist(), name

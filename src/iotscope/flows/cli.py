@@ -23,7 +23,11 @@ from iotscope.flows._jsonl import write_flow_lines
 from iotscope.flows._parquet import check_site, flows_root, write_parquet
 
 app = typer.Typer(
-    help="NetFlow v5/v9, IPFIX, Zeek and nfdump flows into Parquet.", no_args_is_help=True
+    help=(
+        "NetFlow v5/v9, IPFIX, Zeek and nfdump flows into the site's Parquet "
+        "(raw flows stay in the site; only C2 candidates leave it)."
+    ),
+    no_args_is_help=True,
 )
 
 
