@@ -70,6 +70,18 @@ def test_encode_decode_round_trip(encode: object) -> None:
     assert decoder.counts.malformed == decoder.counts.no_template == 0
 
 
+@pytest.mark.parametrize("encode", [encode_netflow_v9, encode_ipfix])
+def test_ipv6_flows_round_trip_with_their_own_template(encode: object) -> None:
+    v4 = _table(40)
+    v6 = _table(30).set_column(2, "src", pa.array([f"2001:db8::{i + 1:x}" for i in range(30)]))
+    v6 = v6.set_column(3, "dst", pa.array(["2001:db8:ffff::1"] * 30))
+    table = pa.concat_tables([v4, v6])
+    packets = encode(table, records_per_packet=8, template_every=3)  # type: ignore[operator]
+    out, decoder = _decode(*(p for _, p in packets))
+    assert _sorted(out).equals(_sorted(table))
+    assert decoder.counts.templates == 2 + 2  # each family's template, resent once
+
+
 def test_templates_are_per_exporter_and_domain() -> None:
     a = encode_netflow_v9(_table(30, "127.0.0.1"), source_id=1, template_every=100)
     b = encode_netflow_v9(_table(30, "127.0.0.2"), source_id=1, template_every=100)

@@ -77,9 +77,11 @@ def test_export_times_never_go_back() -> None:
     assert times == sorted(times)
 
 
-def test_ipv6_and_bad_options_are_refused() -> None:
+def test_mixed_families_and_bad_options_are_refused() -> None:
     with pytest.raises(ConfigError):
-        encode_ipfix(_table(2, src="2001:db8::1"))
+        encode_ipfix(_table(2, src="2001:db8::1"))  # IPv6 source, IPv4 destinations
+    with pytest.raises(ConfigError):
+        encode_ipfix(_table(2, src="192.0.2.300"))
     with pytest.raises(ConfigError):
         encode_netflow_v9(_table(2), records_per_packet=0)
     with pytest.raises(ConfigError):

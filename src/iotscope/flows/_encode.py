@@ -2,17 +2,22 @@
 
 The lab uses these to write what an ISP's routers would export; the tests and the benchmark use
 them to feed the decoders. Records are packed with a numpy structured dtype (big-endian, no
-per-flow Python object). Only IPv4 flows are encoded (the template below); a table with any
-other address is refused with a ``ConfigError`` naming the row.
+per-flow Python object). IPv4 flows use template ``template_id``; IPv6 flows (rare) use
+``template_id + 1`` with IPV6_SRC_ADDR/IPV6_DST_ADDR (27/28) in place of 8/12. A row with an
+invalid address, or one IPv4 and one IPv6 address, is refused with a ``ConfigError``.
 
-Each packet's export time is the end of the latest flow in it, rounded up to a whole second
-(both headers carry seconds), and flows are exported in order of their end, as a router's
-cache expires them. Every ``template_every``-th packet (the first included) carries the template.
+Each packet carries flows of one family; its export time is the end of the latest flow in it,
+rounded up to a whole second (both headers carry seconds), and flows are exported in order of
+their end, as a router's cache expires them. Every ``template_every``-th packet of a family (the
+first included) carries that family's template.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import struct
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -24,8 +29,11 @@ from iotscope.flows._schema import FLOW_SCHEMA, proto_numbers
 
 __all__ = ["encode_ipfix", "encode_netflow_v9"]
 
+Fields = tuple[tuple[int, int, str, str], ...]
+Columns = dict[str, npt.NDArray[np.int64]]
+
 # (IE / field type id, length, numpy dtype, column) of the records we export.
-V9_FIELDS: tuple[tuple[int, int, str, str], ...] = (
+V9_FIELDS: Fields = (
     (8, 4, ">u4", "src"),  # IPV4_SRC_ADDR
     (12, 4, ">u4", "dst"),  # IPV4_DST_ADDR
     (7, 2, ">u2", "sport"),  # L4_SRC_PORT
@@ -37,7 +45,7 @@ V9_FIELDS: tuple[tuple[int, int, str, str], ...] = (
     (22, 4, ">u4", "first"),  # FIRST_SWITCHED (sysUptime ms)
     (21, 4, ">u4", "last"),  # LAST_SWITCHED
 )
-IPFIX_FIELDS: tuple[tuple[int, int, str, str], ...] = (
+IPFIX_FIELDS: Fields = (
     (152, 8, ">u8", "first"),  # flowStartMilliseconds
     (153, 8, ">u8", "last"),  # flowEndMilliseconds
     (8, 4, ">u4", "src"),  # sourceIPv4Address
@@ -49,32 +57,68 @@ IPFIX_FIELDS: tuple[tuple[int, int, str, str], ...] = (
     (1, 8, ">u8", "bytes"),  # octetDeltaCount
     (6, 2, ">u2", "tcp_flags"),  # tcpControlBits
 )
+_V6 = {8: (27, 16, "16u1"), 12: (28, 16, "16u1")}
 
 
-def _ipv4(column: pa.ChunkedArray, name: str) -> npt.NDArray[np.uint32]:
+def _ipv6_fields(fields: Fields) -> Fields:
+    """The same record with 16-byte IPv6 addresses (IE 27/28) in place of IPv4 (8/12)."""
+    return tuple((*_V6[ie], col) if ie in _V6 else (ie, n, fmt, col) for ie, n, fmt, col in fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """One packet's worth of records of one address family."""
+
+    export_ms: int
+    family: int  # 0: IPv4, 1: IPv6
+    index: int  # packet number within the family
+    records: bytes
+    count: int
+
+
+def _ipv4(column: pa.ChunkedArray, name: str) -> npt.NDArray[np.int64]:
     parts = pc.split_pattern(column, ".")
     lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False)
-    bad = np.flatnonzero(lengths != 4)
-    if bad.size:
-        row = int(bad[0])
-        raise ConfigError("only IPv4 flows can be encoded", column=name, row=row)
+    if np.any(lengths != 4):
+        row = int(np.flatnonzero(lengths != 4)[0])
+        raise ConfigError("bad IPv4 address", column=name, row=row)
     try:
         octets = pc.cast(pc.list_flatten(parts), pa.uint8()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid as exc:
         raise ConfigError("bad IPv4 address", column=name, reason=str(exc)) from exc
-    o = octets.astype(np.uint32).reshape(-1, 4)
+    o = octets.astype(np.int64).reshape(-1, 4)
     return (o[:, 0] << 24) | (o[:, 1] << 16) | (o[:, 2] << 8) | o[:, 3]
 
 
-def _prepare(table: pa.Table) -> dict[str, npt.NDArray[np.int64]]:
-    """Columns as int arrays, rows sorted by flow end (a stable sort)."""
+def _ipv6(column: pa.ChunkedArray, name: str) -> npt.NDArray[np.uint8]:
+    try:
+        packed = [ipaddress.IPv6Address(a).packed for a in column.to_pylist()]
+    except ValueError as exc:
+        raise ConfigError("bad IPv6 address", column=name, reason=str(exc)) from exc
+    return np.frombuffer(b"".join(packed), dtype=np.uint8).reshape(-1, 16)
+
+
+def _sorted(table: pa.Table) -> pa.Table:
     t = table.select(FLOW_SCHEMA.names).cast(FLOW_SCHEMA)
-    t = t.take(pc.sort_indices(t, [("end", "ascending")]))
-    cols: dict[str, npt.NDArray[np.int64]] = {
+    return t.take(pc.sort_indices(t, [("end", "ascending")]))
+
+
+def _families(t: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """Masks of IPv4 and IPv6 rows; a row mixing the two is refused."""
+    src6, dst6 = (pc.match_substring(t[c], ":").combine_chunks() for c in ("src", "dst"))
+    mixed = pc.xor(src6, dst6).to_numpy(zero_copy_only=False)
+    if mixed.any():
+        raise ConfigError("a flow mixes IPv4 and IPv6", row=int(np.flatnonzero(mixed)[0]))
+    return pc.invert(src6), src6
+
+
+def _columns(t: pa.Table, v6: bool) -> Columns:
+    address = _ipv6 if v6 else _ipv4
+    cols: Columns = {
         "start": pc.cast(t["start"], pa.int64()).to_numpy(),
         "end": pc.cast(t["end"], pa.int64()).to_numpy(),
-        "src": _ipv4(t["src"], "src").astype(np.int64),
-        "dst": _ipv4(t["dst"], "dst").astype(np.int64),
+        "src": address(t["src"], "src"),  # type: ignore[dict-item]
+        "dst": address(t["dst"], "dst"),  # type: ignore[dict-item]
         "proto": proto_numbers(t["proto"]).astype(np.int64),
     }
     for name in ("sport", "dport", "packets", "bytes", "tcp_flags"):
@@ -82,9 +126,7 @@ def _prepare(table: pa.Table) -> dict[str, npt.NDArray[np.int64]]:
     return cols
 
 
-def _records(
-    fields: tuple[tuple[int, int, str, str], ...], cols: dict[str, npt.NDArray[np.int64]]
-) -> npt.NDArray[np.void]:
+def _records(fields: Fields, cols: Columns) -> npt.NDArray[np.void]:
     dtype = np.dtype([(col, fmt) for _, _, fmt, col in fields])
     recs = np.zeros(len(cols["start"]), dtype=dtype)
     for col in dtype.names or ():
@@ -94,14 +136,31 @@ def _records(
 
 def _export_ms(end_ms: npt.NDArray[np.int64], per_packet: int) -> npt.NDArray[np.int64]:
     """Export time of each packet: latest flow end in it, rounded up to a whole second."""
-    if end_ms.size == 0:
-        return np.zeros(0, dtype=np.int64)
     starts = np.arange(0, end_ms.size, per_packet)
     latest = np.maximum.reduceat(end_ms, starts)
     return np.maximum.accumulate(-(-latest // 1000) * 1000)
 
 
-def _template_body(template_id: int, fields: tuple[tuple[int, int, str, str], ...]) -> bytes:
+def _chunks(
+    table: pa.Table, fields: Fields, per_packet: int, times: Callable[[Columns], None]
+) -> list[_Chunk]:
+    """Records packed per packet for both families, merged in order of export time."""
+    t = _sorted(table)
+    out: list[_Chunk] = []
+    for family, mask in enumerate(_families(t)):
+        part = t.filter(mask)
+        if part.num_rows == 0:
+            continue
+        cols = _columns(part, v6=family == 1)
+        times(cols)
+        raw = _records(_ipv6_fields(fields) if family else fields, cols)
+        for i, export in enumerate(_export_ms(cols["end"], per_packet).tolist()):
+            chunk = raw[i * per_packet : (i + 1) * per_packet]
+            out.append(_Chunk(export, family, i, chunk.tobytes(), len(chunk)))
+    return sorted(out, key=lambda c: (c.export_ms, c.family))
+
+
+def _template_body(template_id: int, fields: Fields) -> bytes:
     spec = b"".join(struct.pack(">HH", ie, length) for ie, length, _, _ in fields)
     return struct.pack(">HH", template_id, len(fields)) + spec
 
@@ -114,8 +173,17 @@ def _set(set_id: int, body: bytes) -> bytes:
 def _check(records_per_packet: int, template_id: int, template_every: int) -> None:
     if records_per_packet < 1 or template_every < 1:
         raise ConfigError("records_per_packet and template_every must be >= 1")
-    if not 256 <= template_id <= 65535:
-        raise ConfigError("template ids are 256..65535", template_id=template_id)
+    if not 256 <= template_id <= 65534:
+        raise ConfigError(
+            "template ids are 256..65534 (IPv6 uses the next)", template_id=template_id
+        )
+
+
+def _templates(set_id: int, template_id: int, fields: Fields) -> tuple[bytes, bytes]:
+    return (
+        _set(set_id, _template_body(template_id, fields)),
+        _set(set_id, _template_body(template_id + 1, _ipv6_fields(fields))),
+    )
 
 
 def encode_netflow_v9(
@@ -134,27 +202,26 @@ def encode_netflow_v9(
     records (template and data) in the packet; its sequence number counts packets (§5.1).
     """
     _check(records_per_packet, template_id, template_every)
-    cols = _prepare(table)
-    boot = boot_time_ms if boot_time_ms is not None else _default_boot(cols["start"])
-    exports = _export_ms(cols["end"], records_per_packet)
-    if cols["start"].size and (cols["start"].min() < boot or exports[-1] - boot >= 2**32):
-        raise ConfigError("flows must lie within 49.7 days after boot_time_ms", boot=boot)
-    cols["first"], cols["last"] = cols["start"] - boot, cols["end"] - boot
-    raw = _records(V9_FIELDS, cols)
-    template = _set(0, _template_body(template_id, V9_FIELDS))
+    starts = pc.cast(table["start"], pa.int64()).to_numpy() if table.num_rows else np.zeros(0)
+    default_boot = int(starts.min()) - 60_000 if starts.size else 0
+    boot = boot_time_ms if boot_time_ms is not None else default_boot
+
+    def uptimes(cols: Columns) -> None:
+        if cols["start"].min() < boot or -(-cols["end"].max() // 1000) * 1000 - boot >= 2**32:
+            raise ConfigError("flows must lie within 49.7 days after boot_time_ms", boot=boot)
+        cols["first"], cols["last"] = cols["start"] - boot, cols["end"] - boot
+
+    templates = _templates(0, template_id, V9_FIELDS)
     out: list[tuple[int, bytes]] = []
-    for i, export in enumerate(exports.tolist()):
-        chunk = raw[i * records_per_packet : (i + 1) * records_per_packet]
-        sets, count = _set(template_id, chunk.tobytes()), len(chunk)
-        if i % template_every == 0:
-            sets, count = template + sets, count + 1
-        header = struct.pack(">HHIIII", 9, count, export - boot, export // 1000, i, source_id)
-        out.append((export * 1_000_000, header + sets))
+    for seq, c in enumerate(_chunks(table, V9_FIELDS, records_per_packet, uptimes)):
+        sets, count = _set(template_id + c.family, c.records), c.count
+        if c.index % template_every == 0:
+            sets, count = templates[c.family] + sets, count + 1
+        header = struct.pack(
+            ">HHIIII", 9, count, c.export_ms - boot, c.export_ms // 1000, seq, source_id
+        )
+        out.append((c.export_ms * 1_000_000, header + sets))
     return out
-
-
-def _default_boot(start_ms: npt.NDArray[np.int64]) -> int:
-    return int(start_ms.min()) - 60_000 if start_ms.size else 0
 
 
 def encode_ipfix(
@@ -171,18 +238,20 @@ def encode_ipfix(
     records sent before this message in the observation domain (§3.1).
     """
     _check(records_per_packet, template_id, template_every)
-    cols = _prepare(table)
-    cols["first"], cols["last"] = cols["start"], cols["end"]
-    raw = _records(IPFIX_FIELDS, cols)
-    template = _set(2, _template_body(template_id, IPFIX_FIELDS))
-    exports = _export_ms(cols["end"], records_per_packet)
+
+    def absolute(cols: Columns) -> None:
+        cols["first"], cols["last"] = cols["start"], cols["end"]
+
+    templates = _templates(2, template_id, IPFIX_FIELDS)
     out: list[tuple[int, bytes]] = []
-    for i, export in enumerate(exports.tolist()):
-        chunk = raw[i * records_per_packet : (i + 1) * records_per_packet]
-        sets = _set(template_id, chunk.tobytes())
-        if i % template_every == 0:
-            sets = template + sets
-        seq = (i * records_per_packet) % 2**32
-        header = struct.pack(">HHIII", 10, 16 + len(sets), export // 1000, seq, observation_domain)
-        out.append((export * 1_000_000, header + sets))
+    sent = 0
+    for c in _chunks(table, IPFIX_FIELDS, records_per_packet, absolute):
+        sets = _set(template_id + c.family, c.records)
+        if c.index % template_every == 0:
+            sets = templates[c.family] + sets
+        header = struct.pack(
+            ">HHIII", 10, 16 + len(sets), c.export_ms // 1000, sent % 2**32, observation_domain
+        )
+        out.append((c.export_ms * 1_000_000, header + sets))
+        sent += c.count
     return out
