@@ -89,6 +89,9 @@ async def test_telnet_rejected_after_the_list() -> None:
     be = ScriptedBackend({(str(IP), 23): lambda: TelnetDevice("root", "strong-Pw-1")})
     login = await check_login(be, telnet_result(), LIST, None, POLICY, FAST)
     assert login.outcome == "rejected" and login.attempts == 4 and login.credential is None
+    writes = be.writes[(str(IP), 23)]
+    assert writes.count(b"<close>") == 2  # three tries on the first connection, one on the next
+    assert b"admin\r\n" in writes[: writes.index(b"<close>")]
 
 
 async def test_vendor_defaults_first_beat_a_lockout() -> None:

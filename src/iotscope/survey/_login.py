@@ -28,8 +28,8 @@ from iotscope.survey._http import (
 from iotscope.survey._mqtt import DISCONNECT, build_connect, parse_connack
 from iotscope.survey._net import Backend, NetError, Timeouts
 from iotscope.survey._probe import ServiceResult, http_exchange, read_until, telnet_conversation
-from iotscope.survey._ssh import ssh_login
-from iotscope.survey._telnet import Outcome, TelnetDialogue
+from iotscope.survey._ssh import MAX_PER_CONNECTION, ssh_login
+from iotscope.survey._telnet import Outcome, Prompt, TelnetCodec, TelnetDialogue
 
 __all__ = ["CredentialLike", "LoginPolicy", "check_login", "login_protocol", "order_credentials"]
 
@@ -88,24 +88,40 @@ def order_credentials(
     return sorted(usable, key=rank)[:cap]  # sorted is stable: list order within a rank
 
 
-Attempt = Callable[[CredentialLike], Awaitable[str]]
+Batch = list[CredentialLike]
+Attempt = Callable[[Batch], Awaitable[tuple[str, int]]]
+TELNET_PER_CONNECTION = 3  # BusyBox login and most embedded telnetds allow three tries
 
 
-async def _telnet_attempt(
-    backend: Backend, r: ServiceResult, t: Timeouts, entry: CredentialLike
-) -> str:
-    dialogue = TelnetDialogue(entry.username or "", entry.password or "")
-    async with backend.connect(r.ip, r.port) as stream:
-        await telnet_conversation(stream, dialogue, t)
+def _telnet_outcome(dialogue: TelnetDialogue) -> str:
     if dialogue.outcome is Outcome.PENDING:
         locked = any(w in dialogue.seen.lower() for w in _LOCK_WORDS)
         return "locked" if locked else ("rejected" if dialogue.sent_password else "error")
     return dialogue.outcome.value
 
 
+async def _telnet_batch(
+    backend: Backend, r: ServiceResult, t: Timeouts, batch: Batch
+) -> tuple[str, int]:
+    """Up to three entries on one connection, each after the device's next login prompt."""
+    async with backend.connect(r.ip, r.port) as stream:
+        codec, carry = TelnetCodec(), ""
+        for k, entry in enumerate(batch, start=1):
+            dialogue = TelnetDialogue(entry.username or "", entry.password or "")
+            if carry and (out := dialogue.feed(carry)):
+                await stream.write(out)
+            await telnet_conversation(stream, dialogue, t, codec=codec)
+            outcome = _telnet_outcome(dialogue)
+            if outcome != "rejected" or dialogue.prompt is not Prompt.LOGIN:
+                return outcome, k
+            carry = dialogue.pending  # "Login incorrect ... login: ": the next try's prompt
+    return "rejected", len(batch)
+
+
 async def _http_attempt(
     backend: Backend, r: ServiceResult, t: Timeouts, entry: CredentialLike
 ) -> str:
+    """One Basic (RFC 7617) or Digest (RFC 7616; a fresh nonce first) request."""
     host, tls = f"{r.ip}:{r.port}", r.service == "https"
     user, password = entry.username or "", entry.password or ""
     if r.auth == "digest":
@@ -142,54 +158,79 @@ async def _mqtt_attempt(
     return "accepted" if connack.accepted else ("rejected" if connack.code in (4, 5) else "error")
 
 
-async def _ssh_attempt(
-    backend: Backend, r: ServiceResult, t: Timeouts, entry: CredentialLike
-) -> str:
-    outcome, _ = await ssh_login(
-        backend, r.ip, r.port, entry.username or "", entry.password or "", t.read * 2
-    )
-    return outcome
+def next_batch(protocol: str, entries: Sequence[CredentialLike], start: int) -> Batch:
+    """The entries tried on one connection from ``start``: SSH up to six passwords of one
+    username, telnet up to three entries, HTTP and MQTT one."""
+    if protocol == "ssh":
+        user = entries[start].username
+        batch = [entries[start]]
+        for entry in entries[start + 1 : start + MAX_PER_CONNECTION]:
+            if entry.username != user:
+                break
+            batch.append(entry)
+        return batch
+    size = TELNET_PER_CONNECTION if protocol == "telnet" else 1
+    return list(entries[start : start + size])
 
 
-_ATTEMPTS = {"telnet": _telnet_attempt, "http": _http_attempt, "mqtt": _mqtt_attempt,
-             "ssh": _ssh_attempt}  # fmt: skip
+def _attempt(backend: Backend, r: ServiceResult, t: Timeouts, protocol: str) -> Attempt:
+    async def ssh(batch: Batch) -> tuple[str, int]:
+        passwords = [e.password or "" for e in batch]
+        outcome, k = await ssh_login(backend, r.ip, r.port, batch[0].username or "", passwords,
+                                     t.read * 2)  # fmt: skip
+        return outcome, max(k, 1)
+
+    async def telnet(batch: Batch) -> tuple[str, int]:
+        return await _telnet_batch(backend, r, t, batch)
+
+    async def single(batch: Batch) -> tuple[str, int]:
+        fn = _http_attempt if protocol == "http" else _mqtt_attempt
+        return await fn(backend, r, t, batch[0]), 1
+
+    return {"ssh": ssh, "telnet": telnet}.get(protocol, single)
 
 
-async def _one(attempt: Attempt, entry: CredentialLike, failures: int) -> str:
+async def _one(attempt: Attempt, batch: Batch, failures: int) -> tuple[str, int]:
     try:
-        return await attempt(entry)
+        return await attempt(batch)
     except NetError as exc:
-        return "locked" if failures and exc.kind in ("refused", "reset") else "error"
+        return ("locked" if failures and exc.kind in ("refused", "reset") else "error"), 1
     except (ParseError, TimeoutError):
-        return "locked" if failures else "error"
+        return ("locked" if failures else "error"), 1
+
+
+def _done(protocol: str, outcome: str, entry: CredentialLike, attempts: int) -> Login:
+    accepted = outcome == "accepted"
+    return Login(protocol=protocol, outcome=outcome,
+                 username=entry.username if accepted else None,
+                 credential=entry.id if accepted else None, attempts=attempts)  # fmt: skip
 
 
 async def _try_list(
     attempt: Attempt, entries: list[CredentialLike], policy: LoginPolicy, protocol: str
 ) -> Login:
-    failures = errors = 0
+    """Entries in order, batch by batch; stop at the first success or a second lockout."""
+    failures = errors = i = 0
     backed_off = False
-    i = 0
     while i < len(entries):
-        entry = entries[i]
         if i or failures:
             await asyncio.sleep(policy.delay)
-        outcome = await _one(attempt, entry, failures)
+        batch = next_batch(protocol, entries, i)
+        outcome, k = await _one(attempt, batch, failures)
         if outcome in ("accepted", "no_auth"):
-            user = entry.username if outcome == "accepted" else None
-            cred = entry.id if outcome == "accepted" else None
-            return Login(protocol=protocol, outcome=outcome, username=user, credential=cred,
-                         attempts=i + 1)  # fmt: skip
+            return _done(protocol, outcome, batch[k - 1], i + k)
         if outcome == "locked":
             if backed_off:
-                return Login(protocol=protocol, outcome="error", attempts=i + 1,
+                return Login(protocol=protocol, outcome="error", attempts=i + k,
                              detail="locked out; stopped")  # fmt: skip
             backed_off = True
+            failures += k - 1
+            i += k - 1  # the entry that met the lock is tried again after the back-off
             await asyncio.sleep(policy.lockout_backoff)
-            continue  # retry the same entry once
-        failures += outcome == "rejected"
+            continue
+        failures += k if outcome == "rejected" else k - 1
         errors += outcome == "error"
-        i += 1
+        i += k
     if failures:
         return Login(protocol=protocol, outcome="rejected", attempts=len(entries))
     return Login(protocol=protocol, outcome="error", attempts=len(entries),
@@ -216,11 +257,7 @@ async def check_login(
     ordered = order_credentials(entries, protocol, identity, policy.max_attempts)
     if not ordered:
         return Login(protocol=protocol, outcome="not_tried", detail="no credential for protocol")
-    fn = _ATTEMPTS[protocol]
-
-    async def attempt(entry: CredentialLike) -> str:
-        return await fn(backend, result, timeouts, entry)
-
+    attempt = _attempt(backend, result, timeouts, protocol)
     try:
         async with asyncio.timeout(timeouts.login):
             return await _try_list(attempt, ordered, policy, protocol)

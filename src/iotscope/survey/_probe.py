@@ -109,14 +109,18 @@ def sniff(data: bytes) -> str | None:
 
 
 async def telnet_conversation(
-    stream: Stream, dialogue: TelnetDialogue, timeouts: Timeouts, first: bytes = b""
+    stream: Stream,
+    dialogue: TelnetDialogue,
+    timeouts: Timeouts,
+    first: bytes = b"",
+    codec: TelnetCodec | None = None,
 ) -> tuple[TelnetCodec, bool]:
     """Drive ``dialogue`` over ``stream`` until it decides, the stream ends or time runs out.
 
     Returns the codec (negotiation counts) and whether the exchange ended by a decision or
     a prompt (True) rather than by a timeout, end of stream or the byte limit (False).
     """
-    codec = TelnetCodec()
+    codec = codec or TelnetCodec()
     total = 0
     pending = first
     try:

@@ -6,13 +6,15 @@ number of bytes.
 
 asyncssh never opens its own socket here: it gets one from the backend's ``raw_socket``,
 which the scope has already checked (``asyncssh.connect(sock=...)``). A login check
-authenticates with a password and disconnects at once: no session, no command.
+offers up to six passwords of one username per connection (OpenSSH's default MaxAuthTries)
+and disconnects as soon as one is accepted: no session, no command.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncssh
@@ -24,6 +26,7 @@ from iotscope.survey._scope import IPAddress
 __all__ = ["SshInfo", "VersionReader", "ssh_login", "ssh_server_info"]
 
 MAX_PRELUDE = 8192
+MAX_PER_CONNECTION = 6  # OpenSSH's default MaxAuthTries
 logging.getLogger("asyncssh").setLevel(logging.CRITICAL)
 
 
@@ -66,11 +69,11 @@ class SshInfo:
 class _Observer(asyncssh.SSHClient):
     """Refuses every auth method while noting which the server offered."""
 
-    def __init__(self, info: SshInfo, password: str | None = None) -> None:
+    def __init__(self, info: SshInfo, passwords: Sequence[str] = ()) -> None:
         self.info = info
-        self.password = password
+        self.passwords = list(passwords)
         self.conn: asyncssh.SSHClientConnection | None = None
-        self.password_sent = False
+        self.sent = 0  # passwords offered so far; the last one is the one that worked
 
     def connection_made(self, conn: asyncssh.SSHClientConnection) -> None:
         self.conn = conn
@@ -92,10 +95,10 @@ class _Observer(asyncssh.SSHClient):
 
     def password_auth_requested(self) -> str | None:
         self._note("password")
-        if self.password is None or self.password_sent:
+        if self.sent >= len(self.passwords):
             return None
-        self.password_sent = True
-        return self.password
+        self.sent += 1
+        return self.passwords[self.sent - 1]
 
 
 _OPTIONS = {
@@ -127,11 +130,19 @@ async def ssh_server_info(backend: Backend, ip: IPAddress, port: int, timeout: f
 
 
 async def ssh_login(
-    backend: Backend, ip: IPAddress, port: int, username: str, password: str, timeout: float
-) -> tuple[str, SshInfo]:
-    """One password attempt: ``accepted`` / ``no_auth`` / ``rejected`` / ``error``."""
-    info = SshInfo()
-    observer = _Observer(info, password)
+    backend: Backend,
+    ip: IPAddress,
+    port: int,
+    username: str,
+    passwords: Sequence[str],
+    timeout: float,
+) -> tuple[str, int]:
+    """Offer ``passwords`` for ``username`` on one connection (at most ``MAX_PER_CONNECTION``).
+
+    Returns ``(outcome, tried)``: outcome ``accepted`` (the ``tried``-th password worked),
+    ``no_auth``, ``rejected`` or ``error``.
+    """
+    observer = _Observer(SshInfo(), passwords[:MAX_PER_CONNECTION])
     try:
         async with backend.raw_socket(ip, port) as sock, asyncio.timeout(timeout):
             conn = await asyncssh.connect(
@@ -143,8 +154,8 @@ async def ssh_login(
             )
             conn.close()  # authenticated: disconnect at once, open no session
             await conn.wait_closed()
-            return ("accepted" if observer.password_sent else "no_auth"), info
+            return ("accepted" if observer.sent else "no_auth"), observer.sent
     except asyncssh.PermissionDenied:
-        return "rejected", info
+        return "rejected", observer.sent
     except (asyncssh.Error, OSError, NetError, TimeoutError, ValueError):
-        return "error", info
+        return "error", observer.sent
