@@ -6,12 +6,13 @@ Input views (the engines build them, see ``_engines.py``):
   FLOW_SCHEMA rows, times as epoch milliseconds, already cut to the flow-time window;
 * ``infected(ip)``: known-infected addresses (telescope sightings, survey findings, a file).
 
-Stages (one CTE each):
+Stages (one CTE each, after the row filter):
 
-1. ``f``: service-side rows only (the destination port is the lower one or a well-known port),
-   DNS and NTP (UDP 53/123) dropped, ``failed`` marks a TCP attempt that never completed
+1. ``_ROWS``: service-side rows only (the destination port is the lower one or a well-known
+   port), DNS and NTP (UDP 53/123) dropped, ``failed`` marks a TCP attempt that never completed
    (SYN without ACK; when an exporter gives no flags, 1-3 packets of at most 180 bytes).
-2. ``pair``: per (site, client, endpoint): sessions, span, failures, bytes per flow.
+2. ``pair``: per (site, client, endpoint): sessions, span, failures, bytes per flow
+   (sums, so the steadiness test needs no per-group variance state); ``site_tot`` from it.
 3. ``gaps``/``gap_stats``: gaps between session starts of pairs with enough completed
    sessions whose mean gap (span / (sessions - 1), known from ``pair``) is in the heartbeat
    range; periodicity is the coefficient of variation (stddev / mean) of the gaps. The mean
@@ -78,8 +79,9 @@ class Params:
     c2_ports: tuple[int, ...] = field(default=C2_PORTS)
 
 
-_SQL = """
-WITH f AS (
+#: The service-side rows (the one filter of stage 1). Written out in each stage that reads
+#: rows rather than shared as a CTE, so no engine materialises the whole filtered table.
+_ROWS = """(
   SELECT site, src, dst, dport, proto, start_ms, end_ms, bytes,
     CASE WHEN proto = 'tcp' AND ((tcp_flags <> 0 AND (tcp_flags & 16) = 0)
               OR (tcp_flags = 0 AND packets <= 3 AND bytes <= 180)) THEN 1 ELSE 0 END AS failed
@@ -87,28 +89,35 @@ WITH f AS (
   WHERE proto IN ('tcp', 'udp')
     AND NOT (proto = 'udp' AND (dport IN (53, 123) OR sport IN (53, 123)))
     AND (dport < sport OR dport < 1024)
-),
-site_tot AS (
-  SELECT site, COUNT(DISTINCT src) AS site_clients, MIN(start_ms) AS t0, MAX(start_ms) AS t1
-  FROM f GROUP BY site
-),
-pair AS (
+)"""
+
+_SQL = """
+WITH pair AS (
   SELECT site, src, dst, dport, proto, COUNT(*) AS n, SUM(failed) AS failed_n,
     MIN(start_ms) AS first_ms, MAX(start_ms) AS last_ms, MAX(end_ms) AS last_end,
     MIN(CASE WHEN failed = 0 THEN start_ms END) AS ok_first,
     MAX(CASE WHEN failed = 0 THEN start_ms END) AS ok_last,
-    AVG(CAST(bytes AS DOUBLE)) AS mean_bytes, STDDEV_POP(CAST(bytes AS DOUBLE)) AS sd_bytes
-  FROM f GROUP BY site, src, dst, dport, proto
+    SUM(CAST(bytes AS DOUBLE)) AS sum_bytes,
+    SUM(CAST(bytes AS DOUBLE) * CAST(bytes AS DOUBLE)) AS sum_bytes2
+  FROM {rows} f GROUP BY site, src, dst, dport, proto
+),
+site_tot AS (
+  SELECT site, COUNT(DISTINCT src) AS site_clients, MIN(first_ms) AS t0, MAX(last_ms) AS t1
+  FROM pair GROUP BY site
+),
+cand AS (
+  SELECT site, src, dst, dport, proto FROM pair
+  WHERE n - failed_n >= {min_sessions}
+    AND ok_last - ok_first BETWEEN {gap_min_ms} * (n - failed_n - 1)
+                               AND {gap_max_ms} * (n - failed_n - 1)
 ),
 gaps AS (
   SELECT f.site, f.src, f.dst, f.dport, f.proto,
     f.start_ms - LAG(f.start_ms) OVER (
       PARTITION BY f.site, f.src, f.dst, f.dport, f.proto ORDER BY f.start_ms) AS gap
-  FROM f JOIN pair p ON f.site = p.site AND f.src = p.src AND f.dst = p.dst
+  FROM {rows} f JOIN cand p ON f.site = p.site AND f.src = p.src AND f.dst = p.dst
     AND f.dport = p.dport AND f.proto = p.proto
-  WHERE f.failed = 0 AND p.n - p.failed_n >= {min_sessions}
-    AND p.ok_last - p.ok_first BETWEEN {gap_min_ms} * (p.n - p.failed_n - 1)
-                                   AND {gap_max_ms} * (p.n - p.failed_n - 1)
+  WHERE f.failed = 0
 ),
 gap_stats AS (
   SELECT site, src, dst, dport, proto, AVG(CAST(gap AS DOUBLE)) AS mean_gap,
@@ -120,8 +129,10 @@ pj AS (
     p.last_end, g.mean_gap,
     CASE WHEN g.mean_gap BETWEEN {gap_min_ms} AND {gap_max_ms}
               AND g.sd_gap <= {periodic_cv} * g.mean_gap THEN 1 ELSE 0 END AS periodic,
-    CASE WHEN p.n >= 3 AND p.mean_bytes <= {steady_max_bytes}
-              AND p.sd_bytes <= {steady_cv} * p.mean_bytes THEN 1 ELSE 0 END AS steady,
+    CASE WHEN p.n >= 3 AND p.sum_bytes <= {steady_max_bytes} * p.n
+              AND p.sum_bytes2 * p.n - p.sum_bytes * p.sum_bytes
+                  <= {steady_cv} * {steady_cv} * p.sum_bytes * p.sum_bytes
+         THEN 1 ELSE 0 END AS steady,
     CASE WHEN p.n >= {flood_min}
               AND p.last_ms - p.first_ms < {flood_gap_ms} * (p.n - 1) THEN 1 ELSE 0 END AS flood,
     CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS infected
@@ -200,4 +211,4 @@ def detection_sql(params: Params | None = None) -> str:
     p = params or Params()
     values = {k: v for k, v in p.__dict__.items() if k != "c2_ports"}
     values["c2_ports"] = ", ".join(str(int(x)) for x in p.c2_ports)
-    return _SQL.format(**values)
+    return _SQL.format(rows=_ROWS, **values)
