@@ -79,6 +79,10 @@ def test_darknet_mirai_fingerprint(lab_dir: Path) -> None:
     assert 0.05 < np.mean(dport[mirai] == 2323) < 0.15
     assert np.mean(seq[~mirai] == dst[~mirai]) < 0.01
     assert {"mirai", "iot", "research", "backscatter"} <= set(kinds.values())
+    research = np.array([kinds.get(str(ipaddress.IPv4Address(int(s)))) == "research" for s in src])
+    ip_id = (data[ip + 4].astype(np.int64) << 8) | data[ip + 5]
+    masscan = ip_id == (dst ^ dport ^ seq) & 0xFFFF
+    assert np.all((ip_id[research] == 54321) | masscan[research])
 
 
 def test_conn_log_has_zeek_header_and_rows(lab_dir: Path) -> None:

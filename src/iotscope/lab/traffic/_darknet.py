@@ -1,9 +1,10 @@
 """The telescope's capture: what arrives at the dark prefix, built as packet columns.
 
 Sources (DOMAIN.md, NICTER): Mirai-fingerprinted SYN scanners (``seq == daddr``, port 23 and
-every tenth probe 2323, TTL 64, no options), other IoT scanners without the fingerprint, research
-scanners, backscatter (SYN-ACK and RST from DDoS victims answering spoofed floods) and a little
-noise. All TCP, written with :func:`iotscope.pcap.write_ipv4_tcp_batch`.
+every tenth probe 2323, TTL 64, no options), other IoT scanners without the fingerprint,
+research scanners (ZMap's IP ID 54321, or masscan's ``dst ^ dport ^ seq``), backscatter
+(SYN-ACK and RST from DDoS victims answering spoofed floods) and a little noise. All TCP,
+written with :func:`iotscope.pcap.write_ipv4_tcp_batch`.
 """
 
 from __future__ import annotations
@@ -49,13 +50,15 @@ def _scanner(rng: np.random.Generator, sc: Scenario, s: DarkSource) -> dict[str,
         p["dport"] = rng.choice(_IOT_PORTS, n)
         p["seq"], p["flags"] = rng.integers(0, 2**32, n), np.full(n, 0x02)
         p["ttl"] = rng.integers(40, 64, n)
-    elif s.kind == "research":
+    elif s.kind == "research":  # ZMap (IP ID 54321) or masscan (IP ID = dst ^ dport ^ seq)
         p["dport"] = rng.choice(_RESEARCH_PORTS, n)
         p["seq"], p["flags"], p["ttl"] = (
             rng.integers(0, 2**32, n),
             np.full(n, 0x02),
             np.full(n, 240),
         )
+        masscan = s.ip % 2 == 1
+        p["ip_id"] = (p["dst"] ^ p["dport"] ^ p["seq"]) & 0xFFFF if masscan else np.full(n, 54321)
     elif s.kind == "backscatter":
         p["sport"] = np.full(n, rng.choice([80, 443]))
         p["dport"] = rng.integers(1024, 65535, n)
@@ -66,6 +69,7 @@ def _scanner(rng: np.random.Generator, sc: Scenario, s: DarkSource) -> dict[str,
         k = len(p["src"])
         p["dport"], p["seq"] = rng.integers(1, 65535, k), rng.integers(0, 2**32, k)
         p["flags"], p["ttl"] = rng.choice([0x10, 0x18, 0x04], k), np.full(k, 50)
+    p.setdefault("ip_id", rng.integers(0, 65536, len(p["src"])))
     return {k: np.broadcast_to(v, (len(p["src"]),)) for k, v in p.items()}
 
 
@@ -110,5 +114,6 @@ def write_darknet(path: Path, sc: Scenario) -> list[DarkSource]:
         cols["flags"],
         cols["ttl"],
         rng.integers(1024, 65535, len(order)),
+        ip_id=cols["ip_id"],
     )
     return sources
