@@ -245,11 +245,21 @@ def _table(res: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    c = res["compare"]
-    t = Table(title=f"survey benchmark ({c['devices']} devices)")
+    t = Table(title="survey benchmark")
     for col in ("metric", "iotscope", "nmap -sV", "ratio / note"):
         t.add_column(col)
+    if "compare" in res:
+        _compare_rows(t, res["compare"])
+    if "sweep" in res:
+        s = res["sweep"]
+        t.add_row(f"sweep {s['devices']} devices", f"{s['hosts_per_s']} hosts/s",
+                  "-", f"{s['wall_s']} s, {s['peak_rss_mib']} MiB")  # fmt: skip
+    Console().print(t)
+
+
+def _compare_rows(t: Any, c: dict[str, Any]) -> None:
     o, n = c["iotscope"], c["nmap"]
+    t.add_row("devices", str(c["devices"]), str(n["hosts"]), "nmap runs on a random sample")
     t.add_row("wall time (s)", str(o["wall_s"]), f"{n['wall_s']} ({n['hosts']} hosts)",
               f"{c['speedup_per_host']}x faster per host")  # fmt: skip
     t.add_row("peak RSS (MiB)", str(o["peak_rss_mib"]), str(n["peak_rss_mib"]), "")
@@ -265,11 +275,6 @@ def _table(res: dict[str, Any]) -> None:
               f"{lg['weak_devices']} weak devices, {lg['weak_behind_lockout']} behind a lockout; "
               f"without them {lg['recall_without_lockout']:.1%}")  # fmt: skip
     t.add_row("weak-login precision", f"{lg['precision']:.1%}", "-", f"run {lg['wall_s']} s")
-    if "sweep" in res:
-        s = res["sweep"]
-        t.add_row(f"sweep {s['devices']} devices", f"{s['hosts_per_s']} hosts/s",
-                  "-", f"{s['wall_s']} s, {s['peak_rss_mib']} MiB")  # fmt: skip
-    Console().print(t)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -280,6 +285,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--nmap-host-timeout", type=int, default=120, help="seconds per host")
     ap.add_argument("--sweep", action="store_true", help="also the 10,000-device sweep")
     ap.add_argument("--sweep-devices", type=int, default=10_000)
+    ap.add_argument("--sweep-only", action="store_true", help="skip the nmap comparison")
     args = ap.parse_args(argv)
     if shutil.which("nmap") is None:
         raise SystemExit("nmap is not installed (apt-get install nmap)")
@@ -288,11 +294,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-survey-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "IOTSCOPE_HOME": str(work / "home")}
-        res: dict[str, Any] = {"compare": compare(devices, sample, host_timeout, work, env)}
-        if args.sweep:
+        res: dict[str, Any] = {}
+        if not args.sweep_only:
+            res["compare"] = compare(devices, sample, host_timeout, work, env)
+        if args.sweep or args.sweep_only:
             res["sweep"] = sweep(args.sweep_devices, work, env)
     res["small"] = args.small
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    if RESULTS.exists():  # keep the other half of an earlier run (compare or sweep)
+        res = {**json.loads(RESULTS.read_text()), **res}
     RESULTS.write_text(json.dumps(res, indent=2) + "\n")
     _table(res)
     return res

@@ -68,3 +68,23 @@ def test_bad_shard_is_refused_before_any_packet(tmp_path: Path) -> None:
     scope.write_text("127.99.0.0/30\n")
     result = runner.invoke(app, ["survey", "run", "--scope", str(scope), "--shard", "2/2"])
     assert isinstance(result.exception, ConfigError)
+
+
+@pytest.mark.network
+def test_zmap_csv_rows_are_scoped_and_counted(tmp_path: Path) -> None:
+    scope, zmap, out = tmp_path / "scope.txt", tmp_path / "zmap.csv", tmp_path / "out.jsonl"
+    scope.write_text("127.98.7.0/29\n")
+    zmap.write_text(
+        "saddr,daddr,sport,dport\n127.98.7.1,127.0.0.1,23,4000\n127.98.7.2,127.0.0.1,80,4001\n"
+        "127.98.8.1,127.0.0.1,23,4002\n198.51.100.7,127.0.0.1,23,4003\nbad,row,x,y\n"
+    )
+    args = ["survey", "run", "--scope", str(scope), "--zmap-csv", str(zmap), "--out", str(out),
+            "--no-login", "--survey-id", "z1", "--timeout", "0.3"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    [survey] = open_store().surveys()
+    counts = survey.counts
+    assert (counts["zmap_rows"], counts["zmap_out_of_scope"], counts["zmap_bad_rows"]) == (5, 2, 1)
+    assert counts["hosts"] == 2  # only the in-scope rows became targets
+    # per host: ZMap's open TCP port (no discovery sweep) and the SSDP datagram of U:1900
+    assert counts["sockets_opened"] == 4
