@@ -96,3 +96,22 @@ def test_detect_options(tmp_path: Path) -> None:
     assert bad.exit_code != 0
     none = runner.invoke(app, ["detect", "--site", "nowhere"])
     assert none.exit_code != 0
+
+
+def test_known_infected_joins_telescope_survey_and_file(tmp_path: Path) -> None:
+    from iotscope.c2 import known_infected
+    from iotscope.records import Finding, Login, Survey
+
+    store = open_store()
+    t = datetime.fromtimestamp(T0 / 1000, UTC)
+    store.save_survey(Survey(id="s1", started=t, scope=("100.64.0.0/16",)))
+    login = {"accepted": "100.64.5.1", "no_auth": "100.64.5.2", "rejected": "100.64.5.3"}
+    store.save_findings(
+        Finding(ip=ip, port=23, service="telnet", time=t, survey_id="s1",
+                login=Login(protocol="telnet", outcome=outcome))
+        for outcome, ip in login.items())  # fmt: skip
+    store.save_sightings([_sighting("100.64.6.1")])
+    extra = tmp_path / "more.txt"
+    extra.write_text("100.64.7.1\n")
+    assert known_infected(store, extra) == {"100.64.5.1", "100.64.5.2", "100.64.6.1",
+                                            "100.64.7.1"}  # fmt: skip
