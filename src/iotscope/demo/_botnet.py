@@ -18,12 +18,12 @@ DAYS = 1.0  # a day of flow time keeps the demo under a minute
 SCALE = 0.3
 
 
-def botnet_picture(seed: int, devices: int, work: Path, store: Store) -> None:
+def botnet_picture(seed: int, devices: int, network: str, work: Path, store: Store) -> None:
     """Generate lab traffic, run the telescope and every ISP's C2 detection, score them."""
     console.rule("[bold]3. the botnet from the network side: darknet and ISP flows")
     out = work / "traffic"
     t0 = time.monotonic()
-    summary = generate(out, seed=seed, days=DAYS, scale=SCALE, devices=devices)
+    summary = generate(out, seed=seed, days=DAYS, scale=SCALE, devices=devices, network=network)
     console.print(f"lab traffic for {len(summary.flows)} ISPs in {time.monotonic() - t0:.1f} s")
     truth = json.loads((out / "truth.json").read_text())
     _telescope(out / "darknet.pcap", truth, store)

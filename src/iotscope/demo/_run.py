@@ -44,7 +44,7 @@ def run_demo(opts: DemoOptions) -> None:
             if opts.botnet:
                 from iotscope.demo._botnet import botnet_picture
 
-                botnet_picture(opts.seed, opts.devices, work, store)
+                botnet_picture(opts.seed, opts.devices, opts.network, work, store)
             if not opts.once:
                 wait_for_interrupt(lab.manifest, work / "manifest.json")
     finally:

@@ -51,15 +51,16 @@ class TrafficSummary:
     truth: dict[str, Any] = field(default_factory=dict)
 
 
+LAB_NETWORK = "127.77.0.0/16"  # the default of `iotscope lab up`
+
+
 def _world_sites(
-    seed: int, devices: int
+    seed: int, devices: int, network: str
 ) -> tuple[tuple[Isp, ...] | None, dict[str, tuple[int, ...]]]:
-    """The lab world's ISPs and their devices, or (None, {}) when the lab has no world builder."""
-    try:
-        from iotscope.lab import build_world
-    except ImportError:
-        return None, {}
-    manifest = build_world(devices, seed).manifest
+    """The lab world's ISPs and their devices (the same world `lab up` serves)."""
+    from iotscope.lab import build_world
+
+    manifest = build_world(devices, seed, network).manifest
     iot: dict[str, list[int]] = {}
     for d in manifest.devices:
         if d.isp is not None:
@@ -67,9 +68,11 @@ def _world_sites(
     return tuple(manifest.isps) or None, {k: tuple(v) for k, v in iot.items()}
 
 
-def scenario_for(seed: int, days: float, scale: float, devices: int = 300) -> Scenario:
+def scenario_for(
+    seed: int, days: float, scale: float, devices: int = 300, network: str = LAB_NETWORK
+) -> Scenario:
     """The scenario over the lab world's ISPs (or the default ISPs)."""
-    isps, iot = _world_sites(seed, devices)
+    isps, iot = _world_sites(seed, devices, network)
     return build_scenario(seed, days, scale, isps, iot)
 
 
@@ -79,10 +82,18 @@ def site_flows(sc: Scenario, site: str) -> pa.Table:
 
 
 def generate(
-    out: Path, seed: int = 7, days: float = 3.0, scale: float = 1.0, devices: int = 300
+    out: Path,
+    seed: int = 7,
+    days: float = 3.0,
+    scale: float = 1.0,
+    devices: int = 300,
+    network: str = LAB_NETWORK,
 ) -> TrafficSummary:
-    """Write the darknet capture, every site's conn.log and NetFlow pcap, and truth.json."""
-    sc = scenario_for(seed, days, scale, devices)
+    """Write the darknet capture, every site's conn.log and NetFlow pcap, and truth.json.
+
+    The sites are the ISPs of the lab world ``build_world(devices, seed, network)``.
+    """
+    sc = scenario_for(seed, days, scale, devices, network)
     out.mkdir(parents=True, exist_ok=True)
     summary = TrafficSummary(out)
     parts = []

@@ -15,11 +15,12 @@ def traffic(
     days: float = typer.Option(3.0, "--days", help="days of flow time"),
     scale: float = typer.Option(1.0, "--scale", help="population multiplier (flows per site)"),
     devices: int = typer.Option(300, "--devices", help="lab world size whose ISPs are the sites"),
+    network: str = typer.Option("127.77.0.0/16", "--network", help="that lab world's network"),
 ) -> None:
     """Darknet capture, per-ISP Zeek conn.log and NetFlow/IPFIX pcaps, and truth.json."""
     from iotscope.lab.traffic import generate
 
-    summary = generate(out, seed=seed, days=days, scale=scale, devices=devices)
+    summary = generate(out, seed=seed, days=days, scale=scale, devices=devices, network=network)
     truth = summary.truth
     rows = [
         (
