@@ -149,3 +149,25 @@ def _dt(ms: int) -> datetime:
 
 def _concat(a: pa.Table, b: pa.Table) -> pa.Table:
     return pa.concat_tables([a, b])
+
+
+def test_long_lived_cloud_of_few_clients_is_not_a_c2() -> None:
+    """A vendor cloud of a small site: a handful of clients (some infected) poll it all day,
+    too few to be popular; stability and the infected base rate keep it out."""
+    kit = Kit()
+    subs = subscribers(40)
+    bots, devices = subs[:4], subs[2:14]  # two bots also poll the vendor's cloud
+    day = 24 * HOUR
+    for s in devices:
+        kit.beacon(s, CLOUD, 443, T0 + int(kit.rng.integers(0, 15 * MIN)), T0 + day, 900)
+    for b in bots:
+        kit.beacon(b, C2, 23, T0 + 10 * HOUR, T0 + day, 60)
+    for s in subs:
+        kit.poisson(s, CDN, 443, T0, T0 + day, 20)
+    for infected in (bots, []):
+        found = _by_ip(detect(kit.table(), infected=infected))
+        assert set(found) == {C2}, infected
+    low = dataclasses.replace(Params(), threshold=0.0)
+    cloud = _by_ip(detect(kit.table(), infected=bots, params=low))[CLOUD]
+    assert cloud.infected_clients == 2 and cloud.score < 0.5
+    assert any("start to its end" in r for r in cloud.reasons)

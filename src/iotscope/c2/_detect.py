@@ -33,7 +33,10 @@ def reasons(row: Row) -> tuple[str, ...]:
             f"periodic sessions from {row['periodic_clients']}/{clients} clients (every ~{beat} s)"
         )
     if row["infected_clients"]:
-        out.append(f"contacted by {row['infected_clients']}/{clients} known-infected hosts")
+        out.append(
+            f"contacted by {row['infected_clients']}/{clients} known-infected hosts "
+            f"(base rate among the site's other periodic hosts {float(row['base_rate']):.0%})"
+        )
     if row["handover_clients"]:
         out.append(
             f"{row['handover_clients']} clients moved here from a periodic endpoint "
@@ -55,6 +58,11 @@ def reasons(row: Row) -> tuple[str, ...]:
         out.append(f"penalty: flooded by {row['flood_clients']} clients (DDoS victim?)")
     if row["popular"]:
         out.append("penalty: popular service (large benign fan-in)")
+    if row["stable_clients"]:
+        out.append(
+            f"penalty: polled by {row['stable_clients']}/{clients} clients from the window's "
+            "start to its end without change (long-lived service?)"
+        )
     return tuple(out)
 
 

@@ -17,14 +17,24 @@ Stages (one CTE each, after the row filter):
    sessions whose mean gap (span / (sessions - 1), known from ``pair``) is in the heartbeat
    range; periodicity is the coefficient of variation (stddev / mean) of the gaps. The mean
    filter is exact, and keeps the one window function off most benign pairs.
-4. ``pj``: per-pair flags: periodic (heartbeat), persistent, steady small payloads, flood.
+4. ``pj``: per-pair flags: periodic (heartbeat), persistent, steady small payloads, flood,
+   stable (periodic from within ``stable_edge`` periods of the window's start to as near its
+   end, judged only over windows of ``stable_window_ms`` or more: a long-lived service such
+   as a vendor cloud keepalive; a C2 address is new or migrates away).
 5. ``handover``: clients that moved here from a periodic endpoint that then fell silent (the
    old one's last session came within one minute after, or three of its periods before, the first
    one here, it has been silent for 1.5 of its periods at the window's end, and sessions here keep
    the old one's cadence within ``cadence_tol``): the bot stays, its C2 moves.
-6. ``ep``: per endpoint (site, dst, dport, proto): clients, infected clients, flag counts.
-7. ``scored``: shares, popular-service and newness tests, the score, kept when
-   ``score >= threshold``.
+6. ``base``/``ep``: per site, hosts with periodic traffic and the known-infected among them;
+   per endpoint (site, dst, dport, proto): clients, infected clients,
+   flag counts.
+7. ``shares``/``lift``/``scored``: shares, popular-service and newness tests, the infected
+   lift (the endpoint's infected share above the base rate, the infected share of the site's
+   other periodic hosts, scaled to 0-1: a vendor
+   cloud is polled by infected and clean devices alike, a C2 by bots), the score, kept when
+   ``score >= threshold``. No test hinges on absolute fan-in alone: stability and lift hold
+   at any site size. Having no infected client is not counted against an endpoint: families
+   that do not scan (Emotet) never reach a telescope's list.
 
 The evidence weights and limits are data (:class:`Params`), formatted into the text as numeric
 literals, so the same string runs on both engines. Reasons are rendered from the returned
@@ -58,6 +68,7 @@ class Params:
     p_failed: float = 0.60
     p_flood: float = 0.80
     p_popular: float = 0.50
+    p_stable: float = 0.35
     infected_full: int = 3  # infected clients that give the full infected weight
     min_sessions: int = 4  # completed sessions before a pair's periodicity counts
     periodic_cv: float = 0.25
@@ -72,6 +83,8 @@ class Params:
     popular_share: float = 0.01
     popular_infected_max: float = 0.3
     new_after_ms: int = 3_600_000
+    stable_window_ms: int = 43_200_000  # stability is judged over windows of 12 h or more
+    stable_edge: float = 2.0  # a stable pair polls within this many periods of both ends
     handover_lead_ms: int = 60_000  # the old endpoint's last session at most this after
     handover_miss: float = 1.5  # the old one silent for this many periods at the window's end
     cadence_tol: float = 0.3
@@ -135,8 +148,14 @@ pj AS (
          THEN 1 ELSE 0 END AS steady,
     CASE WHEN p.n >= {flood_min}
               AND p.last_ms - p.first_ms < {flood_gap_ms} * (p.n - 1) THEN 1 ELSE 0 END AS flood,
+    CASE WHEN g.mean_gap BETWEEN {gap_min_ms} AND {gap_max_ms}
+              AND g.sd_gap <= {periodic_cv} * g.mean_gap
+              AND st.t1 - st.t0 >= {stable_window_ms}
+              AND p.first_ms <= st.t0 + {stable_edge} * g.mean_gap
+              AND p.last_ms >= st.t1 - {stable_edge} * g.mean_gap THEN 1 ELSE 0 END AS stable,
     CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS infected
   FROM pair p
+  JOIN site_tot st ON p.site = st.site
   LEFT JOIN gap_stats g ON p.site = g.site AND p.src = g.src AND p.dst = g.dst
     AND p.dport = g.dport AND p.proto = g.proto
   LEFT JOIN infected i ON p.src = i.ip
@@ -153,12 +172,18 @@ handover AS (
                                      AND (1 + {cadence_tol}) * od.mean_gap * (nw.n - 1)
   GROUP BY nw.site, nw.dst, nw.dport, nw.proto
 ),
+base AS (
+  SELECT site, COUNT(DISTINCT CASE WHEN periodic = 1 THEN src END) AS periodic_hosts,
+    COUNT(DISTINCT CASE WHEN periodic = 1 AND infected = 1 THEN src END) AS infected_hosts
+  FROM pj GROUP BY site
+),
 ep AS (
   SELECT site, dst AS ip, dport AS port, proto, COUNT(*) AS clients,
     SUM(infected) AS infected_clients, SUM(periodic) AS periodic_clients,
+    SUM(periodic * infected) AS periodic_infected,
     SUM(CASE WHEN periodic = 1 AND last_ms - first_ms >= {persistent_ms} THEN 1 ELSE 0 END)
       AS persistent_clients,
-    SUM(steady) AS steady_clients, SUM(flood) AS flood_clients,
+    SUM(steady) AS steady_clients, SUM(flood) AS flood_clients, SUM(stable) AS stable_clients,
     SUM(n) AS flows, SUM(failed_n) AS failed_flows,
     AVG(CASE WHEN periodic = 1 THEN mean_gap END) AS beat_ms,
     MIN(first_ms) AS first_ms, MAX(last_end) AS last_ms
@@ -166,7 +191,13 @@ ep AS (
   HAVING SUM(periodic) > 0 OR SUM(infected) > 0 OR SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) > 0
 ),
 shares AS (
-  SELECT e.*, s.site_clients, COALESCE(h.handover_clients, 0) AS handover_clients,
+  SELECT e.*, s.site_clients,
+    CASE WHEN b.periodic_hosts > e.periodic_clients
+         THEN CAST(b.infected_hosts - e.periodic_infected AS DOUBLE)
+              / (b.periodic_hosts - e.periodic_clients)
+         ELSE 0.0 END AS base_rate,
+    CAST(e.stable_clients AS DOUBLE) / e.clients AS stable_share,
+    COALESCE(h.handover_clients, 0) AS handover_clients,
     CAST(COALESCE(h.handover_clients, 0) AS DOUBLE) / e.clients AS handover_share,
     CAST(e.periodic_clients AS DOUBLE) / e.clients AS periodic_share,
     CAST(e.infected_clients AS DOUBLE) / e.clients AS infected_share,
@@ -183,21 +214,29 @@ shares AS (
               AND e.infected_clients < {popular_infected_max} * e.clients
          THEN 1 ELSE 0 END AS popular
   FROM ep e JOIN site_tot s ON e.site = s.site
+  JOIN base b ON e.site = b.site
   LEFT JOIN handover h ON e.site = h.site AND e.ip = h.dst AND e.port = h.dport
     AND e.proto = h.proto
+),
+lift AS (
+  SELECT *, CASE WHEN base_rate < 1.0
+                 THEN GREATEST(0.0, (infected_share - base_rate) / (1.0 - base_rate))
+                 ELSE 0.0 END AS infected_lift
+  FROM shares
 ),
 scored AS (
   SELECT *, LEAST(1.0, GREATEST(0.0,
       {w_periodic} * periodic_share
-    + {w_infected} * infected_share * LEAST(1.0, infected_clients / {infected_full}.0)
+    + {w_infected} * infected_lift * LEAST(1.0, infected_clients / {infected_full}.0)
     + {w_handover} * handover_share
     + {w_multi} * multi + {w_port} * c2_port + {w_steady} * steady_share
     + {w_persistent} * persistent_share + {w_new} * is_new
-    - {p_failed} * failed_share - {p_flood} * flood_share - {p_popular} * popular)) AS score
-  FROM shares
+    - {p_failed} * failed_share - {p_flood} * flood_share - {p_popular} * popular
+    - {p_stable} * stable_share)) AS score
+  FROM lift
 )
 SELECT site, ip, port, proto, score, clients, infected_clients, periodic_clients,
-  handover_clients,
+  handover_clients, stable_clients, base_rate,
   persistent_clients, steady_clients, flood_clients, flows, failed_share, beat_ms, multi,
   c2_port, is_new, popular, first_ms, last_ms
 FROM scored

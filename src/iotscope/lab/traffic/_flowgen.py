@@ -298,29 +298,54 @@ def dns_ntp(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
     return out
 
 
-def iot_cloud(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
-    """Benign IoT devices keeping alive to their vendor cloud every 900 s: periodic, popular."""
+#: Vendor clouds the site's IoT devices keep alive to: (host offset, port, keepalive s, share
+#: of devices). MQTT keepalives of a minute are as common as the 15-minute HTTPS polls.
+CLOUDS = (
+    (8001, 8883, 900.0, 0.35),
+    (8002, 443, 900.0, 0.3),
+    (8003, 8883, 60.0, 0.15),
+    (8004, 443, 300.0, 0.2),
+)
+
+
+def iot_devices(rng: np.random.Generator, sc: Scenario, site: str) -> np.ndarray:
+    """The site's IoT devices: its lab devices plus 6% of the other subscribers.
+
+    Bots are drawn from the same devices first, so infected and clean devices alike poll
+    their vendor's cloud, and a cloud's fan-in grows with the site's device count.
+    """
     subs = sc.subscribers[site]
-    clients = rng.choice(subs, max(2, len(subs) * 6 // 100), replace=False)
-    clouds = [(_NET0 + 8001, 8883), (_NET0 + 8002, 443)]
+    lab = np.intersect1d(np.array(sc.site(site).iot, dtype=np.uint32), subs)
+    others = np.setdiff1d(subs, lab)
+    extra = rng.choice(others, min(len(others), max(2, len(subs) * 6 // 100)), replace=False)
+    return np.union1d(lab, extra).astype(np.uint32)
+
+
+def iot_cloud(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
+    """Each IoT device keeping alive to one vendor cloud from the start of the data: periodic
+    sessions with small steady payloads, for the whole span, from the same devices."""
+    devices = iot_devices(rng, sc, site)
+    shares = np.array([c[3] for c in CLOUDS])
+    pick = rng.choice(len(CLOUDS), len(devices), p=shares / shares.sum())
     out = []
-    for i, c in enumerate(clients):
-        ip, port = clouds[i % 2]
-        times = _periodic_times(rng, sc.start_ms + int(rng.integers(0, 900_000)), sc.end_ms, 900.0)
-        k = len(times)
+    for c, k in zip(devices, pick, strict=True):
+        host, port, period, _ = CLOUDS[int(k)]
+        t0 = sc.start_ms + int(rng.integers(0, int(period * 1000)))
+        times = _periodic_times(rng, t0, sc.end_ms, period)
+        n = len(times)
         out.append(
             _block(
                 times,
                 np.uint32(c),
-                ip,
+                _NET0 + host,
                 port,
                 TCP,
                 rng,
-                dur=rng.integers(50, 400, k),
-                opk=rng.integers(4, 8, k),
-                oby=rng.integers(100, 300, k),
-                rpk=rng.integers(3, 7, k),
-                rby=rng.integers(100, 300, k),
+                dur=rng.integers(50, 400, n),
+                opk=rng.integers(4, 8, n),
+                oby=rng.integers(100, 300, n),
+                rpk=rng.integers(3, 7, n),
+                rby=rng.integers(100, 300, n),
             )
         )
     return out
