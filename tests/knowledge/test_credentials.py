@@ -129,3 +129,30 @@ def test_any_bytes_load_or_raise_config_error(data: bytes) -> None:
         except ConfigError:
             return
         assert all(isinstance(e, CredentialEntry) for e in entries)
+
+
+def test_every_catalog_default_is_tagged_with_its_vendor() -> None:
+    """The survey tries an identified vendor's defaults first (lockouts allow few tries)."""
+    from iotscope.lab._catalog import load_catalog
+
+    tagged = {
+        (proto, e.username, e.password, vendor)
+        for e in load_default_credentials()
+        for proto in e.protocols
+        for vendor in e.vendors
+    }
+    missing = [
+        (p.id, d.protocol, d.username)
+        for p in load_catalog().profiles
+        for d in p.defaults
+        if d.username is not None
+        and (d.protocol, d.username, d.password or "", p.vendor.lower()) not in tagged
+    ]
+    assert missing == []
+
+
+def test_vendors_column_is_optional(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("a#1,telnet,root,x,manual\na#2,telnet,root,y,manual,Dahua|XiongMai\n")
+    first, second = load_credentials_file(path)
+    assert first.vendors == () and second.vendors == ("dahua", "xiongmai")

@@ -111,6 +111,15 @@ def test_order_and_cap() -> None:
     assert order_credentials([entry(9, "a", "b", protos="rtsp")], "telnet", None, 5) == []
 
 
+def test_pairs_listed_as_the_vendors_defaults_come_first() -> None:
+    huawei = CredentialEntry(
+        id="m#7", protocols=("telnet",), username="admin", password="admin",
+        source="Mirai list", vendors=("huawei",),
+    )  # fmt: skip
+    ordered = order_credentials([*LIST, huawei], "telnet", Identity(vendor="Huawei"), 2)
+    assert [e.id for e in ordered] == ["m#7", "e#1"]
+
+
 async def test_shell_without_credentials_is_no_auth() -> None:
     result = telnet_result()
     result.auth = "none"

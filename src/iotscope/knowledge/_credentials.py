@@ -1,7 +1,10 @@
-"""Credential lists as CSV: ``id,protocols,username,password,source`` (RFC 4180 quoting).
+"""Credential lists as CSV: ``id,protocols,username,password,source[,vendors]`` (RFC 4180).
 
 ``protocols`` is a ``|``-joined subset of telnet, ssh, http, mqtt, rtsp. ``password`` may be
-empty (an empty password is a real factory default). Lines starting with ``#`` are comments.
+empty (an empty password is a real factory default). ``vendors`` (optional) is a ``|``-joined,
+lower-case list of the vendors whose documented factory default this pair is: the survey tries
+an identified vendor's defaults first, which matters on devices that lock out after a few
+failures. Lines starting with ``#`` are comments.
 A bad line raises ``ConfigError`` naming the file and the line: a credential list is
 configuration, and a survey must not run with half of it silently dropped.
 """
@@ -19,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from iotscope.errors import ConfigError
 
 PROTOCOLS = ("telnet", "ssh", "http", "mqtt", "rtsp")
-COLUMNS = ("id", "protocols", "username", "password", "source")
+COLUMNS = ("id", "protocols", "username", "password", "source", "vendors")
 
 
 class CredentialEntry(BaseModel):
@@ -32,6 +35,7 @@ class CredentialEntry(BaseModel):
     username: str
     password: str
     source: str
+    vendors: tuple[str, ...] = ()
 
     @field_validator("protocols")
     @classmethod
@@ -49,16 +53,21 @@ class CredentialEntry(BaseModel):
         return value
 
 
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split("|") if p.strip())
+
+
 def _entry(row: list[str]) -> CredentialEntry:
-    if len(row) != len(COLUMNS):
-        raise ValueError(f"expected {len(COLUMNS)} columns {COLUMNS}, got {len(row)}")
-    ident, protocols, username, password, source = row
+    if len(row) not in (len(COLUMNS) - 1, len(COLUMNS)):
+        raise ValueError(f"expected {len(COLUMNS) - 1} or {len(COLUMNS)} columns {COLUMNS}")
+    ident, protocols, username, password, source, *vendors = row
     return CredentialEntry(
         id=ident,
-        protocols=tuple(p.strip() for p in protocols.split("|")),
+        protocols=_split(protocols) or ("",),
         username=username,
         password=password,
         source=source,
+        vendors=tuple(v.lower() for v in _split(vendors[0])) if vendors else (),
     )
 
 
@@ -68,7 +77,7 @@ def _parse(text: str, name: str) -> tuple[CredentialEntry, ...]:
     reader = csv.reader(io.StringIO(text))
     for row in reader:
         line = reader.line_num
-        if not row or row[0].startswith("#") or tuple(row) == COLUMNS:
+        if not row or row[0].startswith("#") or tuple(row) in (COLUMNS, COLUMNS[:-1]):
             continue
         try:
             entry = _entry(row)

@@ -105,13 +105,20 @@ def _default_user(profile: Profile, protocol: str) -> str:
     return "root" if protocol in ("telnet", "ssh") else "admin"
 
 
-def choose_pair(profile: Profile, protocol: str, weak: bool, rng: random.Random) -> Pair:
-    """The credential one device's ``protocol`` login accepts."""
+def choose_pair(
+    profile: Profile, protocol: str, weak: bool, rng: random.Random, locks_out: bool = False
+) -> Pair:
+    """The credential one device's ``protocol`` login accepts.
+
+    A weak device whose login locks out after a few failures keeps its vendor's own default:
+    such firmware ships one documented default, and a pair drawn from a long public list would
+    sit where no survey (nor any bot) could reach it before the lockout.
+    """
     if not weak:
         return Pair(_default_user(profile, protocol), strong_password(rng), False)
     vendor = _vendor_default(profile, protocol)
     listed = public_pairs().get(protocol, ())
-    if vendor is not None and (not listed or rng.random() < _VENDOR_SHARE):
+    if vendor is not None and (not listed or locks_out or rng.random() < _VENDOR_SHARE):
         return vendor
     if listed:
         user, password = rng.choice(listed)

@@ -242,7 +242,9 @@ def _services(
         elif needs_login(spec):
             proto = credential_protocol(spec.service)
             if proto not in pairs:
-                pairs[proto] = choose_pair(profile, proto, weak, rng)
+                locks = any(credential_protocol(x.service) == proto and x.lockout_after
+                            for x in specs)  # fmt: skip
+                pairs[proto] = choose_pair(profile, proto, weak, rng, locks_out=locks)
             pair = pairs[proto]
         out.append(ServiceRuntime(spec, pair))
     return tuple(out)

@@ -49,6 +49,8 @@ class CredentialLike(Protocol):
     def password(self) -> str | None: ...
     @property
     def source(self) -> str | None: ...
+    @property
+    def vendors(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -77,12 +79,17 @@ def _vendor_words(identity: Identity | None) -> list[str]:
 def order_credentials(
     entries: Sequence[CredentialLike], protocol: str, identity: Identity | None, cap: int
 ) -> list[CredentialLike]:
-    """Entries for ``protocol``, the identified vendor's defaults first, at most ``cap``."""
+    """Entries for ``protocol``, at most ``cap``: first the pairs the list names as the
+    identified vendor's defaults, then entries whose id or source mentions the vendor, product
+    or model, then the rest in list order (devices that lock out leave no room for guessing)."""
     words = _vendor_words(identity)
+    vendor = (identity.vendor or "").lower() if identity else ""
 
     def rank(entry: CredentialLike) -> int:
+        if vendor and vendor in entry.vendors:
+            return 0
         text = f"{entry.id} {entry.source or ''}".lower()
-        return 0 if any(w in text for w in words) else 1
+        return 1 if any(w in text for w in words) else 2
 
     usable = [e for e in entries if protocol in e.protocols]
     return sorted(usable, key=rank)[:cap]  # sorted is stable: list order within a rank
