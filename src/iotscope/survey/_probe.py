@@ -50,6 +50,9 @@ PORT_HINTS: dict[int, str] = {
     22: "ssh", 23: "telnet", 2323: "telnet", 80: "http", 8000: "http", 8080: "http",
     8081: "http", 7547: "http", 37215: "http", 52869: "http", 443: "https", 8443: "https",
     554: "rtsp", 1883: "mqtt", 5555: "unknown",
+    # common IoT web ports beyond the default list (NAS, hubs, broker dashboards), for --ports
+    88: "http", 5000: "http", 8008: "http", 8088: "http", 8123: "http", 18083: "http",
+    5001: "https", 9000: "http",
 }  # fmt: skip
 
 
