@@ -58,7 +58,7 @@ def reasons(row: Row) -> tuple[str, ...]:
         out.append(f"penalty: flooded by {row['flood_clients']} clients (DDoS victim?)")
     if row["popular"]:
         out.append("penalty: popular service (large benign fan-in)")
-    if row["stable_clients"]:
+    if row["stable_clients"] and not row["c2_port"]:
         out.append(
             f"penalty: polled by {row['stable_clients']}/{clients} clients from the window's "
             "start to its end without change (long-lived service?)"

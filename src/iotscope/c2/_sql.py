@@ -20,7 +20,9 @@ Stages (one CTE each, after the row filter):
 4. ``pj``: per-pair flags: periodic (heartbeat), persistent, steady small payloads, flood,
    stable (periodic from within ``stable_edge`` periods of the window's start to as near its
    end, judged only over windows of ``stable_window_ms`` or more: a long-lived service such
-   as a vendor cloud keepalive; a C2 address is new or migrates away).
+   as a vendor cloud keepalive; a C2 address is new or migrates away). Stability does not
+   excuse an endpoint on a C2-typical port (telnet, IRC, ...): vendor clouds poll over
+   HTTPS/MQTT, and a C2 that never moved in the window still polls on its port.
 5. ``handover``: clients that moved here from a periodic endpoint that then fell silent (the
    old one's last session came within one minute after, or three of its periods before, the first
    one here, it has been silent for 1.5 of its periods at the window's end, and sessions here keep
@@ -232,7 +234,7 @@ scored AS (
     + {w_multi} * multi + {w_port} * c2_port + {w_steady} * steady_share
     + {w_persistent} * persistent_share + {w_new} * is_new
     - {p_failed} * failed_share - {p_flood} * flood_share - {p_popular} * popular
-    - {p_stable} * stable_share)) AS score
+    - {p_stable} * stable_share * (1 - c2_port))) AS score
   FROM lift
 )
 SELECT site, ip, port, proto, score, clients, infected_clients, periodic_clients,
