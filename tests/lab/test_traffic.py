@@ -13,8 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from iotscope.lab.traffic import build_scenario, generate, scenario_for, site_flows
-from iotscope.lab.traffic._flowgen import site_connections
-from iotscope.lab.traffic._scenario import TELESCOPE, site_name
+from iotscope.lab.traffic._flowgen import CLOUDS, site_connections
+from iotscope.lab.traffic._scenario import INTERNET, TELESCOPE, site_name
 from iotscope.lab.traffic._zeek import FIELDS
 from iotscope.lab.traffic.cli import traffic
 from iotscope.pcap import be32, ip_layer_offsets, read_frames
@@ -55,6 +55,34 @@ def test_c2_migrates_while_bots_stay() -> None:
         ips = [a.ip for a in epoch]
         clients = np.unique(flows["src"][np.isin(flows["dst"], ips)])
         assert set(clients.tolist()) == set(bots.tolist())
+
+
+def test_vendor_clouds_scale_with_devices_and_poll_from_the_start() -> None:
+    """Each cloud's fan-in grows with the site's IoT devices; infected and clean devices alike
+    poll it, from within two keepalives of the data's start until its end."""
+    sc = build_scenario(7, 1, 0.3)
+    big = build_scenario(7, 1, 1.0)
+    bots = {
+        s.name: np.concatenate([b for (_, x), b in sc.bots.items() if x == s.name])
+        for s in sc.sites
+    }
+    for site in sc.sites:
+        flows = site_connections(sc, site.name)
+        for host, port, period, _ in CLOUDS:
+            ip = int(INTERNET.network_address) + host
+            mine = (flows["dst"] == ip) & (flows["dport"] == port)
+            clients = np.unique(flows["src"][mine])
+            assert len(clients) >= 1
+            assert flows["start"][mine].min() < sc.start_ms + 2 * period * 1000
+            assert flows["start"][mine].max() > sc.end_ms - 2 * period * 1000
+        cloud_ips = int(INTERNET.network_address) + np.array([c[0] for c in CLOUDS])
+        polling = np.unique(flows["src"][np.isin(flows["dst"], cloud_ips)])
+        assert (
+            np.isin(polling, bots[site.name]).any() and not np.isin(polling, bots[site.name]).all()
+        )
+        big_flows = site_connections(big, site.name)
+        big_polling = np.unique(big_flows["src"][np.isin(big_flows["dst"], cloud_ips)])
+        assert len(big_polling) > 2 * len(polling)
 
 
 def test_site_name_is_a_safe_key() -> None:

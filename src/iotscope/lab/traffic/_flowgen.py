@@ -309,13 +309,19 @@ CLOUDS = (
 
 
 def iot_devices(rng: np.random.Generator, sc: Scenario, site: str) -> np.ndarray:
-    """The site's IoT devices: its lab devices plus 6% of the other subscribers.
+    """The site's IoT devices: its lab devices, its IoT bots (every family that scans; Emotet
+    infects PCs), and 6% of the other subscribers.
 
-    Bots are drawn from the same devices first, so infected and clean devices alike poll
-    their vendor's cloud, and a cloud's fan-in grows with the site's device count.
+    Infected and clean devices alike poll their vendor's cloud, and a cloud's fan-in grows
+    with the site's device count.
     """
     subs = sc.subscribers[site]
-    lab = np.intersect1d(np.array(sc.site(site).iot, dtype=np.uint32), subs)
+    iot_bots = [
+        b for (name, s), b in sc.bots.items() if s == site and sc.lineage(name).family.scanner
+    ]
+    lab = np.intersect1d(
+        np.concatenate([np.array(sc.site(site).iot, dtype=np.uint32), *iot_bots]), subs
+    )
     others = np.setdiff1d(subs, lab)
     extra = rng.choice(others, min(len(others), max(2, len(subs) * 6 // 100)), replace=False)
     return np.union1d(lab, extra).astype(np.uint32)
