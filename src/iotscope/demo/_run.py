@@ -11,8 +11,7 @@ from pathlib import Path
 
 from iotscope._output import console, table
 from iotscope.config import settings
-from iotscope.demo._truth import SurveyScore, score_survey
-from iotscope.lab import LabProcess
+from iotscope.lab import LabProcess, SurveyScore, score_survey
 from iotscope.records import Finding, LabManifest, Survey
 from iotscope.store import Store, open_store
 from iotscope.survey import SurveyConfig, prepare, run_survey

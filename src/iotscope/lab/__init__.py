@@ -6,6 +6,7 @@
   manager) exposes ``.manifest`` and ``close()``.
 - ``write_manifest`` / ``read_manifest``: the manifest file (atomic JSON).
 - ``LabProcess``: ``iotscope lab up`` in a subprocess, for tests and benchmarks.
+- ``score_survey(manifest, findings)``: survey findings against the ground truth.
 
 What a prober meets (details in each emulator's docstring): telnet per RFC 854 with the
 profile's offers, banner and prompts; three wrong passwords close the connection and
@@ -20,6 +21,7 @@ credential (one manifest entry, protocol ``http``).
 from iotscope.lab._catalog import Catalog, Profile, ServiceProfile, load_catalog, load_catalog_files
 from iotscope.lab._manifest import read_manifest, write_manifest
 from iotscope.lab._process import LabProcess
+from iotscope.lab._score import SurveyScore, score_survey
 from iotscope.lab._server import RunningLab, start_lab
 from iotscope.lab._world import HOSTILE_KINDS, DeviceRuntime, ServiceRuntime, World, build_world
 
@@ -32,11 +34,13 @@ __all__ = [
     "RunningLab",
     "ServiceProfile",
     "ServiceRuntime",
+    "SurveyScore",
     "World",
     "build_world",
     "load_catalog",
     "load_catalog_files",
     "read_manifest",
+    "score_survey",
     "start_lab",
     "write_manifest",
 ]

@@ -1,4 +1,11 @@
-"""Survey findings scored against the lab's manifest (the ground truth)."""
+"""Survey findings scored against the lab's manifest (the ground truth).
+
+A device counts as identified when the vendor, product and firmware version the survey merged
+for its address equal the manifest's (case and spacing aside). A device counts as weak when a
+login the survey is meant to check (NOTICE's rules: telnet, SSH, MQTT, HTTP(S) Basic/Digest)
+accepts a pair from a public list or needs none; it counts as found when any of its findings
+has the outcome ``accepted`` or ``no_auth``.
+"""
 
 from __future__ import annotations
 
