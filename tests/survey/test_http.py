@@ -100,12 +100,19 @@ def test_fuzz_head_parser(data: bytes) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_fuzz_status_line_prefix(tail: bytes) -> None:
+    data = b"HTTP/1.0 200 OK\r\n" + tail
     with contextlib.suppress(ParseError):
-        parse_head(b"HTTP/1.0 200 OK\r\n" + tail)
+        head = parse_head(data)
+        if head is not None:  # a complete head keeps the status line it was given
+            assert (head.protocol, head.status) == ("HTTP", 200)
+            assert 0 < head.length <= len(data)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_fuzz_challenge_and_title(text: str) -> None:
-    parse_challenge(text)
-    extract_title(text)
+    challenge = parse_challenge(text)
+    if challenge is not None:
+        assert challenge.scheme and challenge.scheme == challenge.scheme.lower()
+    title = extract_title(text)
+    assert title is None or (title == title.strip() and "  " not in title)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from iotscope._output import console, table
 from iotscope.config import settings
+from iotscope.demo._botnet import botnet_picture
 from iotscope.lab import LabProcess, SurveyScore, score_survey
 from iotscope.records import Finding, LabManifest, Survey
 from iotscope.store import Store, open_store
@@ -27,7 +28,6 @@ class DemoOptions:
     devices: int = 300
     seed: int = 7
     network: str = DEMO_NETWORK
-    botnet: bool = True
 
 
 def run_demo(opts: DemoOptions) -> None:
@@ -40,10 +40,7 @@ def run_demo(opts: DemoOptions) -> None:
             show_lab(lab.manifest, lab.ready_seconds or 0.0)
             survey, findings = survey_lab(lab.manifest, work, store)
             show_survey(survey, score_survey(lab.manifest, findings))
-            if opts.botnet:
-                from iotscope.demo._botnet import botnet_picture
-
-                botnet_picture(opts.seed, opts.devices, opts.network, work, store)
+            botnet_picture(opts.seed, opts.devices, opts.network, work, store)
             if not opts.once:
                 wait_for_interrupt(lab.manifest, work / "manifest.json")
     finally:
@@ -102,13 +99,17 @@ def show_survey(survey: Survey, score: SurveyScore) -> None:
                             sorted(score.per_isp.items())))  # fmt: skip
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def wait_for_interrupt(manifest: LabManifest, path: Path) -> None:
     """Keep the lab up until Ctrl-C or SIGTERM."""
     console.rule("[bold]the lab keeps running")
     console.print(f"{len(manifest.devices)} devices on {manifest.network}; manifest {path}")
     console.print("try: nmap -sV -Pn -n -p 22,23,80 " + str(manifest.devices[0].ip))
     console.print("press Ctrl-C to stop")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(1)

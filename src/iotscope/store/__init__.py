@@ -6,11 +6,19 @@ schema, created by Alembic migrations; writes are idempotent upserts by natural 
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
 from iotscope.config import Settings, settings
-from iotscope.store._migrate import upgrade
 from iotscope.store._store import Store, make_engine
 
 __all__ = ["Store", "make_engine", "open_store", "upgrade"]
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` (Alembic is imported only when a store opens)."""
+    from iotscope.store._migrate import upgrade as run_upgrade
+
+    run_upgrade(engine, revision)
 
 
 def open_store(url: str | None = None, config: Settings | None = None) -> Store:

@@ -167,30 +167,18 @@ def ddos(rng: np.random.Generator, sc: Scenario, attack: Attack) -> Block:
     src = np.repeat(bots, per_bot)
     start = attack.start_ms + rng.integers(0, attack.dur_ms, len(src))
     n = len(src)
-    if attack.proto == "tcp":
-        opk = rng.integers(20, 200, n)
-        return _block(
-            start,
-            src,
-            attack.victim,
-            attack.port,
-            TCP,
-            rng,
-            dur=rng.integers(500, 3000, n),
-            opk=opk,
-            state=S0,
-        )
-    opk = rng.integers(100, 2000, n)
+    tcp = attack.proto == "tcp"
+    opk = rng.integers(20, 200, n) if tcp else rng.integers(100, 2000, n)
     return _block(
         start,
         src,
         attack.victim,
         attack.port,
-        UDP,
+        TCP if tcp else UDP,
         rng,
         dur=rng.integers(500, 3000, n),
         opk=opk,
-        oby=opk * 512,
+        oby=0 if tcp else opk * 512,
         state=S0,
     )
 
