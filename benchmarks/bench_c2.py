@@ -34,8 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from iotscope.flows import flows_table
-from iotscope.flows._schema import ipv4_strings, proto_strings
+from iotscope.flows import flows_table, ipv4_strings, proto_strings
 
 T0 = 1_793_491_200_000  # 2026-11-01T00:00Z
 DAY = 86_400_000

@@ -38,8 +38,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
-from iotscope.flows._schema import ipv4_strings, proto_strings
+from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table, ipv4_strings, proto_strings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "collector.json"
 T0 = 1_793_491_200_000  # 2026-11-01T00:00Z

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from iotscope._output import console, table
 from iotscope.c2 import Window, detect, evaluate, known_infected
-from iotscope.flows import flows_root
-from iotscope.flows._ingest import ingest_files
+from iotscope.flows import flows_root, ingest_files
 from iotscope.lab.traffic import generate
 from iotscope.store import Store
 from iotscope.telescope import Options, ingest

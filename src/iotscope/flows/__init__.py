@@ -14,7 +14,13 @@ from iotscope.flows._ingest import FORMATS, IngestReport, ingest_files
 from iotscope.flows._jsonl import flow_lines
 from iotscope.flows._nfdump import read_nfdump_csv
 from iotscope.flows._parquet import flows_root, read_flows, write_parquet
-from iotscope.flows._schema import FLOW_SCHEMA, empty_flows, flows_table
+from iotscope.flows._schema import (
+    FLOW_SCHEMA,
+    empty_flows,
+    flows_table,
+    ipv4_strings,
+    proto_strings,
+)
 from iotscope.flows._templates import TemplateCache
 from iotscope.flows._text import BadLines
 from iotscope.flows._zeek import read_zeek_conn
@@ -36,6 +42,8 @@ __all__ = [
     "flows_root",
     "flows_table",
     "ingest_files",
+    "ipv4_strings",
+    "proto_strings",
     "read_flows",
     "read_nfdump_csv",
     "read_zeek_conn",

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from iotscope.fingerprint import merge_identities
 from iotscope.records import Finding, Identity, Login, Survey
 from iotscope.survey._login import CredentialLike, LoginPolicy, check_login
 from iotscope.survey._net import Backend, Timeouts
@@ -66,16 +67,6 @@ def scope_targets(scope: Scope, shard: Shard) -> Iterator[Target]:
     return (Target(ip) for ip in scope.addresses() if shard.owns(ip))
 
 
-def _merge_first(identities: Iterable[Identity]) -> Identity | None:
-    """Field-wise: the first non-empty value wins (fallback when no merger is given)."""
-    merged: dict[str, str] = {}
-    for identity in identities:
-        for key, value in identity.model_dump().items():
-            if value and key not in merged:
-                merged[key] = value
-    return Identity(**merged) if merged else None
-
-
 class SurveyEngine:
     """Runs one survey over targets with an injected backend, identifier and credentials."""
 
@@ -85,7 +76,7 @@ class SurveyEngine:
         options: SurveyOptions,
         identify: Identifier,
         credentials: Sequence[CredentialLike] = (),
-        merge: Merger = _merge_first,
+        merge: Merger = merge_identities,
         cves: CveLookup | None = None,
     ) -> None:
         self.backend = backend

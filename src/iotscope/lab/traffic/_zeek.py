@@ -16,8 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from iotscope.flows import flows_table
-from iotscope.flows._schema import ipv4_strings, proto_strings
+from iotscope.flows import flows_table, ipv4_strings, proto_strings
 from iotscope.lab.traffic._flowgen import S0, SF, TCP, Block
 
 FIELDS = (
