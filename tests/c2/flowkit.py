@@ -48,13 +48,14 @@ class Kit:
         period_s: float,
         nbytes: int = 150,
         proto: str = "tcp",
+        jitter: float = 0.03,
     ) -> None:
-        """Periodic sessions (jitter 3%) from ``t0`` until ``t1``."""
+        """Periodic sessions (gaps period * (1 + jitter * N(0, 1))) from ``t0`` until ``t1``."""
         t = float(t0)
         while t < t1:
             flags = FULL if proto == "tcp" else 0
             self.add(int(t), src, dst, dport, proto=proto, nbytes=nbytes, flags=flags)
-            t += period_s * 1000 * (1 + 0.03 * self.rng.standard_normal())
+            t += period_s * 1000 * max(0.3, 1 + jitter * self.rng.standard_normal())
 
     def poisson(
         self, src: str, dst: str, dport: int, t0: int, t1: int, n: int, proto: str = "tcp"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from iotscope.c2 import Params, Window, detect, detection_sql, infected_from_file
+from iotscope.c2 import EVIDENCE, Params, Window, detect, detection_sql, infected_from_file
 from iotscope.errors import ConfigError
 from iotscope.flows import write_parquet
 from iotscope.records import C2Candidate
@@ -30,8 +30,9 @@ def _by_ip(found: list[C2Candidate]) -> dict[str, C2Candidate]:
     return {str(c.ip): c for c in found}
 
 
-def _world() -> tuple[Kit, list[str]]:
-    """Bots beaconing to a C2 and flooding a victim, among benign subscribers."""
+def _world(scan: bool = True) -> tuple[Kit, list[str]]:
+    """Bots beaconing to a C2 and flooding a victim (and scanning, unless ``scan`` is false),
+    among benign subscribers."""
     kit = Kit()
     subs = subscribers(120)
     bots = subs[:5]
@@ -39,7 +40,7 @@ def _world() -> tuple[Kit, list[str]]:
         kit.beacon(b, C2, 23, T0, T0 + 2 * HOUR, 60)
         for k in range(60):  # a SYN flood burst: a flow every 2 s
             kit.add(T0 + HOUR + k * 2000, b, VICTIM, 80, packets=50, nbytes=2000, flags=SYN)
-        for k in range(30):  # scanning: each target once, no answer
+        for k in range(30 if scan else 0):  # scanning: each target once, no answer
             kit.add(T0 + k * 7000, b, f"198.18.9.{k + 1}", 23, packets=1, nbytes=40, flags=SYN)
     for s in subs:
         kit.poisson(s, CDN, 443, T0, T0 + 2 * HOUR, 6)
@@ -51,7 +52,7 @@ def _world() -> tuple[Kit, list[str]]:
     return kit, bots
 
 
-def test_c2_found_without_infected_list_and_confounders_suppressed() -> None:
+def test_c2_found_from_its_scanning_bots_without_list_and_confounders_suppressed() -> None:
     kit, _ = _world()
     found = _by_ip(detect(kit.table()))
     assert set(found) == {C2}
@@ -59,18 +60,16 @@ def test_c2_found_without_infected_list_and_confounders_suppressed() -> None:
     assert c2.port == 23 and c2.proto == "tcp" and c2.clients == 5 and c2.site == "isp-t"
     assert c2.score >= 0.5
     assert any("periodic" in r for r in c2.reasons)
+    assert any("5 scanning 20+ hosts" in r for r in c2.reasons)
 
 
-def test_infected_list_raises_score_and_victim_stays_out() -> None:
-    kit, bots = _world()
-    plain = _by_ip(detect(kit.table()))[C2]
+def test_infected_list_gives_the_c2_of_quiet_bots_and_victim_stays_out() -> None:
+    kit, bots = _world(scan=False)
+    assert C2 not in _by_ip(detect(kit.table()))  # a periodic endpoint alone is not a C2
     found = _by_ip(detect(kit.table(), infected=bots))
-    assert found[C2].infected_clients == 5 and found[C2].score > plain.score
-    assert VICTIM not in found
+    assert set(found) == {C2} and found[C2].infected_clients == 5
     low = dataclasses.replace(Params(), threshold=0.0)
-    victim = _by_ip(detect(kit.table(), infected=bots, params=low))[VICTIM]
-    assert any("DDoS victim" in r for r in victim.reasons)
-    assert victim.score < 0.5
+    assert VICTIM not in _by_ip(detect(kit.table(), infected=bots, params=low))
 
 
 def test_single_infected_host_gives_its_c2() -> None:
@@ -78,7 +77,8 @@ def test_single_infected_host_gives_its_c2() -> None:
     kit.beacon("100.64.1.1", C2, 23, T0, T0 + HOUR, 60)
     for s in subscribers(30):
         kit.poisson(s, CDN, 443, T0, T0 + HOUR, 5)
-    assert set(_by_ip(detect(kit.table()))) == {C2}
+    assert set(_by_ip(detect(kit.table(), infected=["100.64.1.1"]))) == {C2}
+    assert detect(kit.table()) == []
 
 
 def test_scan_target_is_not_a_c2() -> None:
@@ -87,8 +87,7 @@ def test_scan_target_is_not_a_c2() -> None:
     for i, s in enumerate(infected):
         kit.add(T0 + i * 1000, s, "198.18.5.5", 23, packets=1, nbytes=40, flags=SYN)
     low = dataclasses.replace(Params(), threshold=0.0)
-    rows = _by_ip(detect(kit.table(), infected=infected, params=low))
-    assert rows["198.18.5.5"].score < 0.5
+    assert "198.18.5.5" not in _by_ip(detect(kit.table(), infected=infected, params=low))
 
 
 def test_migrated_c2_flagged_within_ten_minutes() -> None:
@@ -100,7 +99,7 @@ def test_migrated_c2_flagged_within_ten_minutes() -> None:
         kit.beacon(b, "203.0.113.77", 23, move + i * 20_000, move + HOUR, 60)
     table = kit.table()
     window = Window(since=_dt(move - 6 * HOUR), until=_dt(move + 5 * MIN))
-    found = _by_ip(detect(table, window=window))
+    found = _by_ip(detect(table, window=window, infected=bots))
     assert "203.0.113.77" in found
     assert any("moved here" in r for r in found["203.0.113.77"].reasons)
 
@@ -164,10 +163,32 @@ def test_long_lived_cloud_of_few_clients_is_not_a_c2() -> None:
         kit.beacon(b, C2, 23, T0 + 10 * HOUR, T0 + day, 60)
     for s in subs:
         kit.poisson(s, CDN, 443, T0, T0 + day, 20)
-    for infected in (bots, []):
-        found = _by_ip(detect(kit.table(), infected=infected))
-        assert set(found) == {C2}, infected
+    assert set(_by_ip(detect(kit.table(), infected=bots))) == {C2}
+    assert detect(kit.table()) == []
     low = dataclasses.replace(Params(), threshold=0.0)
     cloud = _by_ip(detect(kit.table(), infected=bots, params=low))[CLOUD]
     assert cloud.infected_clients == 2 and cloud.score < 0.5
     assert any("start to its end" in r for r in cloud.reasons)
+
+
+def test_reasons_and_score_come_from_the_same_evidence_table_and_params() -> None:
+    """Each reason is rendered from EVIDENCE with the Params the SQL ran with: its leading
+    figure is the term's signed contribution (they add up to the score), and a changed
+    limit or weight changes the SQL text, the score and the reason text alike."""
+    kit, bots = _world()
+    for e in EVIDENCE:
+        assert hasattr(Params(), e.weight) and f"AS e_{e.name}" in detection_sql()
+    base = _by_ip(detect(kit.table(), infected=bots))[C2]
+    points = [float(r.split(" ", 1)[0]) for r in base.reasons]
+    assert sum(points) == pytest.approx(base.score, abs=0.01 * len(points))
+    assert any("gaps' CV <= 0.25" in r for r in base.reasons)
+    assert any("scanning 20+ hosts" in r for r in base.reasons)
+    changed = dataclasses.replace(Params(), periodic_cv=0.4, scan_targets=15, w_channel=0.2)
+    sql = detection_sql(changed)
+    assert "<= 0.4 * g.mean_gap" in sql and ">= 15" in sql and "+ 0.2 * e_channel" in sql
+    other = _by_ip(detect(kit.table(), infected=bots, params=changed))[C2]
+    assert other.score == pytest.approx(base.score - 0.05, abs=1e-6)
+    assert any(r.startswith("+0.20 kept channel") and "gaps' CV <= 0.4" in r
+               for r in other.reasons)  # fmt: skip
+    assert any("scanning 15+ hosts" in r for r in other.reasons)
+    assert not any("CV <= 0.25" in r or "scanning 20+" in r for r in other.reasons)

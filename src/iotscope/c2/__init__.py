@@ -5,28 +5,45 @@ on Spark SQL (:func:`detect` with ``engine="spark"``); :func:`evaluate` measures
 lab's ground truth. Only :class:`~iotscope.records.C2Candidate` records leave a site.
 """
 
-from iotscope.c2._detect import candidate, detect, infected_from_file, known_infected, reasons
+from iotscope.c2._detect import (
+    candidate,
+    detect,
+    infected_from_file,
+    known_infected,
+    reasons,
+    survey_infected,
+)
 from iotscope.c2._engines import Window, run_duckdb, run_spark, spark_session
-from iotscope.c2._evaluate import Evaluation, evaluate, load_truth, truth_c2, truth_infected
-from iotscope.c2._sql import C2_PORTS, DEFAULT_THRESHOLD, Params, detection_sql
+from iotscope.c2._evaluate import (
+    Evaluation,
+    evaluate,
+    fp_by_family,
+    load_truth,
+    oracle_infected,
+    truth_c2,
+)
+from iotscope.c2._sql import DEFAULT_THRESHOLD, EVIDENCE, Evidence, Params, detection_sql
 
 __all__ = [
-    "C2_PORTS",
     "DEFAULT_THRESHOLD",
+    "EVIDENCE",
     "Evaluation",
+    "Evidence",
     "Params",
     "Window",
     "candidate",
     "detect",
     "detection_sql",
     "evaluate",
+    "fp_by_family",
     "infected_from_file",
     "known_infected",
     "load_truth",
+    "oracle_infected",
     "reasons",
     "run_duckdb",
     "run_spark",
     "spark_session",
+    "survey_infected",
     "truth_c2",
-    "truth_infected",
 ]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from iotscope.c2._engines import Row, Window, run_duckdb, run_spark
-from iotscope.c2._sql import Params
+from iotscope.c2._sql import EVIDENCE, Params
 from iotscope.errors import ConfigError
 from iotscope.records import C2Candidate
 
@@ -23,51 +23,41 @@ def _ms(value: Any) -> datetime:
     return datetime.fromtimestamp(int(value) / 1000, UTC)
 
 
-def reasons(row: Row) -> tuple[str, ...]:
-    """Human-readable evidence for one detection row (same order as the score's terms)."""
-    out: list[str] = []
-    clients = row["clients"]
-    if row["periodic_clients"]:
-        beat = round(float(row["beat_ms"] or 0) / 1000)
-        out.append(
-            f"periodic sessions from {row['periodic_clients']}/{clients} clients (every ~{beat} s)"
-        )
-    if row["infected_clients"]:
-        out.append(
-            f"contacted by {row['infected_clients']}/{clients} known-infected hosts "
-            f"(base rate among the site's other periodic hosts {float(row['base_rate']):.0%})"
-        )
-    if row["handover_clients"]:
-        out.append(
-            f"{row['handover_clients']} clients moved here from a periodic endpoint "
-            "that went silent (C2 migration)"
-        )
-    if row["multi"]:
-        out.append("shared by several bots (fan-in)")
-    if row["c2_port"]:
-        out.append(f"C2-typical port {row['port']}/{row['proto']}")
-    if row["steady_clients"]:
-        out.append(f"small steady payloads ({row['steady_clients']}/{clients} clients)")
-    if row["persistent_clients"]:
-        out.append(f"persistent for 30+ min ({row['persistent_clients']} clients)")
-    if row["is_new"]:
-        out.append("new endpoint in this window")
-    if row["failed_share"] > 0.05:
-        out.append(f"penalty: {row['failed_share']:.0%} failed attempts (scan target?)")
-    if row["flood_clients"]:
-        out.append(f"penalty: flooded by {row['flood_clients']} clients (DDoS victim?)")
-    if row["popular"]:
-        out.append("penalty: popular service (large benign fan-in)")
-    if row["stable_clients"] and not row["c2_port"]:
-        out.append(
-            f"penalty: polled by {row['stable_clients']}/{clients} clients from the window's "
-            "start to its end without change (long-lived service?)"
-        )
+def _figures(row: Row, params: Params) -> dict[str, Any]:
+    """The values a reason template may name: the row's columns, every Params field, and
+    the same fields in the units a reader wants (minutes, seconds, percent)."""
+    base = float(row.get("base_rate") or 0)
+    return {
+        **params.__dict__,
+        **row,
+        "beat_s": round(float(row.get("beat_ms") or 0) / 1000),
+        "base_pct": f"{base:.0%}",
+        "chance_pct": f"{base ** int(row.get('kept_infected') or 0):.0%}",
+        "long_session_min": round(params.long_session_ms / 60_000),
+        "persistent_min": round(params.persistent_ms / 60_000),
+        "new_after_min": round(params.new_after_ms / 60_000),
+        "popular_pct": f"{params.popular_share:.0%}",
+        "popular_infected_pct": f"{params.popular_infected_max:.0%}",
+    }
+
+
+def reasons(row: Row, params: Params | None = None) -> tuple[str, ...]:
+    """The evidence of one detection row, rendered from :data:`EVIDENCE` with the Params the
+    SQL ran with: each term above zero, with its signed contribution to the score first."""
+    params = params or Params()
+    values = _figures(row, params)
+    out = []
+    for e in EVIDENCE:
+        term = float(row[f"e_{e.name}"] or 0)
+        if term > 0:
+            points = e.sign * float(getattr(params, e.weight)) * term
+            out.append(f"{points:+.2f} " + e.reason.format(**values))
     return tuple(out)
 
 
-def candidate(row: Row) -> C2Candidate:
-    """One detection row as the canonical record (score rounded to 4 places)."""
+def candidate(row: Row, params: Params | None = None) -> C2Candidate:
+    """One detection row as the canonical record (score rounded to 4 places), its reasons
+    rendered with the ``params`` the row was computed with."""
     return C2Candidate(
         ip=ipaddress.ip_address(row["ip"]),
         port=int(row["port"]),
@@ -77,7 +67,7 @@ def candidate(row: Row) -> C2Candidate:
         infected_clients=int(row["infected_clients"]),
         first_seen=_ms(row["first_ms"]),
         last_seen=_ms(row["last_ms"]),
-        reasons=reasons(row),
+        reasons=reasons(row, params),
         site=row["site"],
     )
 
@@ -99,7 +89,7 @@ def detect(
         rows = run_spark(source, infected, window, params, spark=spark)
     else:
         raise ConfigError("engine must be duckdb or spark", engine=engine)
-    return [candidate(r) for r in rows]
+    return [candidate(r, params) for r in rows]
 
 
 def infected_from_file(path: Path) -> set[str]:
@@ -116,10 +106,14 @@ def infected_from_file(path: Path) -> set[str]:
     return out
 
 
+def survey_infected(store: Any) -> set[str]:
+    """Survey findings whose login was accepted or needed none (open to any bot)."""
+    return {str(f.ip) for f in store.findings() if f.login.outcome in INFECTED_OUTCOMES}
+
+
 def known_infected(store: Any, extra: Path | None = None) -> set[str]:
     """Telescope sightings (mirai, iot) plus survey findings whose login was accepted/no_auth."""
-    ips = set(store.infected_ips())
-    ips |= {str(f.ip) for f in store.findings() if f.login.outcome in INFECTED_OUTCOMES}
+    ips = set(store.infected_ips()) | survey_infected(store)
     if extra is not None:
         ips |= infected_from_file(extra)
     return ips

@@ -1,5 +1,9 @@
 """Detection measured against the lab's ground truth (``truth.json`` of ``iotscope lab traffic``).
 
+The known-infected list is the caller's: from the telescope's output over the same world's
+darknet capture and the survey's findings (``iotscope c2 evaluate``, the benchmark), never the
+truth's scanners; :func:`oracle_infected` (the truth's bots) is only for a labelled extra.
+
 * Precision and recall at the threshold: candidates (ip, port, site) of one run over the whole
   flow window against the truth's C2 entries (ip, port, site) of the sites evaluated.
 * Time to detect: detection replayed over flow time every ``step`` (default 5 minutes), each
@@ -101,9 +105,25 @@ def truth_c2(truth: dict[str, Any], site: str | None = None) -> set[Key]:
     }
 
 
-def truth_infected(truth: dict[str, Any]) -> set[str]:
-    """What the telescope would report as infected: the truth's mirai and iot scanners."""
-    return {s["src"] for s in truth["scanners"] if s["kind"] in ("mirai", "iot")}
+def oracle_infected(truth: dict[str, Any]) -> set[str]:
+    """The truth's bots (``infected[].ip``): an oracle no ISP has, for a labelled extra column
+    only; the measured figures take the infected list from the telescope and the survey."""
+    return {str(x["ip"]) for x in truth.get("infected", []) if isinstance(x, dict) and "ip" in x}
+
+
+def fp_by_family(fp: Iterable[Key], truth: dict[str, Any]) -> dict[str, int]:
+    """False positives counted by the benign family the truth names for them (``benign[]``:
+    ``ip, port, site, family``, when the generator lists its look-alikes), else ``other``."""
+    family = {
+        (str(b["ip"]), int(b["port"]), str(b["site"])): str(b["family"])
+        for b in truth.get("benign", [])
+        if isinstance(b, dict) and {"ip", "port", "site", "family"} <= set(b)
+    }
+    out: dict[str, int] = {}
+    for key in fp:
+        name = family.get(key, "other")
+        out[name] = out.get(name, 0) + 1
+    return out
 
 
 def _keys(rows: Iterable[dict[str, Any]]) -> set[Key]:
@@ -132,7 +152,8 @@ def evaluate(
     horizon_ms: int = 60 * MIN,
     settle_ms: int = 60 * MIN,
 ) -> Evaluation:
-    """Precision/recall of one full run and time-to-detect by incremental replay (DuckDB)."""
+    """Precision/recall of one full run and time-to-detect by incremental replay (DuckDB);
+    ``step_ms <= 0`` skips the replay."""
     params = params or Params()
     infected = set(infected)
     wanted = truth_c2(truth, site)
@@ -148,6 +169,8 @@ def evaluate(
         result = Evaluation(
             params.threshold, sorted(found & wanted), sorted(found - wanted), sorted(wanted - found)
         )
+        if step_ms <= 0:  # precision and recall only
+            return result
         firsts = _first_contacts(con, base, wanted)
         _replay(
             result,

@@ -8,48 +8,55 @@ Input views (the engines build them, see ``_engines.py``):
 
 Stages (one CTE each, after the row filter):
 
-1. ``_ROWS``: service-side rows only (the destination port is the lower one or a well-known
-   port), DNS and NTP (UDP 53/123) dropped, ``failed`` marks a TCP attempt that never completed
-   (SYN without ACK; when an exporter gives no flags, 1-3 packets of at most 180 bytes).
-2. ``pair``: per (site, client, endpoint): sessions, span, failures, bytes per flow
-   (sums, so the steadiness test needs no per-group variance state); ``site_tot`` from it.
-3. ``gaps``/``gap_stats``: gaps between session starts of pairs with enough completed
-   sessions whose mean gap (span / (sessions - 1), known from ``pair``) is in the heartbeat
-   range; periodicity is the coefficient of variation (stddev / mean) of the gaps. The mean
-   filter is exact, and keeps the one window function off most benign pairs.
-4. ``pj``: per-pair flags: periodic (heartbeat), persistent, steady small payloads, flood,
-   stable (periodic from within ``stable_edge`` periods of the window's start to as near its
-   end, judged only over windows of ``stable_window_ms`` or more: a long-lived service such
-   as a vendor cloud keepalive; a C2 address is new or migrates away). Stability does not
-   excuse an endpoint on a C2-typical port (telnet, IRC, ...): vendor clouds poll over
-   HTTPS/MQTT, and a C2 that never moved in the window still polls on its port.
-5. ``handover``: clients that moved here from a periodic endpoint that then fell silent (the
-   old one's last session came within one minute after, or three of its periods before, the first
-   one here, it has been silent for 1.5 of its periods at the window's end, and sessions here keep
-   the old one's cadence within ``cadence_tol``): the bot stays, its C2 moves.
-6. ``base``/``ep``: per site, hosts with periodic traffic and the known-infected among them;
-   per endpoint (site, dst, dport, proto): clients, infected clients,
-   flag counts.
-7. ``shares``/``lift``/``scored``: shares, popular-service and newness tests, the infected
-   lift (the endpoint's infected share above the base rate, the infected share of the site's
-   other periodic hosts, scaled to 0-1: a vendor
-   cloud is polled by infected and clean devices alike, a C2 by bots), the score, kept when
-   ``score >= threshold``. No test hinges on absolute fan-in alone: stability and lift hold
-   at any site size. Having no infected client is not counted against an endpoint: families
-   that do not scan (Emotet) never reach a telescope's list.
+1. ``_ROWS``: service-side rows. A row whose destination port is the lower one (or a
+   well-known port) is kept as it is; a row the other way round that lasted at least
+   ``long_session_ms`` is turned round (Zeek logs a session it saw start late with the
+   roles reversed: an hours-long C2 session with the C2 as originator); other reversed rows
+   (replies, inbound scans to high ports) are dropped. DNS and NTP (UDP 53/123) are dropped;
+   ``failed`` marks a TCP attempt that never completed (SYN without ACK; when an exporter
+   gives no flags, 1-3 packets of at most 180 bytes).
+2. ``pair``: per (site, client, endpoint): attempts, failures, span, packets, long sessions,
+   bytes per flow (sums, so the steadiness test needs no per-group variance state).
+3. ``gaps``/``gap_stats``: gaps between completed session starts, only for pairs whose mean
+   gap (known from ``pair``) is in the heartbeat range; periodicity is the coefficient of
+   variation of the gaps. The mean filter is exact and keeps the window function off most pairs.
+4. ``hosts``: per client, how many endpoints it only probed (all attempts failed, at most
+   ``probe_max`` of them): ``scan_targets`` or more is a scanning host.
+5. ``pj``: per-pair flags. A *kept channel* is one of: periodic sessions (heartbeat or poll),
+   a completed session of ``long_session_ms`` or more, or reconnection (``reconnect_min``
+   attempts or more over ``persistent_ms`` or more at a low packet rate: a bot hammering one
+   endpoint, half its attempts failing). Also: steady small payloads; flood (``flood_min``
+   attempts at ``flood_pps`` packets/s or more: volume at a victim); probe (all of at most
+   ``probe_max`` attempts failed: a scan target); stable (periodic from the window's start to
+   its end, judged over windows of ``stable_window_ms`` or more); bot client (known-infected
+   or scanning in these flows).
+6. ``handover``: clients that moved here from a periodic endpoint that then fell silent,
+   keeping its cadence (the bot stays, its C2 moves); a moved pair counts as a kept channel.
+7. ``base``/``ep``: per site, hosts with kept channels and the bots among them; per endpoint,
+   clients and counts of each flag.
+8. ``shares``/``lift``/``ev``: the evidence terms in 0-1 (one column ``e_<name>`` per entry of
+   :data:`EVIDENCE`), the score the weighted sum of them, kept when ``score >= threshold``.
 
-The evidence weights and limits are data (:class:`Params`), formatted into the text as numeric
-literals, so the same string runs on both engines. Reasons are rendered from the returned
-columns in ``_detect.py``.
+The score holds two kinds of evidence. *Channel shape* (kept channel, steady payloads,
+persistence, several clients, newness) is what every cloud poller shows too: its weights add
+up to less than the threshold, so shape alone never reports an endpoint. *Bot evidence* is
+about who keeps the channel: the infected lift (the endpoint's share of bots among its
+kept-channel clients above the base rate, the share among the site's other such hosts,
+scaled to 0-1: a vendor cloud is polled by infected and clean devices alike, a C2 by bots),
+times one less the chance that its bots all came by chance (base rate ** bots: three bots
+polling a small site's vendor cloud where most devices are bots are weak evidence), and the
+migration hand-over. No port number is evidence, and no test hinges on absolute
+fan-in alone.
+
+Every weight and limit is a :class:`Params` field, formatted into the text as a numeric
+literal so the same string runs on both engines; each reason is rendered from the same
+:data:`EVIDENCE` table and the same Params (``_detect.reasons``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-#: Ports C2 families are known to use (Mirai 23/2323 and 48101, IRC 6667-6669, Emotet
-#: 8080/7080, assorted 1312, 666, 5555). 80/443 are too common to count as evidence.
-C2_PORTS = (23, 2323, 48101, 6667, 6668, 6669, 7080, 8080, 8443, 1312, 666, 5555, 3074)
 #: The default score threshold of ``iotscope c2 detect``.
 DEFAULT_THRESHOLD = 0.5
 
@@ -59,28 +66,33 @@ class Params:
     """Weights (``w_*``), penalties (``p_*``) and limits of the scoring (times in ms)."""
 
     threshold: float = DEFAULT_THRESHOLD
-    w_periodic: float = 0.30
-    w_infected: float = 0.35
-    w_handover: float = 0.50
-    w_multi: float = 0.10
-    w_port: float = 0.10
-    w_steady: float = 0.10
-    w_persistent: float = 0.10
+    # channel shape (sum of weights < threshold: shape alone never reports an endpoint)
+    w_channel: float = 0.25
+    w_steady: float = 0.05
+    w_persistent: float = 0.05
+    w_multi: float = 0.05
     w_new: float = 0.05
-    p_failed: float = 0.60
+    # bot evidence
+    w_infected: float = 0.35
+    w_handover: float = 0.25
+    # penalties
     p_flood: float = 0.80
+    p_probe: float = 0.50
     p_popular: float = 0.50
     p_stable: float = 0.35
-    infected_full: int = 3  # infected clients that give the full infected weight
     min_sessions: int = 4  # completed sessions before a pair's periodicity counts
     periodic_cv: float = 0.25
     gap_min_ms: int = 20_000
     gap_max_ms: int = 1_200_000  # heartbeats and polls of 20 s - 20 min
+    long_session_ms: int = 1_800_000  # one completed session this long is a kept channel
     persistent_ms: int = 1_800_000
+    reconnect_min: int = 60  # attempts at one endpoint that make a reconnecting client
     steady_cv: float = 0.5
     steady_max_bytes: int = 20_000
-    flood_gap_ms: int = 10_000
     flood_min: int = 20
+    flood_pps: float = 10.0  # packets per second over the pair's span: volume, not beats
+    probe_max: int = 2  # at most this many attempts, all failed: probed (scan target)
+    scan_targets: int = 20  # endpoints a client only probed that make it a scanning host
     popular_min_clients: int = 20
     popular_share: float = 0.01
     popular_infected_max: float = 0.3
@@ -91,20 +103,120 @@ class Params:
     handover_miss: float = 1.5  # the old one silent for this many periods at the window's end
     cadence_tol: float = 0.3
     handover_gap: float = 3.0  # the new one starts within this many old periods
-    c2_ports: tuple[int, ...] = field(default=C2_PORTS)
 
 
-#: The service-side rows (the one filter of stage 1). Written out in each stage that reads
-#: rows rather than shared as a CTE, so no engine materialises the whole filtered table.
-_ROWS = """(
-  SELECT site, src, dst, dport, proto, start_ms, end_ms, bytes,
-    CASE WHEN proto = 'tcp' AND ((tcp_flags <> 0 AND (tcp_flags & 16) = 0)
-              OR (tcp_flags = 0 AND packets <= 3 AND bytes <= 180)) THEN 1 ELSE 0 END AS failed
-  FROM flows
-  WHERE proto IN ('tcp', 'udp')
-    AND NOT (proto = 'udp' AND (dport IN (53, 123) OR sport IN (53, 123)))
-    AND (dport < sport OR dport < 1024)
+@dataclass(frozen=True)
+class Evidence:
+    """One scoring term: ``sign * Params.<weight> * e_<name>``, with ``e_<name>`` the SQL
+    expression ``term`` (0-1, over the ``lift`` stage's columns); ``reason`` is rendered with
+    the detection row's columns and the Params fields when the term is above zero."""
+
+    name: str
+    weight: str
+    term: str
+    reason: str
+    sign: int = 1
+
+
+#: The evidence, in the order of the reasons. The one source of the score and its reasons.
+EVIDENCE: tuple[Evidence, ...] = (
+    Evidence(
+        "channel",
+        "w_channel",
+        "kept_share",
+        "kept channel from {kept_clients}/{clients} clients: {periodic_clients} periodic "
+        "(every ~{beat_s} s, gaps' CV <= {periodic_cv}), {long_clients} with a session of "
+        "{long_session_min}+ min, {reconnect_clients} reconnecting {reconnect_min}+ times",
+    ),
+    Evidence(
+        "infected",
+        "w_infected",
+        "infected_lift * (1.0 - POWER(base_rate, kept_infected))",
+        "kept by {kept_infected} bots ({listed_clients} known-infected, {scanning_clients} "
+        "scanning {scan_targets}+ hosts in these flows) of {kept_clients}, above the base rate "
+        "among the site's other kept-channel hosts ({base_pct}; all by chance: {chance_pct})",
+    ),
+    Evidence(
+        "handover",
+        "w_handover",
+        "handover_share",
+        "{handover_clients} clients moved here from a periodic endpoint that went silent "
+        "(C2 migration)",
+    ),
+    Evidence("multi", "w_multi", "multi", "kept by 2+ clients (fan-in)"),
+    Evidence(
+        "steady",
+        "w_steady",
+        "steady_share",
+        "small steady payloads ({steady_clients}/{clients} clients; under {steady_max_bytes} "
+        "bytes a flow, CV <= {steady_cv})",
+    ),
+    Evidence(
+        "persistent",
+        "w_persistent",
+        "persistent_share",
+        "kept for {persistent_min}+ min ({persistent_clients} clients)",
+    ),
+    Evidence(
+        "new", "w_new", "is_new", "new endpoint: first seen {new_after_min}+ min into the window"
+    ),
+    Evidence(
+        "flood",
+        "p_flood",
+        "flood_share",
+        "penalty: flooded by {flood_clients} clients ({flood_min}+ flows at {flood_pps}+ "
+        "packets/s: DDoS victim?)",
+        -1,
+    ),
+    Evidence(
+        "probe",
+        "p_probe",
+        "probe_share",
+        "penalty: {probe_clients}/{clients} clients only probed it (at most {probe_max} "
+        "attempts, all failed: scan target?)",
+        -1,
+    ),
+    Evidence(
+        "popular",
+        "p_popular",
+        "popular",
+        "penalty: popular service ({clients} clients, {popular_min_clients}+ and "
+        "{popular_pct}+ of the site's; bots under {popular_infected_pct})",
+        -1,
+    ),
+    Evidence(
+        "stable",
+        "p_stable",
+        "stable_share",
+        "penalty: polled by {stable_clients}/{clients} clients from the window's start to its "
+        "end without change (long-lived service?)",
+        -1,
+    ),
+)
+
+
+def _rows(params: Params) -> str:
+    """The service-side rows (the one filter of stage 1), written out in each stage that reads
+    rows rather than shared as a CTE, so no engine materialises the whole filtered table."""
+    return f"""(
+  SELECT site,
+    CASE WHEN rev = 1 THEN dst ELSE src END AS src,
+    CASE WHEN rev = 1 THEN src ELSE dst END AS dst,
+    CASE WHEN rev = 1 THEN sport ELSE dport END AS dport,
+    proto, start_ms, end_ms, packets, bytes, failed
+  FROM (
+    SELECT site, src, dst, sport, dport, proto, start_ms, end_ms, packets, bytes,
+      CASE WHEN NOT (dport < sport OR dport < 1024) AND sport < dport
+                AND end_ms - start_ms >= {params.long_session_ms} THEN 1 ELSE 0 END AS rev,
+      CASE WHEN proto = 'tcp' AND ((tcp_flags <> 0 AND (tcp_flags & 16) = 0)
+                OR (tcp_flags = 0 AND packets <= 3 AND bytes <= 180)) THEN 1 ELSE 0 END AS failed
+    FROM flows
+    WHERE proto IN ('tcp', 'udp')
+      AND NOT (proto = 'udp' AND (dport IN (53, 123) OR sport IN (53, 123)))
+  ) r
+  WHERE rev = 1 OR dport < sport OR dport < 1024
 )"""
+
 
 _SQL = """
 WITH pair AS (
@@ -112,6 +224,9 @@ WITH pair AS (
     MIN(start_ms) AS first_ms, MAX(start_ms) AS last_ms, MAX(end_ms) AS last_end,
     MIN(CASE WHEN failed = 0 THEN start_ms END) AS ok_first,
     MAX(CASE WHEN failed = 0 THEN start_ms END) AS ok_last,
+    SUM(CASE WHEN failed = 0 AND end_ms - start_ms >= {long_session_ms} THEN 1 ELSE 0 END)
+      AS long_n,
+    SUM(CAST(packets AS DOUBLE)) AS sum_packets,
     SUM(CAST(bytes AS DOUBLE)) AS sum_bytes,
     SUM(CAST(bytes AS DOUBLE) * CAST(bytes AS DOUBLE)) AS sum_bytes2
   FROM {rows} f GROUP BY site, src, dst, dport, proto
@@ -119,6 +234,11 @@ WITH pair AS (
 site_tot AS (
   SELECT site, COUNT(DISTINCT src) AS site_clients, MIN(first_ms) AS t0, MAX(last_ms) AS t1
   FROM pair GROUP BY site
+),
+hosts AS (
+  SELECT site, src FROM pair
+  WHERE failed_n = n AND n <= {probe_max}
+  GROUP BY site, src HAVING COUNT(*) >= {scan_targets}
 ),
 cand AS (
   SELECT site, src, dst, dport, proto FROM pair
@@ -139,77 +259,94 @@ gap_stats AS (
     STDDEV_SAMP(CAST(gap AS DOUBLE)) AS sd_gap
   FROM gaps WHERE gap IS NOT NULL GROUP BY site, src, dst, dport, proto
 ),
-pj AS (
+pf AS (
   SELECT p.site, p.src, p.dst, p.dport, p.proto, p.n, p.failed_n, p.first_ms, p.last_ms,
     p.last_end, g.mean_gap,
     CASE WHEN g.mean_gap BETWEEN {gap_min_ms} AND {gap_max_ms}
               AND g.sd_gap <= {periodic_cv} * g.mean_gap THEN 1 ELSE 0 END AS periodic,
+    CASE WHEN p.long_n > 0 THEN 1 ELSE 0 END AS long_lived,
+    CASE WHEN p.n >= {reconnect_min} AND p.last_ms - p.first_ms >= {persistent_ms}
+              AND p.sum_packets * 1000.0 < {flood_pps} * (p.last_end - p.first_ms + 1000)
+         THEN 1 ELSE 0 END AS reconnect,
     CASE WHEN p.n >= 3 AND p.sum_bytes <= {steady_max_bytes} * p.n
               AND p.sum_bytes2 * p.n - p.sum_bytes * p.sum_bytes
                   <= {steady_cv} * {steady_cv} * p.sum_bytes * p.sum_bytes
          THEN 1 ELSE 0 END AS steady,
     CASE WHEN p.n >= {flood_min}
-              AND p.last_ms - p.first_ms < {flood_gap_ms} * (p.n - 1) THEN 1 ELSE 0 END AS flood,
+              AND p.sum_packets * 1000.0 >= {flood_pps} * (p.last_end - p.first_ms + 1000)
+         THEN 1 ELSE 0 END AS flood,
+    CASE WHEN p.failed_n = p.n AND p.n <= {probe_max} THEN 1 ELSE 0 END AS probe,
     CASE WHEN g.mean_gap BETWEEN {gap_min_ms} AND {gap_max_ms}
               AND g.sd_gap <= {periodic_cv} * g.mean_gap
               AND st.t1 - st.t0 >= {stable_window_ms}
               AND p.first_ms <= st.t0 + {stable_edge} * g.mean_gap
               AND p.last_ms >= st.t1 - {stable_edge} * g.mean_gap THEN 1 ELSE 0 END AS stable,
-    CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS infected
+    CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS listed,
+    CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning
   FROM pair p
   JOIN site_tot st ON p.site = st.site
   LEFT JOIN gap_stats g ON p.site = g.site AND p.src = g.src AND p.dst = g.dst
     AND p.dport = g.dport AND p.proto = g.proto
   LEFT JOIN infected i ON p.src = i.ip
+  LEFT JOIN hosts h ON p.site = h.site AND p.src = h.src
 ),
-handover AS (
-  SELECT nw.site, nw.dst, nw.dport, nw.proto, COUNT(DISTINCT nw.src) AS handover_clients
-  FROM pj nw JOIN pj od ON nw.site = od.site AND nw.src = od.src
+moved AS (
+  SELECT DISTINCT nw.site, nw.src, nw.dst, nw.dport, nw.proto
+  FROM pf nw JOIN pf od ON nw.site = od.site AND nw.src = od.src
   JOIN site_tot st ON nw.site = st.site
-  WHERE od.periodic = 1 AND nw.n >= 2 AND nw.dst <> od.dst AND nw.first_ms >= od.first_ms
+  WHERE od.periodic = 1 AND nw.n - nw.failed_n >= 2 AND nw.dst <> od.dst
+    AND nw.first_ms >= od.first_ms
     AND od.last_ms <= nw.first_ms + {handover_lead_ms}
     AND nw.first_ms <= od.last_ms + {handover_gap} * od.mean_gap
     AND st.t1 >= od.last_ms + {handover_miss} * od.mean_gap
     AND nw.last_ms - nw.first_ms BETWEEN (1 - {cadence_tol}) * od.mean_gap * (nw.n - 1)
                                      AND (1 + {cadence_tol}) * od.mean_gap * (nw.n - 1)
-  GROUP BY nw.site, nw.dst, nw.dport, nw.proto
+),
+pj AS (
+  SELECT p.*, CASE WHEN m.src IS NULL THEN 0 ELSE 1 END AS moved,
+    CASE WHEN p.periodic = 1 OR p.long_lived = 1 OR p.reconnect = 1 OR m.src IS NOT NULL
+         THEN 1 ELSE 0 END AS kept,
+    CASE WHEN p.listed = 1 OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
+  FROM pf p
+  LEFT JOIN moved m ON p.site = m.site AND p.src = m.src AND p.dst = m.dst
+    AND p.dport = m.dport AND p.proto = m.proto
 ),
 base AS (
-  SELECT site, COUNT(DISTINCT CASE WHEN periodic = 1 THEN src END) AS periodic_hosts,
-    COUNT(DISTINCT CASE WHEN periodic = 1 AND infected = 1 THEN src END) AS infected_hosts
+  SELECT site, COUNT(DISTINCT CASE WHEN kept = 1 THEN src END) AS kept_hosts,
+    COUNT(DISTINCT CASE WHEN kept = 1 AND bot = 1 THEN src END) AS bot_hosts
   FROM pj GROUP BY site
 ),
 ep AS (
   SELECT site, dst AS ip, dport AS port, proto, COUNT(*) AS clients,
-    SUM(infected) AS infected_clients, SUM(periodic) AS periodic_clients,
-    SUM(periodic * infected) AS periodic_infected,
-    SUM(CASE WHEN periodic = 1 AND last_ms - first_ms >= {persistent_ms} THEN 1 ELSE 0 END)
+    SUM(listed) AS infected_clients,
+    SUM(kept) AS kept_clients, SUM(kept * bot) AS kept_infected,
+    SUM(kept * listed) AS listed_clients, SUM(kept * scanning) AS scanning_clients,
+    SUM(periodic) AS periodic_clients, SUM(long_lived) AS long_clients,
+    SUM(reconnect) AS reconnect_clients, SUM(moved) AS handover_clients,
+    SUM(CASE WHEN kept = 1 AND last_ms - first_ms >= {persistent_ms} THEN 1 ELSE 0 END)
       AS persistent_clients,
-    SUM(steady) AS steady_clients, SUM(flood) AS flood_clients, SUM(stable) AS stable_clients,
-    SUM(n) AS flows, SUM(failed_n) AS failed_flows,
+    SUM(steady) AS steady_clients, SUM(flood) AS flood_clients, SUM(probe) AS probe_clients,
+    SUM(stable) AS stable_clients, SUM(n) AS flows, SUM(failed_n) AS failed_flows,
     AVG(CASE WHEN periodic = 1 THEN mean_gap END) AS beat_ms,
     MIN(first_ms) AS first_ms, MAX(last_end) AS last_ms
   FROM pj GROUP BY site, dst, dport, proto
-  HAVING SUM(periodic) > 0 OR SUM(infected) > 0 OR SUM(CASE WHEN n >= 2 THEN 1 ELSE 0 END) > 0
+  HAVING SUM(kept) > 0
 ),
 shares AS (
   SELECT e.*, s.site_clients,
-    CASE WHEN b.periodic_hosts > e.periodic_clients
-         THEN CAST(b.infected_hosts - e.periodic_infected AS DOUBLE)
-              / (b.periodic_hosts - e.periodic_clients)
+    CASE WHEN b.kept_hosts > e.kept_clients
+         THEN CAST(b.bot_hosts - e.kept_infected AS DOUBLE) / (b.kept_hosts - e.kept_clients)
          ELSE 0.0 END AS base_rate,
-    CAST(e.stable_clients AS DOUBLE) / e.clients AS stable_share,
-    COALESCE(h.handover_clients, 0) AS handover_clients,
-    CAST(COALESCE(h.handover_clients, 0) AS DOUBLE) / e.clients AS handover_share,
-    CAST(e.periodic_clients AS DOUBLE) / e.clients AS periodic_share,
-    CAST(e.infected_clients AS DOUBLE) / e.clients AS infected_share,
+    CAST(e.kept_clients AS DOUBLE) / e.clients AS kept_share,
+    CAST(e.kept_infected AS DOUBLE) / e.kept_clients AS infected_share,
+    CAST(e.handover_clients AS DOUBLE) / e.clients AS handover_share,
     CAST(e.persistent_clients AS DOUBLE) / e.clients AS persistent_share,
     CAST(e.steady_clients AS DOUBLE) / e.clients AS steady_share,
     CAST(e.flood_clients AS DOUBLE) / e.clients AS flood_share,
+    CAST(e.probe_clients AS DOUBLE) / e.clients AS probe_share,
+    CAST(e.stable_clients AS DOUBLE) / e.clients AS stable_share,
     CAST(e.failed_flows AS DOUBLE) / e.flows AS failed_share,
-    CASE WHEN e.periodic_clients >= 2 OR e.infected_clients >= 2
-              OR COALESCE(h.handover_clients, 0) >= 2 THEN 1 ELSE 0 END AS multi,
-    CASE WHEN e.port IN ({c2_ports}) THEN 1 ELSE 0 END AS c2_port,
+    CASE WHEN e.kept_clients >= 2 THEN 1 ELSE 0 END AS multi,
     CASE WHEN e.first_ms >= s.t0 + {new_after_ms} THEN 1 ELSE 0 END AS is_new,
     CASE WHEN e.clients >= {popular_min_clients}
               AND e.clients >= {popular_share} * s.site_clients
@@ -217,8 +354,6 @@ shares AS (
          THEN 1 ELSE 0 END AS popular
   FROM ep e JOIN site_tot s ON e.site = s.site
   JOIN base b ON e.site = b.site
-  LEFT JOIN handover h ON e.site = h.site AND e.ip = h.dst AND e.port = h.dport
-    AND e.proto = h.proto
 ),
 lift AS (
   SELECT *, CASE WHEN base_rate < 1.0
@@ -226,30 +361,34 @@ lift AS (
                  ELSE 0.0 END AS infected_lift
   FROM shares
 ),
+ev AS (
+  SELECT *, {terms} FROM lift
+),
 scored AS (
-  SELECT *, LEAST(1.0, GREATEST(0.0,
-      {w_periodic} * periodic_share
-    + {w_infected} * infected_lift * LEAST(1.0, infected_clients / {infected_full}.0)
-    + {w_handover} * handover_share
-    + {w_multi} * multi + {w_port} * c2_port + {w_steady} * steady_share
-    + {w_persistent} * persistent_share + {w_new} * is_new
-    - {p_failed} * failed_share - {p_flood} * flood_share - {p_popular} * popular
-    - {p_stable} * stable_share * (1 - c2_port))) AS score
-  FROM lift
+  SELECT *, LEAST(1.0, GREATEST(0.0, {score})) AS score FROM ev
 )
-SELECT site, ip, port, proto, score, clients, infected_clients, periodic_clients,
-  handover_clients, stable_clients, base_rate,
-  persistent_clients, steady_clients, flood_clients, flows, failed_share, beat_ms, multi,
-  c2_port, is_new, popular, first_ms, last_ms
+SELECT site, ip, port, proto, score, {evidence_columns}, clients, infected_clients,
+  kept_clients, kept_infected, listed_clients, scanning_clients, periodic_clients,
+  long_clients, reconnect_clients, handover_clients, stable_clients, base_rate,
+  persistent_clients, steady_clients, flood_clients, probe_clients, flows, failed_share,
+  beat_ms, multi, is_new, popular, first_ms, last_ms
 FROM scored
 WHERE score >= {threshold}
 ORDER BY site, score DESC, ip, port
 """
 
 
+def _literal(value: float) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(int(value))
+
+
 def detection_sql(params: Params | None = None) -> str:
     """The detection query with ``params`` filled in as numeric literals."""
     p = params or Params()
-    values = {k: v for k, v in p.__dict__.items() if k != "c2_ports"}
-    values["c2_ports"] = ", ".join(str(int(x)) for x in p.c2_ports)
-    return _SQL.format(rows=_ROWS, **values)
+    values = {k: _literal(v) for k, v in p.__dict__.items()}
+    terms = ", ".join(f"({e.term.format(**values)}) AS e_{e.name}" for e in EVIDENCE)
+    score = " ".join(
+        f"{'+' if e.sign > 0 else '-'} {values[e.weight]} * e_{e.name}" for e in EVIDENCE
+    )
+    columns = ", ".join(f"e_{e.name}" for e in EVIDENCE)
+    return _SQL.format(rows=_rows(p), terms=terms, score=score, evidence_columns=columns, **values)

@@ -97,6 +97,33 @@ def detect(
     )
 
 
+def _telescope_infected(darknet: Path) -> set[str]:
+    """The telescope's infected IoT scanners (mirai, iot) in a darknet capture."""
+    from iotscope.telescope import Options, ingest
+
+    result = ingest(darknet, Options(sensor="c2-evaluate"))
+    return {str(s.src) for s in result.sightings if s.classification in ("mirai", "iot")}
+
+
+def _evaluate_infected(source: str, darknet: Path) -> set[str]:
+    from iotscope.c2 import known_infected, survey_infected
+    from iotscope.store import open_store
+
+    if source == "telescope":
+        if not darknet.is_file():
+            raise ConfigError("no darknet capture for the telescope", path=str(darknet))
+        return _telescope_infected(darknet) | survey_infected(open_store())
+    if source == "store":
+        return known_infected(open_store())
+    if source == "none":
+        return set()
+    raise ConfigError("--infected-from must be telescope, store or none", value=source)
+
+
+EVAL_KEYS = ("precision", "recall", "tp", "fp", "fn", "new_c2", "ttd_median_s", "ttd_max_s",
+             "ttd_missed")  # fmt: skip
+
+
 @app.command()
 def evaluate(
     truth: Path = typer.Option(..., "--truth", help="truth.json of `iotscope lab traffic`"),
@@ -104,45 +131,46 @@ def evaluate(
     flows: Path | None = typer.Option(None, "--flows", help="Parquet root (default: home)"),
     threshold: float = typer.Option(0.5, "--threshold", help=THRESHOLD_HELP),
     infected_from: str = typer.Option(
-        "truth",
+        "telescope",
         "--infected-from",
-        help="truth (the truth's mirai/iot scanners, as the telescope reports them), store, none",
+        help="telescope (the darknet capture through the telescope, plus the store's survey "
+        "findings), store (the store's telescope sightings and survey findings), none",
+    ),
+    darknet: Path | None = typer.Option(
+        None, "--darknet", help="darknet capture (default: darknet.pcap beside --truth)"
+    ),
+    oracle: bool = typer.Option(
+        False, "--oracle", help="add a labelled column with the truth's bots as the list"
     ),
     out: Path | None = typer.Option(None, "--out", help="write the figures as JSON here"),
 ) -> None:
-    """Precision, recall and time-to-detect of the detection against lab ground truth."""
-    from iotscope.c2 import Params, known_infected, load_truth, truth_infected
+    """Precision, recall and time-to-detect of the detection against lab ground truth.
+
+    The known-infected list comes from the sensors (never from the truth); ``--oracle`` adds
+    the figures with the truth's own bots as the list, labelled as such.
+    """
+    from iotscope.c2 import Params, fp_by_family, load_truth, oracle_infected
     from iotscope.c2 import evaluate as run_evaluate
     from iotscope.flows import flows_root
-    from iotscope.store import open_store
 
     data = load_truth(truth)
-    if infected_from == "truth":
-        known = truth_infected(data)
-    elif infected_from == "store":
-        known = known_infected(open_store())
-    elif infected_from == "none":
-        known = set()
-    else:
-        raise ConfigError("--infected-from must be truth, store or none", value=infected_from)
+    known = _evaluate_infected(infected_from, darknet or truth.parent / "darknet.pcap")
     params = dataclasses.replace(Params(), threshold=threshold)
-    result = run_evaluate(flows or flows_root(), data, infected=known, site=site, params=params)
-    summary = result.summary()
+    root = flows or flows_root()
+    result = run_evaluate(root, data, infected=known, site=site, params=params)
+    summary = {"infected_from": infected_from, "infected_listed": len(known),
+               **result.summary(), "fp_by_family": fp_by_family(result.fp, data)}  # fmt: skip
+    columns = ["measure", f"infected list: {infected_from}"]
+    values = [[summary[k]] for k in EVAL_KEYS]
+    if oracle:
+        extra = run_evaluate(root, data, infected=oracle_infected(data), site=site, params=params)
+        summary["oracle_truth_infected"] = extra.summary()
+        columns.append("ORACLE: truth's bots as the list (not a field figure)")
+        for row, k in zip(values, EVAL_KEYS, strict=True):
+            row.append(summary["oracle_truth_infected"][k])
     if out is not None:
         out.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    keys = [
-        "precision",
-        "recall",
-        "tp",
-        "fp",
-        "fn",
-        "new_c2",
-        "ttd_median_s",
-        "ttd_max_s",
-        "ttd_missed",
-    ]
-    console.print(
-        table("C2 detection vs truth", ["measure", "value"], [(k, summary[k]) for k in keys])
-    )
+    rows = [(k, *v) for k, v in zip(EVAL_KEYS, values, strict=True)]
+    console.print(table("C2 detection vs truth", columns, rows))
     if out is None and not stdout_is_terminal():
         typer.echo(json.dumps(summary))
