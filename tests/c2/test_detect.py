@@ -192,3 +192,11 @@ def test_reasons_and_score_come_from_the_same_evidence_table_and_params() -> Non
                for r in other.reasons)  # fmt: skip
     assert any("scanning 15+ hosts" in r for r in other.reasons)
     assert not any("CV <= 0.25" in r or "scanning 20+" in r for r in other.reasons)
+
+
+def test_channel_shape_and_handover_alone_never_reach_the_threshold() -> None:
+    """Every positive term but the infected lift adds up to less than the threshold: a clean
+    poller, a hub, a rotating vendor cloud (clients moving together) are never reported."""
+    p = Params()
+    shape = sum(getattr(p, e.weight) for e in EVIDENCE if e.sign > 0 and e.name != "infected")
+    assert shape < p.threshold

@@ -44,9 +44,11 @@ about who keeps the channel: the infected lift (the endpoint's share of bots amo
 kept-channel clients above the base rate, the share among the site's other such hosts,
 scaled to 0-1: a vendor cloud is polled by infected and clean devices alike, a C2 by bots),
 times one less the chance that its bots all came by chance (base rate ** bots: three bots
-polling a small site's vendor cloud where most devices are bots are weak evidence), and the
-migration hand-over. No port number is evidence, and no test hinges on absolute
-fan-in alone.
+polling a small site's vendor cloud where most devices are bots are weak evidence). The
+migration hand-over only adds to it: vendor clouds and CDNs rotate addresses too, their
+clients moving together, so hand-over plus shape stays below the threshold. A quiet botnet
+(bots that neither scan nor are listed) is therefore not reported: in flows alone its C2 looks
+like a clean poller. No port number is evidence, and no test hinges on absolute fan-in alone.
 
 Every weight and limit is a :class:`Params` field, formatted into the text as a numeric
 literal so the same string runs on both engines; each reason is rendered from the same
@@ -74,12 +76,12 @@ class Params:
     w_new: float = 0.05
     # bot evidence
     w_infected: float = 0.35
-    w_handover: float = 0.25
+    w_handover: float = 0.04  # benign clouds rotate too: a booster of bot evidence only
     # penalties
     p_flood: float = 0.80
     p_probe: float = 0.50
     p_popular: float = 0.50
-    p_stable: float = 0.35
+    p_stable: float = 0.50
     min_sessions: int = 4  # completed sessions before a pair's periodicity counts
     periodic_cv: float = 0.25
     gap_min_ms: int = 20_000
