@@ -49,7 +49,7 @@ IOT23 = (
 )
 TUNING_SEEDS = (7, 8)
 HELD_OUT_SEEDS = (101, 102)  # never used while tuning
-WORLD = {"days": 2.0, "scale": 0.6, "devices": 300, "network": "127.77.0.0/16"}
+WORLD = {"days": 1.0, "scale": 0.3, "devices": 300, "network": "127.77.0.0/16"}
 SMALL = {"days": 1.0, "scale": 0.3, "devices": 100, "network": "127.78.0.0/22"}
 GOAL_PRECISION, GOAL_RECALL = 0.95, 0.9
 
