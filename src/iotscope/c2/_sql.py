@@ -24,7 +24,7 @@ Stages (one CTE each, after the row filter):
    ``probe_max`` of them): ``scan_targets`` or more is a scanning host.
 5. ``pj``: per-pair flags. A *kept channel* is one of: periodic sessions (heartbeat or poll),
    a completed session of ``long_session_ms`` or more, or reconnection (``reconnect_min``
-   attempts or more over ``persistent_ms`` or more at a low packet rate: a bot hammering one
+   attempts or more over ``reconnect_span_ms`` or more at a low packet rate: a bot hammering one
    endpoint, half its attempts failing). Also: steady small payloads; flood (``flood_min``
    attempts at ``flood_pps`` packets/s or more: volume at a victim); probe (all of at most
    ``probe_max`` attempts failed: a scan target); stable (periodic from the window's start to
@@ -83,12 +83,13 @@ class Params:
     p_popular: float = 0.50
     p_stable: float = 0.50
     min_sessions: int = 4  # completed sessions before a pair's periodicity counts
-    periodic_cv: float = 0.25
+    periodic_cv: float = 0.5  # jittered beacons too; Poisson arrivals have CV ~1
     gap_min_ms: int = 20_000
     gap_max_ms: int = 1_200_000  # heartbeats and polls of 20 s - 20 min
     long_session_ms: int = 1_800_000  # one completed session this long is a kept channel
     persistent_ms: int = 1_800_000
-    reconnect_min: int = 60  # attempts at one endpoint that make a reconnecting client
+    reconnect_min: int = 30  # attempts at one endpoint that make a reconnecting client
+    reconnect_span_ms: int = 300_000  # ... over at least this long
     steady_cv: float = 0.5
     steady_max_bytes: int = 20_000
     flood_min: int = 20
@@ -267,7 +268,7 @@ pf AS (
     CASE WHEN g.mean_gap BETWEEN {gap_min_ms} AND {gap_max_ms}
               AND g.sd_gap <= {periodic_cv} * g.mean_gap THEN 1 ELSE 0 END AS periodic,
     CASE WHEN p.long_n > 0 THEN 1 ELSE 0 END AS long_lived,
-    CASE WHEN p.n >= {reconnect_min} AND p.last_ms - p.first_ms >= {persistent_ms}
+    CASE WHEN p.n >= {reconnect_min} AND p.last_ms - p.first_ms >= {reconnect_span_ms}
               AND p.sum_packets * 1000.0 < {flood_pps} * (p.last_end - p.first_ms + 1000)
          THEN 1 ELSE 0 END AS reconnect,
     CASE WHEN p.n >= 3 AND p.sum_bytes <= {steady_max_bytes} * p.n
