@@ -80,7 +80,15 @@ def _figures(result: Any, truth: dict[str, Any]) -> dict[str, Any]:
     s = result.summary()
     keys = ("precision", "recall", "tp", "fp", "fn", "new_c2", "ttd_median_s", "ttd_max_s",
             "ttd_missed", "false_positives", "false_negatives")  # fmt: skip
-    return {**{k: s[k] for k in keys}, "fp_by_family": fp_by_family(result.fp, truth)}
+    family = {(c["ip"], int(c["port"]), c["site"]): c["family"] for c in truth["c2"]}
+    tp = set(result.tp)
+    by_family: dict[str, list[int]] = {}
+    for key, fam in family.items():
+        by_family.setdefault(fam, [0, 0])[1] += 1
+        by_family[fam][0] += key in tp
+    found = {f: f"{a}/{b}" for f, (a, b) in sorted(by_family.items())}
+    return {**{k: s[k] for k in keys}, "fp_by_family": fp_by_family(result.fp, truth),
+            "found_by_c2_family": found}  # fmt: skip
 
 
 def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
