@@ -141,16 +141,19 @@ def _ok(f: dict[str, Any]) -> bool:
 def _table(title: str, rows: list[dict[str, Any]]) -> Table:
     t = Table(title=title)
     for col in ("variant", "seed", "C2", "P (telescope)", "R (telescope)", "ttd med/max s",
-                "missed", "P/R no list", "ORACLE P/R", "FP by family", "goal"):  # fmt: skip
+                "missed", "P/R no list", "ORACLE P/R", "FP by family", "C2 missed (found/all)",
+                "goal"):  # fmt: skip
         t.add_column(col)
     for r in rows:
         f, n, o = r["telescope"], r["no_list"], r["oracle_truth_infected"]
         ttd = f"{f['ttd_median_s'] or 0:.0f} / {f['ttd_max_s'] or 0:.0f}"
         fams = ", ".join(f"{k} {v}" for k, v in sorted(f["fp_by_family"].items())) or "-"
+        short = [f"{k} {v}" for k, v in f["found_by_c2_family"].items()
+                 if v.split("/")[0] != v.split("/")[1]]  # fmt: skip
         t.add_row(r["variant"], str(r["seed"]), str(r["c2_in_truth"]), f"{f['precision']:.3f}",
                   f"{f['recall']:.3f}", ttd, str(f["ttd_missed"]),
                   f"{n['precision']:.2f}/{n['recall']:.2f}",
-                  f"{o['precision']:.2f}/{o['recall']:.2f}", fams,
+                  f"{o['precision']:.2f}/{o['recall']:.2f}", fams, ", ".join(short) or "-",
                   "yes" if _ok(f) else "NO")  # fmt: skip
     return t
 
