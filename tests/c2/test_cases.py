@@ -189,3 +189,16 @@ def test_real_hue_bridge_capture_gives_no_c2(tmp_path: Path) -> None:
     assert detect(tmp_path, window=Window(site="home")) == []
     rows = detect(tmp_path, params=LOW)
     assert all(r.score < 0.5 for r in rows)
+
+
+def test_low_and_slow_flood_is_not_a_reconnecting_bot() -> None:
+    """Bots sending a SYN flood for hours, one unanswered flow of ~100 packets every 40 s
+    each (under the packets/s a flood shows when fast): a flood, not a kept channel."""
+    kit = Kit()
+    subs = _background(kit)
+    bots = subs[:3]
+    for b in bots:
+        for k in range(450):
+            kit.add(T0 + HOUR + k * 40_000, b, "198.51.100.86", 22, packets=110, nbytes=4400,
+                    flags=SYN)  # fmt: skip
+    assert "198.51.100.86" not in _by_ip(detect(kit.table(), infected=bots, params=LOW))

@@ -26,7 +26,9 @@ Stages (one CTE each, after the row filter):
    a completed session of ``long_session_ms`` or more, or reconnection (``reconnect_min``
    attempts or more over ``reconnect_span_ms`` or more at a low packet rate: a bot hammering one
    endpoint, half its attempts failing). Also: steady small payloads; flood (``flood_min``
-   attempts at ``flood_pps`` packets/s or more: volume at a victim); probe (all of at most
+   attempts at ``flood_pps`` packets/s or more, or mostly unanswered flows of
+   ``flood_flow_packets`` packets or more each, where a retrying client sends a few: volume
+   at a victim, fast or low-and-slow); probe (all of at most
    ``probe_max`` attempts failed: a scan target); stable (periodic from the window's start to
    its end, judged over windows of ``stable_window_ms`` or more); bot client (known-infected
    or scanning in these flows).
@@ -94,6 +96,7 @@ class Params:
     steady_max_bytes: int = 20_000
     flood_min: int = 20
     flood_pps: float = 10.0  # packets per second over the pair's span: volume, not beats
+    flood_flow_packets: int = 20  # unanswered flows this big (mean) are a flood, not retries
     probe_max: int = 2  # at most this many attempts, all failed: probed (scan target)
     scan_targets: int = 20  # endpoints a client only probed that make it a scanning host
     popular_min_clients: int = 20
@@ -168,7 +171,7 @@ EVIDENCE: tuple[Evidence, ...] = (
         "p_flood",
         "flood_share",
         "penalty: flooded by {flood_clients} clients ({flood_min}+ flows at {flood_pps}+ "
-        "packets/s: DDoS victim?)",
+        "packets/s or mostly unanswered flows of {flood_flow_packets}+ packets: DDoS victim?)",
         -1,
     ),
     Evidence(
@@ -230,6 +233,7 @@ WITH pair AS (
     SUM(CASE WHEN failed = 0 AND end_ms - start_ms >= {long_session_ms} THEN 1 ELSE 0 END)
       AS long_n,
     SUM(CAST(packets AS DOUBLE)) AS sum_packets,
+    SUM(CASE WHEN failed = 1 THEN CAST(packets AS DOUBLE) ELSE 0.0 END) AS failed_packets,
     SUM(CAST(bytes AS DOUBLE)) AS sum_bytes,
     SUM(CAST(bytes AS DOUBLE) * CAST(bytes AS DOUBLE)) AS sum_bytes2
   FROM {rows} f GROUP BY site, src, dst, dport, proto
@@ -270,13 +274,17 @@ pf AS (
     CASE WHEN p.long_n > 0 THEN 1 ELSE 0 END AS long_lived,
     CASE WHEN p.n >= {reconnect_min} AND p.last_ms - p.first_ms >= {reconnect_span_ms}
               AND p.sum_packets * 1000.0 < {flood_pps} * (p.last_end - p.first_ms + 1000)
+              AND NOT (2 * p.failed_n >= p.n
+                       AND p.failed_packets >= {flood_flow_packets} * p.failed_n)
          THEN 1 ELSE 0 END AS reconnect,
     CASE WHEN p.n >= 3 AND p.sum_bytes <= {steady_max_bytes} * p.n
               AND p.sum_bytes2 * p.n - p.sum_bytes * p.sum_bytes
                   <= {steady_cv} * {steady_cv} * p.sum_bytes * p.sum_bytes
          THEN 1 ELSE 0 END AS steady,
     CASE WHEN p.n >= {flood_min}
-              AND p.sum_packets * 1000.0 >= {flood_pps} * (p.last_end - p.first_ms + 1000)
+              AND (p.sum_packets * 1000.0 >= {flood_pps} * (p.last_end - p.first_ms + 1000)
+                   OR (2 * p.failed_n >= p.n
+                       AND p.failed_packets >= {flood_flow_packets} * p.failed_n))
          THEN 1 ELSE 0 END AS flood,
     CASE WHEN p.failed_n = p.n AND p.n <= {probe_max} THEN 1 ELSE 0 END AS probe,
     CASE WHEN g.mean_gap BETWEEN {gap_min_ms} AND {gap_max_ms}
