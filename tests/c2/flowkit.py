@@ -19,7 +19,9 @@ class Kit:
     """Collects flows, then builds one table."""
 
     site: str = "isp-t"
-    rows: list[tuple[int, str, str, int, int, str, int, int, int]] = field(default_factory=list)
+    rows: list[tuple[int, str, str, int, int, str, int, int, int, int]] = field(
+        default_factory=list
+    )
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(1))
 
     def add(
@@ -34,9 +36,10 @@ class Kit:
         nbytes: int = 200,
         flags: int = FULL,
         sport: int = 0,
+        dur_ms: int = 500,
     ) -> None:
         sp = sport or int(self.rng.integers(32768, 61000))
-        self.rows.append((t, src, dst, sp, dport, proto, packets, nbytes, flags))
+        self.rows.append((t, src, dst, sp, dport, proto, packets, nbytes, flags, dur_ms))
 
     def beacon(
         self,
@@ -76,7 +79,7 @@ class Kit:
         start = np.array(cols[0], dtype=np.int64)
         return flows_table(
             start_ms=start,
-            end_ms=start + 500,
+            end_ms=start + np.array(cols[9], dtype=np.int64),
             src=list(cols[1]),
             dst=list(cols[2]),
             sport=cols[3],

@@ -39,6 +39,14 @@ def flows_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
         kit.beacon(b, "203.0.113.10", 23, T0 + 90 * MIN + i * 15_000, T0 + 150 * MIN, 60)
     for s in subscribers(30, "100.64.3."):
         kit.poisson(s, "198.18.1.1", 443, T0, T0 + 150 * MIN, 5)
+    for s in subscribers(10, "100.64.4."):  # clean pollers: the base rate of bots
+        kit.beacon(s, "198.18.2.2", 8883, T0, T0 + 150 * MIN, 300)
+    # a bot reconnecting every few seconds, half failing, and a roles-reversed long session
+    for k in range(600):
+        ok = k % 2 == 0
+        kit.add(T0 + k * 4000, bots[0], "203.0.113.20", 23, packets=3 if ok else 1,
+                nbytes=176 if ok else 52, flags=0x1B if ok else 0x02)  # fmt: skip
+    kit.add(T0 + 10 * MIN, "203.0.113.30", bots[1], 48123, sport=6667, dur_ms=120 * MIN)
     sc = build_scenario(4, 0.25, 0.3)
     lab = [site_flows(sc, sc.sites[0].name)]
     write_parquet(pa.concat_tables([kit.table(), *lab]), root, source_key="parity")
@@ -56,6 +64,7 @@ def test_spark_and_duckdb_agree(spark: Any, flows_dir: tuple[Path, list[str]]) -
     duck, sprk = {_key(r): r for r in duck_rows}, {_key(r): r for r in spark_rows}
     assert len(duck) >= 5 and set(duck) == set(sprk)
     assert ("hand", "203.0.113.10", 23) in duck
+    assert ("hand", "203.0.113.20", 23) in duck and ("hand", "203.0.113.30", 6667) in duck
     for key, row in duck.items():
         other = sprk[key]
         for col, value in row.items():
