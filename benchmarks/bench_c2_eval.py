@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 rows.append(run_one(name, held_out, seed, world, Path(tmp)))
     tuning_rows = [r for r in rows if not r["held_out"]]
     held_rows = [r for r in rows if r["held_out"]]
-    console = Console()
+    console = Console(width=200)
     console.print(_table("TUNING variants (tuning seeds)", tuning_rows))
     if held_rows:
         console.print(_table("HELD-OUT variants (seeds never used in tuning)", held_rows))
