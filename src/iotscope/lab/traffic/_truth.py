@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from iotscope.lab.traffic._benign import SLOT, family_base
-from iotscope.lab.traffic._blocks import NET0, TCP, Block
+from iotscope.lab.traffic._blocks import NET0, SF, TCP, Block
 from iotscope.lab.traffic._darknet import DarkSource
 from iotscope.lab.traffic._flowgen import CLOUDS, NTP_SERVERS, RESOLVERS, WEB_ENDPOINTS
 from iotscope.lab.traffic._scenario import Scenario
@@ -47,10 +47,12 @@ def _ranges(sc: Scenario) -> list[tuple[str, int, int]]:
 
 
 def benign_truth(sc: Scenario, site: str, block: Block) -> list[dict[str, Any]]:
-    """The benign endpoints contacted at ``site``, one entry per (ip, port, proto), by family."""
+    """The benign endpoints contacted at ``site``, one entry per (ip, port, proto), by family:
+    those with a completed exchange (the bots' SYN scans sweep the Internet range and hit
+    benign addresses on other ports too; those are not services)."""
     out = []
     for family, lo, hi in _ranges(sc):
-        mine = (block["dst"] >= lo) & (block["dst"] < hi)
+        mine = (block["dst"] >= lo) & (block["dst"] < hi) & (block["state"] == SF)
         pairs = np.unique(
             np.stack([block["dst"][mine], block["dport"][mine], block["proto"][mine]], 1)
             .astype(np.int64)
