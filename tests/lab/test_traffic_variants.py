@@ -22,12 +22,13 @@ from iotscope.lab.traffic import (
     build_scenario,
     generate,
     get_variant,
+    load_variant,
     scenario_for,
     site_flows,
 )
-from iotscope.lab.traffic._benign import SLOT, family_base
+from iotscope.lab.traffic._benign import family_base
 from iotscope.lab.traffic._blocks import REJ, S0, SF, UDP, Block
-from iotscope.lab.traffic._families import FAMILIES, NatGateway, Poller
+from iotscope.lab.traffic._families import FAMILIES, SLOT, NatGateway, Poller
 from iotscope.lab.traffic._flowgen import site_connections
 from iotscope.lab.traffic._scenario import DAY_MS
 from iotscope.lab.traffic._truth import site_truth
@@ -365,3 +366,62 @@ def test_command_takes_a_variant(tmp_path: Path) -> None:
     assert listed.exit_code == 0 and all(name in listed.output for name in VARIANTS)
     bad = runner.invoke(app, [*args, "--variant", "nope"])
     assert isinstance(bad.exception, ConfigError)
+
+
+SCENARIO_TOML = """
+name = "file-world"
+description = "one office poller, a NAT and a reconnecting Mirai"
+held_out = true
+
+[[lineage]]
+name = "m1"
+family = "mirai-reconnect"
+period_s = 4.0
+ports = [2323]
+
+[[benign]]
+kind = "poller"
+family = "day-poller"
+port = 8443
+period_s = 300.0
+clients = 1
+hours = [9.0, 17.0]
+
+[[benign]]
+kind = "nat"
+gateways = 1
+devices = [5, 6]
+"""
+
+
+def test_scenario_file_defines_a_variant(tmp_path: Path) -> None:
+    path = tmp_path / "world.toml"
+    path.write_text(SCENARIO_TOML)
+    v = load_variant(path)
+    assert (v.name, v.held_out) == ("file-world", True)
+    assert v.lineages[0][1].ports == (2323,) and v.lineages[0][1].fail_share == 0.5
+    assert isinstance(v.benign[1], NatGateway) and v.benign[1].devices == (5, 6)
+    sc = build_scenario(2, 0.5, 0.2, variant=v)
+    block = site_connections(sc, sc.lineages[0].sites[0])
+    hours = (block["start"][_to_family(sc, block, "day-poller")] % DAY_MS) / HOUR
+    assert len(hours) and hours.min() >= 9 and hours.max() < 17
+    assert (block["dport"] == 2323).any()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SCENARIO_TOML + "\ncolour = 'red'\n",  # unknown top-level key
+        SCENARIO_TOML.replace("period_s = 4.0", "period_s = 4.0\nspeed = 1"),  # unknown field
+        SCENARIO_TOML.replace('family = "mirai-reconnect"', 'family = "nope"'),
+        SCENARIO_TOML.replace("clients = 1", "clients = 'one'"),  # wrong type
+        SCENARIO_TOML.replace("hours = [9.0, 17.0]", "hours = [9.0, 30.0]"),  # out of range
+        SCENARIO_TOML.replace('kind = "nat"', 'kind = "vpn"'),
+        "name = [",  # not TOML
+    ],
+)
+def test_bad_scenario_file_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError):
+        load_variant(path)

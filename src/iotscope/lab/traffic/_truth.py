@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from iotscope.lab.traffic._benign import SLOT, family_base
+from iotscope.lab.traffic._benign import family_base
 from iotscope.lab.traffic._blocks import NET0, SF, TCP, Block
 from iotscope.lab.traffic._darknet import DarkSource
+from iotscope.lab.traffic._families import SLOT
 from iotscope.lab.traffic._flowgen import CLOUDS, NTP_SERVERS, RESOLVERS, WEB_ENDPOINTS
 from iotscope.lab.traffic._scenario import Scenario
 
