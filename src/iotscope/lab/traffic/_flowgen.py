@@ -6,7 +6,8 @@ variants' extra C2 kinds come from :mod:`._c2kinds`, their benign look-alikes fr
 change when they are added.
 
 Simplification, stated once: each C2 heartbeat or poll is one connection record (as NetFlow
-exports a long-lived session when its active timeout is shorter than the heartbeat interval).
+exports a long-lived session when its active timeout is shorter than the heartbeat interval);
+the ``long-session`` family is the exception, one record per hours-long session.
 """
 
 from __future__ import annotations

@@ -287,10 +287,10 @@ _HO_NAT = Variant(
     (
         NatGateway(
             gateways=3,
-            devices=(40, 80),
+            devices=(30, 60),
             clouds=60,
             ports=(443, 8883, 8443, 1883),
-            periods_s=(45.0, 120.0, 600.0),
+            periods_s=(60.0, 180.0, 600.0),
             jitter=0.08,
         ),
         Poller("hub-poller", 8443, 240.0, 3, jitter=0.08),
