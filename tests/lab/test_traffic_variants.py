@@ -344,6 +344,14 @@ def test_truth_names_the_variant_and_benign_families(lookalike_dir: Path) -> Non
     assert {"ip", "port", "proto", "family", "site"} <= set(truth["benign"][0])
     families = {b["family"] for b in truth["benign"]}
     assert {"vendor-cloud", "day-poller", "rotating-cdn", "nat-gateway", "odd-port-ntp"} <= families
+    spans = [
+        (r["family"], ipaddress.IPv4Address(r["first"]), ipaddress.IPv4Address(r["last"]))
+        for r in truth["benign_ranges"]
+    ]
+    assert families | {"long-tail"} <= {f for f, _, _ in spans}
+    for b in truth["benign"]:
+        ip = ipaddress.IPv4Address(b["ip"])
+        assert any(f == b["family"] and lo <= ip <= hi for f, lo, hi in spans)
     scanners = {s["src"] for s in truth["scanners"]}
     static = {c["ip"] for c in truth["c2"] if c["family"] == "static-443"}
     assert static and all(c["port"] == 443 for c in truth["c2"] if c["family"] == "static-443")

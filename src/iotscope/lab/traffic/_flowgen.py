@@ -41,6 +41,7 @@ _IOT_SCAN_PORTS = np.array([23, 2323, 80, 8080, 5555, 7547, 37215, 52869])
 RESOLVERS = (53, 54)
 NTP_SERVERS = (123, 124, 125, 126)
 WEB_ENDPOINTS = (256, 656)  # [first, last + 1)
+LONG_TAIL = (10_000, 40_000)  # [first, last + 1): rarely contacted hosts
 
 # --- botnet traffic ---------------------------------------------------------------------------
 
@@ -286,7 +287,7 @@ def long_tail(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
     """Rarely contacted hosts: a few irregular flows each, on assorted ports."""
     n = per_day(sc, 15_000)
     subs = sc.subscribers[site]
-    dst = NET0 + rng.integers(10_000, 40_000, n // 3)
+    dst = NET0 + rng.integers(*LONG_TAIL, n // 3)
     pick = rng.integers(0, len(dst), n)  # repeats come at random (Poisson) times
     port_of = rng.choice([443, 80, 8080, 22, 8443, 5222, 993, 23, 7080], len(dst))
     src_of = rng.choice(subs, len(dst))
