@@ -32,6 +32,7 @@ from iotscope.lab.traffic._families import FAMILIES, SLOT, NatGateway, Poller
 from iotscope.lab.traffic._flowgen import site_connections
 from iotscope.lab.traffic._scenario import DAY_MS
 from iotscope.lab.traffic._truth import site_truth
+from iotscope.lab.traffic._zeek import ACTIVE_TIMEOUT_MS
 from iotscope.lab.traffic.cli import traffic
 
 HOUR = 3_600_000
@@ -433,3 +434,22 @@ def test_bad_scenario_file_is_a_config_error(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError):
         load_variant(path)
+
+
+def test_netflow_cuts_long_sessions_at_the_active_timeout(
+    lookalike: tuple[Scenario, dict],
+) -> None:
+    """An hours-long session is exported every 30 minutes, packets and bytes conserved."""
+    sc, flows = lookalike
+    lin = sc.lineage(_lineage(sc, "long-session"))
+    site = lin.sites[0]
+    ips = [str(ipaddress.IPv4Address(a.ip)) for a in lin.addrs]
+    table = site_flows(sc, site)
+    mine = np.isin(np.array(table.column("dst").to_pylist()), ips)
+    block = flows[site]
+    sessions = np.isin(block["dst"], [a.ip for a in lin.addrs])
+    ms = [table.column(c).cast("int64").to_numpy() for c in ("start", "end")]
+    dur = (ms[1] - ms[0])[mine]
+    assert dur.max() <= ACTIVE_TIMEOUT_MS and mine.sum() > 2 * sessions.sum()
+    assert table.column("packets").to_numpy()[mine].sum() == block["opk"][sessions].sum()
+    assert table.num_rows - mine.sum() == len(block["start"]) - sessions.sum()
