@@ -16,12 +16,8 @@ import numpy as np
 
 from iotscope.lab.traffic._benign import benign_blocks
 from iotscope.lab.traffic._blocks import (
-    COLUMNS,
     NET0,
-    REJ,
     S0,
-    SF,
-    STATES,
     TCP,
     UDP,
     Block,
@@ -33,8 +29,6 @@ from iotscope.lab.traffic._blocks import (
 )
 from iotscope.lab.traffic._c2kinds import long_sessions, reconnects
 from iotscope.lab.traffic._scenario import DAY_MS, RESEARCH, Attack, Lineage, Scenario
-
-__all__ = ["COLUMNS", "REJ", "S0", "SF", "STATES", "TCP", "UDP", "Block", "concat"]
 
 _IOT_SCAN_PORTS = np.array([23, 2323, 80, 8080, 5555, 7547, 37215, 52869])
 #: Internet address offsets of the standing benign services (listed in truth.json's benign).
