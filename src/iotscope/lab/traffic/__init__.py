@@ -18,7 +18,8 @@ rotating CDNs, firmware checks, NTP/DNS on odd ports, NAT gateways) with their p
 ``default`` is the original world, byte for byte. **Detection is tuned only on the variants
 with** ``held_out=False``; the held-out ones (``held_out=True``, different ports, periods,
 jitter, windows, rotation intervals, NAT sizes and mixes) are for reporting, never for tuning.
-The benchmark's entry point is ``generate(out, seed=..., variant=NAME, ...)``.
+The benchmark's entry point is ``generate(out, seed=..., variant=NAME, ...)``; a variant can
+also be read from a TOML file (:func:`load_variant`, ``lab traffic --scenario FILE.toml``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from iotscope.lab.traffic._darknet import write_darknet
 from iotscope.lab.traffic._flowgen import site_connections
 from iotscope.lab.traffic._netflow import EXPORTER, write_netflow_pcap
 from iotscope.lab.traffic._scenario import EPOCH, Scenario, build_scenario
+from iotscope.lab.traffic._scenario_file import load_variant
 from iotscope.lab.traffic._truth import site_truth, write_truth
 from iotscope.lab.traffic._variants import VARIANTS, Variant, get_variant
 from iotscope.lab.traffic._zeek import flow_table, write_conn_log
@@ -48,6 +50,7 @@ __all__ = [
     "build_scenario",
     "generate",
     "get_variant",
+    "load_variant",
     "scenario_for",
     "site_flows",
 ]

@@ -21,12 +21,12 @@ from iotscope.lab.traffic._blocks import (
     make_block,
     periodic_times,
 )
-from iotscope.lab.traffic._families import NatGateway, Poller
+from iotscope.lab.traffic._families import SLOT, NatGateway, Poller
 from iotscope.lab.traffic._scenario import DAY_MS, Scenario
 
 HOUR_MS = 3_600_000
-#: Offset in the Internet range of the first benign family's addresses, and addresses per family.
-BENIGN_BASE, SLOT = 9000, 100
+#: Offset in the Internet range of the first benign family's addresses.
+BENIGN_BASE = 9000
 
 
 def family_base(i: int) -> int:

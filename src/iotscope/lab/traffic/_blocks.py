@@ -101,3 +101,25 @@ def periodic_times(
     gaps = period * (1 + jitter * rng.standard_normal(n))
     times = t0 + np.cumsum(np.maximum(gaps, period * 0.5)) - gaps[0] * rng.random()
     return times[(times >= t0) & (times < t1)].astype(np.int64)
+
+
+def split_active(block: Block, timeout_ms: int) -> Block:
+    """``block`` as a NetFlow exporter reports it: a connection longer than the active timeout
+    is cut into records of at most ``timeout_ms`` each (Cisco IOS: 30 minutes by default),
+    packets and bytes shared evenly (the remainder on the first). Shorter rows are unchanged;
+    the result is sorted by start."""
+    pieces = np.maximum(1, -(-block["dur"] // timeout_ms))
+    if (pieces == 1).all():
+        return block
+    row = np.repeat(np.arange(len(pieces)), pieces)
+    first = np.concatenate([[0], np.cumsum(pieces)[:-1]])
+    j = np.arange(len(row)) - np.repeat(first, pieces)  # piece index within its connection
+    out = {c: v[row] for c, v in block.items()}
+    out["start"] = block["start"][row] + j * timeout_ms
+    out["dur"] = np.minimum(timeout_ms, block["dur"][row] - j * timeout_ms)
+    k = pieces[row]
+    for c in ("opk", "oby", "rpk", "rby"):
+        total = block[c][row]
+        out[c] = total // k + np.where(j == 0, total % k, 0)
+    order = np.argsort(out["start"], kind="stable")
+    return {c: v[order] for c, v in out.items()}

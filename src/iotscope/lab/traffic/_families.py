@@ -89,6 +89,8 @@ class NatGateway:
 
 
 BenignFamily = Poller | NatGateway
+#: Internet addresses owned by each benign family of a variant (rotations and NAT clouds).
+SLOT = 100
 
 #: The original lab world's botnet families.
 FAMILIES: dict[str, Family] = {

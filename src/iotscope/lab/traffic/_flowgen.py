@@ -6,7 +6,8 @@ variants' extra C2 kinds come from :mod:`._c2kinds`, their benign look-alikes fr
 change when they are added.
 
 Simplification, stated once: each C2 heartbeat or poll is one connection record (as NetFlow
-exports a long-lived session when its active timeout is shorter than the heartbeat interval).
+exports a long-lived session when its active timeout is shorter than the heartbeat interval);
+the ``long-session`` family is the exception, one record per hours-long session.
 """
 
 from __future__ import annotations
@@ -15,12 +16,8 @@ import numpy as np
 
 from iotscope.lab.traffic._benign import benign_blocks
 from iotscope.lab.traffic._blocks import (
-    COLUMNS,
     NET0,
-    REJ,
     S0,
-    SF,
-    STATES,
     TCP,
     UDP,
     Block,
@@ -33,13 +30,12 @@ from iotscope.lab.traffic._blocks import (
 from iotscope.lab.traffic._c2kinds import long_sessions, reconnects
 from iotscope.lab.traffic._scenario import DAY_MS, RESEARCH, Attack, Lineage, Scenario
 
-__all__ = ["COLUMNS", "REJ", "S0", "SF", "STATES", "TCP", "UDP", "Block", "concat"]
-
 _IOT_SCAN_PORTS = np.array([23, 2323, 80, 8080, 5555, 7547, 37215, 52869])
 #: Internet address offsets of the standing benign services (listed in truth.json's benign).
 RESOLVERS = (53, 54)
 NTP_SERVERS = (123, 124, 125, 126)
 WEB_ENDPOINTS = (256, 656)  # [first, last + 1)
+LONG_TAIL = (10_000, 40_000)  # [first, last + 1): rarely contacted hosts
 
 # --- botnet traffic ---------------------------------------------------------------------------
 
@@ -285,7 +281,7 @@ def long_tail(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
     """Rarely contacted hosts: a few irregular flows each, on assorted ports."""
     n = per_day(sc, 15_000)
     subs = sc.subscribers[site]
-    dst = NET0 + rng.integers(10_000, 40_000, n // 3)
+    dst = NET0 + rng.integers(*LONG_TAIL, n // 3)
     pick = rng.integers(0, len(dst), n)  # repeats come at random (Poisson) times
     port_of = rng.choice([443, 80, 8080, 22, 8443, 5222, 993, 23, 7080], len(dst))
     src_of = rng.choice(subs, len(dst))

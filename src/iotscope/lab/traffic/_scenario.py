@@ -16,11 +16,9 @@ from datetime import UTC, datetime
 import numpy as np
 
 from iotscope.errors import ConfigError
-from iotscope.lab.traffic._families import FAMILIES, LINEAGES, BenignFamily, Family
+from iotscope.lab.traffic._families import BenignFamily, Family
 from iotscope.lab.traffic._variants import Variant, get_variant
 from iotscope.records import Isp
-
-__all__ = ["FAMILIES", "LINEAGES", "Family"]  # re-exported: they were defined here before
 
 #: Flow time of the first generated record (fixed, so a seed gives the same bytes).
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)

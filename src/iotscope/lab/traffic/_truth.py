@@ -7,7 +7,9 @@ the sources of the darknet capture with their class (noise is not listed). ``ben
 endpoints (ip, port, proto) of each benign family that a site's clients contacted: the standing
 ones of every world (``vendor-cloud``, ``dns``, ``ntp``, ``web``) and the variant's look-alikes
 (``day-poller``, ``rotating-cdn``, ``nat-gateway``...), so an evaluation can name the family of
-each false positive. ``variant`` and ``held_out`` say which world this is.
+each false positive; ``benign_ranges`` gives each benign family's address range (and the long
+tail's, whose hosts are not listed one by one). ``variant`` and ``held_out`` say which world
+this is.
 """
 
 from __future__ import annotations
@@ -20,10 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from iotscope.lab.traffic._benign import SLOT, family_base
-from iotscope.lab.traffic._blocks import NET0, TCP, Block
+from iotscope.lab.traffic._benign import family_base
+from iotscope.lab.traffic._blocks import NET0, SF, TCP, Block
 from iotscope.lab.traffic._darknet import DarkSource
-from iotscope.lab.traffic._flowgen import CLOUDS, NTP_SERVERS, RESOLVERS, WEB_ENDPOINTS
+from iotscope.lab.traffic._families import SLOT
+from iotscope.lab.traffic._flowgen import (
+    CLOUDS,
+    LONG_TAIL,
+    NTP_SERVERS,
+    RESOLVERS,
+    WEB_ENDPOINTS,
+)
 from iotscope.lab.traffic._scenario import Scenario
 
 
@@ -46,11 +55,20 @@ def _ranges(sc: Scenario) -> list[tuple[str, int, int]]:
     ]
 
 
+def benign_ranges(sc: Scenario) -> list[dict[str, str]]:
+    """Every benign family's address range, the long tail of rarely contacted hosts included
+    (too many to list endpoint by endpoint): ``{family, first, last}``."""
+    spans = [*_ranges(sc), ("long-tail", NET0 + LONG_TAIL[0], NET0 + LONG_TAIL[1])]
+    return [{"family": f, "first": _ip(lo), "last": _ip(hi - 1)} for f, lo, hi in spans]
+
+
 def benign_truth(sc: Scenario, site: str, block: Block) -> list[dict[str, Any]]:
-    """The benign endpoints contacted at ``site``, one entry per (ip, port, proto), by family."""
+    """The benign endpoints contacted at ``site``, one entry per (ip, port, proto), by family:
+    those with a completed exchange (the bots' SYN scans sweep the Internet range and hit
+    benign addresses on other ports too; those are not services)."""
     out = []
     for family, lo, hi in _ranges(sc):
-        mine = (block["dst"] >= lo) & (block["dst"] < hi)
+        mine = (block["dst"] >= lo) & (block["dst"] < hi) & (block["state"] == SF)
         pairs = np.unique(
             np.stack([block["dst"][mine], block["dport"][mine], block["proto"][mine]], 1)
             .astype(np.int64)
@@ -121,6 +139,7 @@ def write_truth(
         "victims": [x for part in per_site for x in part["victims"]],
         "scanners": [{"src": _ip(s.ip), "kind": s.kind} for s in dark if s.kind != "noise"],
         "benign": [x for part in per_site for x in part["benign"]],
+        "benign_ranges": benign_ranges(sc),
     }
     path.write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     return truth

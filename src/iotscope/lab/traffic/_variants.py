@@ -17,6 +17,7 @@ from iotscope.errors import ConfigError
 from iotscope.lab.traffic._families import (
     FAMILIES,
     LINEAGES,
+    SLOT,
     BenignFamily,
     Family,
     NatGateway,
@@ -43,6 +44,61 @@ class Variant:
         names = [n for n, _ in self.lineages]
         if len(set(names)) != len(names):
             raise ConfigError("lineage names repeat in a variant", variant=self.name)
+        for label, ok in [(n, _family_ok(f)) for n, f in self.lineages] + [
+            (b.family, _benign_ok(b)) for b in self.benign
+        ]:
+            if not ok:
+                raise ConfigError("family parameters out of range", variant=self.name, family=label)
+
+
+def _span(pair: tuple[float, float], low: float = 0) -> bool:
+    return len(pair) == 2 and low <= pair[0] <= pair[1]
+
+
+def _ints(pair: tuple[int, int], low: int = 0) -> bool:
+    """A range of integers drawn from [pair[0], pair[1]): not empty."""
+    return len(pair) == 2 and low <= pair[0] < pair[1]
+
+
+def _ports(ports: tuple[int, ...]) -> bool:
+    return len(ports) > 0 and all(0 < p < 65536 for p in ports)
+
+
+def _family_ok(f: Family) -> bool:
+    """Whether a botnet family's parameters can generate traffic."""
+    return all(
+        (
+            _ports(f.ports),
+            f.period_s > 0 and f.jitter >= 0 and f.tier >= 1,
+            _ints(f.orig_bytes) and _ints(f.resp_bytes) and _ints(f.bots, 1),
+            _span(f.migrate_h) and f.migrate_h[0] > 0,
+            f.scanner in (None, "mirai", "iot"),
+            0 <= f.fail_share <= 1 and 0 <= f.flipped_share <= 1,
+            f.session_h is None or (_span(f.session_h) and f.session_h[0] > 0),
+        )
+    )
+
+
+def _benign_ok(b: BenignFamily) -> bool:
+    """Whether a benign family's parameters can generate traffic."""
+    if isinstance(b, NatGateway):
+        return all(
+            (
+                b.gateways >= 0 and _ints(b.devices, 1) and 0 < b.clouds <= SLOT,
+                _ports(b.ports) and len(b.periods_s) > 0 and min(b.periods_s) > 0,
+            )
+        )
+    return all(
+        (
+            _ports((b.port,)) and b.period_s > 0 and b.clients >= 0 and b.jitter >= 0,
+            b.proto in ("tcp", "udp") and 0 <= b.days_on <= 1,
+            len(b.hours) == 2 and all(0 <= h <= 24 for h in b.hours),
+            b.rotate_h is None or b.rotate_h > 0,
+            b.outages_per_day >= 0 and _span(b.off_h),
+            0 <= b.download_share <= 1 and _span(b.download_mb),
+            _ints(b.orig_bytes) and _ints(b.resp_bytes),
+        )
+    )
 
 
 # --- malicious families beyond the original four ------------------------------------------------
@@ -231,10 +287,10 @@ _HO_NAT = Variant(
     (
         NatGateway(
             gateways=3,
-            devices=(40, 80),
+            devices=(30, 60),
             clouds=60,
             ports=(443, 8883, 8443, 1883),
-            periods_s=(45.0, 120.0, 600.0),
+            periods_s=(60.0, 180.0, 600.0),
             jitter=0.08,
         ),
         Poller("hub-poller", 8443, 240.0, 3, jitter=0.08),

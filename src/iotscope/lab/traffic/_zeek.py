@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from iotscope.flows import flows_table, ipv4_strings, proto_strings
-from iotscope.lab.traffic._blocks import S0, SF, TCP, Block
+from iotscope.lab.traffic._blocks import S0, SF, TCP, Block, split_active
 
 FIELDS = (
     ("ts", "time"),
@@ -179,8 +179,14 @@ def write_conn_log(
     return table.num_rows
 
 
+#: The exporter's active timeout: a longer connection is reported every 30 minutes.
+ACTIVE_TIMEOUT_MS = 1_800_000
+
+
 def flow_table(block: Block, site: str, exporter: str) -> pa.Table:
-    """The originator direction of each connection as a FLOW_SCHEMA table (what NetFlow sees)."""
+    """The originator direction of each connection as a FLOW_SCHEMA table (what NetFlow sees),
+    connections longer than :data:`ACTIVE_TIMEOUT_MS` cut into records of that length."""
+    block = split_active(block, ACTIVE_TIMEOUT_MS)
     oip, _ = header_ip_bytes(block)
     return flows_table(
         start_ms=block["start"],

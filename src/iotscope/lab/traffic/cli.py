@@ -24,12 +24,15 @@ def traffic(
         help="world to generate: default, lookalike, crowded (tuning); "
         "ho-office, ho-nat, ho-night (held out). --list-variants describes them",
     ),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="TOML file describing the variant (instead of --variant)"
+    ),
     list_variants: bool = typer.Option(
         False, "--list-variants", help="list the variants and their families, write nothing"
     ),
 ) -> None:
     """Darknet capture, per-ISP Zeek conn.log and NetFlow/IPFIX pcaps, and truth.json."""
-    from iotscope.lab.traffic import VARIANTS, generate, get_variant
+    from iotscope.lab.traffic import VARIANTS, generate, get_variant, load_variant
 
     if list_variants:
         console.print(table("traffic variants", ["variant", "held out", "families", "about"],
@@ -37,7 +40,7 @@ def traffic(
         return
     if out is None:
         raise ConfigError("--out is required to generate traffic")
-    chosen = get_variant(variant)
+    chosen = load_variant(scenario) if scenario is not None else get_variant(variant)
     summary = generate(
         out, seed=seed, days=days, scale=scale, devices=devices, network=network, variant=chosen
     )
