@@ -109,3 +109,5 @@ def test_false_positives_by_benign_family() -> None:
     truth = {"benign": [{"ip": "198.18.1.1", "port": 443, "site": "a", "family": "cdn-rotate"}]}
     fp = [("198.18.1.1", 443, "a"), ("198.18.1.1", 443, "b"), ("198.18.2.2", 80, "a")]
     assert fp_by_family(fp, truth) == {"cdn-rotate": 1, "other": 2}
+    truth["benign_ranges"] = [{"family": "long-tail", "first": "198.18.2.0", "last": "198.18.2.9"}]
+    assert fp_by_family(fp, truth) == {"cdn-rotate": 1, "other": 1, "long-tail": 1}

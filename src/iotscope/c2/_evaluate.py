@@ -15,6 +15,7 @@ truth's scanners; :func:`oracle_infected` (the truth's bots) is only for a label
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import statistics
 from collections.abc import Iterable
@@ -112,18 +113,32 @@ def oracle_infected(truth: dict[str, Any]) -> set[str]:
 
 
 def fp_by_family(fp: Iterable[Key], truth: dict[str, Any]) -> dict[str, int]:
-    """False positives counted by the benign family the truth names for them (``benign[]``:
-    ``ip, port, site, family``, when the generator lists its look-alikes), else ``other``."""
+    """False positives counted by the benign family the truth names for them: the endpoint in
+    ``benign[]`` (``ip, port, site, family``), else the address in ``benign_ranges[]``
+    (``family, first, last``), else ``other``."""
     family = {
         (str(b["ip"]), int(b["port"]), str(b["site"])): str(b["family"])
         for b in truth.get("benign", [])
         if isinstance(b, dict) and {"ip", "port", "site", "family"} <= set(b)
     }
+    ranges = [
+        (int(ipaddress.ip_address(r["first"])), int(ipaddress.ip_address(r["last"])), r["family"])
+        for r in truth.get("benign_ranges", [])
+        if isinstance(r, dict) and {"first", "last", "family"} <= set(r)
+    ]
     out: dict[str, int] = {}
     for key in fp:
-        name = family.get(key, "other")
+        name = family.get(key) or _in_range(key[0], ranges) or "other"
         out[name] = out.get(name, 0) + 1
     return out
+
+
+def _in_range(ip: str, ranges: list[tuple[int, int, str]]) -> str | None:
+    try:
+        value = int(ipaddress.ip_address(ip))
+    except ValueError:
+        return None
+    return next((str(f) for lo, hi, f in ranges if lo <= value <= hi), None)
 
 
 def _keys(rows: Iterable[dict[str, Any]]) -> set[Key]:

@@ -88,7 +88,9 @@ class Params:
     periodic_cv: float = 0.5  # jittered beacons too; Poisson arrivals have CV ~1
     gap_min_ms: int = 20_000
     gap_max_ms: int = 1_200_000  # heartbeats and polls of 20 s - 20 min
-    long_session_ms: int = 1_800_000  # one completed session this long is a kept channel
+    # one completed session this long is a kept channel; at most gap_max_ms, so a long session
+    # an exporter cuts at any active timeout is either periodic records or long ones
+    long_session_ms: int = 1_200_000
     persistent_ms: int = 1_800_000
     reconnect_min: int = 30  # attempts at one endpoint that make a reconnecting client
     reconnect_span_ms: int = 300_000  # ... over at least this long
