@@ -87,14 +87,14 @@ def scope_targets(scope: Scope, shard: Shard) -> Iterator[Target]:
 
 
 def ordered_targets(
-    size: int, seed: int, at: Callable[[int], Target], skip: Callable[[int], bool] = bool
+    size: int, seed: int, at: Callable[[int], Target], skip: Callable[[int], bool] | None = None
 ) -> Iterator[Target]:
     """The targets ``at(index)`` for index ``0..size-1`` in the seed's pseudo-random order,
     each with its position, leaving out the positions ``skip`` names (done before a resume).
     O(1) memory: nothing is listed in advance."""
     permutation = Permutation(size, seed)
     for position, index in permutation.iter_from(0):
-        if not skip(position):
+        if skip is None or not skip(position):
             target = at(index)
             yield Target(target.ip, target.open_ports, position)
 
