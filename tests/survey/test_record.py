@@ -8,6 +8,8 @@ import ipaddress
 import threading
 from datetime import UTC, datetime
 
+import pytest
+
 from iotscope.records import Finding, Login
 from iotscope.store import SurveyProgress, load_survey_progress, open_store, save_survey_batch
 from iotscope.survey._record import Batch, BatchWriter, ProgressTracker, RunRecorder
@@ -99,3 +101,16 @@ def test_findings_and_progress_are_one_transaction_in_the_store() -> None:
     assert load_survey_progress(store, "s1") == progress
     assert load_survey_progress(store, "nope") is None
     assert len(store.findings("s1")) == 2
+
+
+@pytest.mark.postgres
+def test_progress_round_trip_on_postgresql(pg_schema_url: str) -> None:
+    store = open_store(pg_schema_url)
+    try:
+        progress = SurveyProgress("s1", seed=2**63 - 1, size=2**40, watermark=5, done=(8,),
+                                  counts={"hosts": 6}, config={"rate": None})  # fmt: skip
+        save_survey_batch(store, [_finding(3)], progress)
+        assert load_survey_progress(store, "s1") == progress
+        assert len(store.findings("s1")) == 1
+    finally:
+        store.engine.dispose()
