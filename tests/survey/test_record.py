@@ -114,3 +114,18 @@ def test_progress_round_trip_on_postgresql(pg_schema_url: str) -> None:
         assert len(store.findings("s1")) == 1
     finally:
         store.engine.dispose()
+
+
+def test_done_positions_are_stored_as_runs() -> None:
+    from sqlalchemy import select
+
+    from iotscope.store._schema import survey_progress
+
+    store = open_store()
+    done = (*range(100, 5100), 5200, *range(6000, 6010))
+    progress = SurveyProgress("s2", seed=1, size=10_000, watermark=50, done=done)
+    save_survey_batch(store, [], progress)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(survey_progress.c.done)).scalar_one()
+    assert stored == [[100, 5099], [5200, 5200], [6000, 6009]]
+    assert load_survey_progress(store, "s2") == progress

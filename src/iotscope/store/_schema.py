@@ -93,7 +93,7 @@ survey_progress = Table(
     Column("seed", BigInteger, nullable=False),  # the visiting order's key
     Column("size", BigInteger, nullable=False),  # positions in the visiting order
     Column("watermark", BigInteger, nullable=False),  # every position below it is done
-    Column("done", JSON, nullable=False),  # positions done at or above the watermark
+    Column("done", JSON, nullable=False),  # [first, last] runs of positions done above it
     Column("counts", JSON, nullable=False),  # host counts of the hosts done
     Column("config", JSON, nullable=False),  # the options the run resumes with
     Column("updated", DateTime(timezone=True), nullable=False),

@@ -45,6 +45,21 @@ def _finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     return rows
 
 
+def _ranges(positions: Sequence[int]) -> list[list[int]]:
+    """Sorted positions as inclusive ``[first, last]`` runs (hosts finish in runs)."""
+    runs: list[list[int]] = []
+    for p in sorted(positions):
+        if runs and p == runs[-1][1] + 1:
+            runs[-1][1] = p
+        else:
+            runs.append([p, p])
+    return runs
+
+
+def _positions(runs: Iterable[Sequence[int]]) -> tuple[int, ...]:
+    return tuple(p for first, last in runs for p in range(int(first), int(last) + 1))
+
+
 def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -61,7 +76,7 @@ def save_survey_batch(store: Store, findings: Sequence[Finding], progress: Surve
     """Upsert ``findings`` and ``progress`` in one transaction; the number of findings."""
     row = {
         "survey_id": progress.survey_id, "seed": progress.seed, "size": progress.size,
-        "watermark": progress.watermark, "done": list(progress.done),
+        "watermark": progress.watermark, "done": _ranges(progress.done),
         "counts": dict(progress.counts), "config": progress.config, "updated": datetime.now(UTC),
     }  # fmt: skip
     try:
@@ -86,6 +101,6 @@ def load_survey_progress(store: Store, survey_id: str) -> SurveyProgress | None:
     r = row._mapping
     return SurveyProgress(
         survey_id=r["survey_id"], seed=int(r["seed"]), size=int(r["size"]),
-        watermark=int(r["watermark"]), done=tuple(int(x) for x in r["done"]),
+        watermark=int(r["watermark"]), done=_positions(r["done"]),
         counts={str(k): int(v) for k, v in r["counts"].items()}, config=dict(r["config"]),
     )  # fmt: skip
