@@ -19,9 +19,10 @@ import asyncio
 import inspect
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from iotscope.fingerprint import merge_identities
 from iotscope.records import Finding, Identity, Login, Survey
@@ -50,6 +51,7 @@ SOURCE_ORDER = (
 )  # fmt: skip
 
 Identifier = Callable[[str, str], Identity | None]
+T = TypeVar("T")
 FindingsSink = Callable[[list[Finding]], Awaitable[None] | None]
 DoneSink = Callable[["Target", list[Finding]], Awaitable[None] | None]
 Merger = Callable[[Iterable[Identity]], Identity | None]
@@ -117,7 +119,16 @@ def host_counts(findings: Sequence[Finding]) -> Counter[str]:
 
 
 def _crash_text(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]  # a TaskGroup's wrapper: name the error inside
     return f"crash: {type(exc).__name__}: {exc}"[:300]
+
+
+async def _all(jobs: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run ``jobs`` together; if one raises, the others are cancelled (no orphan sockets)."""
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(job) for job in jobs]
+    return [task.result() for task in tasks]
 
 
 async def _maybe_await(value: Awaitable[None] | None) -> None:
@@ -150,14 +161,14 @@ class SurveyEngine:
         if target.open_ports is not None:
             return sorted(target.open_ports)
         tcp = self.options.ports.tcp
-        states = await asyncio.gather(*(self.backend.is_open(target.ip, p) for p in tcp))
+        states = await _all(self.backend.is_open(target.ip, p) for p in tcp)
         return [p for p, is_open in zip(tcp, states, strict=True) if is_open]
 
     async def _probe_all(self, target: Target) -> list[ServiceResult]:
         open_ports = await self._open_ports(target)
         t = self.options.timeouts
         jobs = [probe_service(self.backend, target.ip, port, t) for port in open_ports]
-        results: list[ServiceResult] = list(await asyncio.gather(*jobs))
+        results: list[ServiceResult] = await _all(jobs)
         if 1900 in self.options.ports.udp:
             ssdp = await probe_ssdp(self.backend, target.ip, t)
             if ssdp is not None:
