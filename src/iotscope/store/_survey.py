@@ -56,8 +56,13 @@ def _ranges(positions: Sequence[int]) -> list[list[int]]:
     return runs
 
 
-def _positions(runs: Iterable[Sequence[int]]) -> tuple[int, ...]:
-    return tuple(p for first, last in runs for p in range(int(first), int(last) + 1))
+def _positions(runs: Iterable[Sequence[int] | int]) -> tuple[int, ...]:
+    """Positions from runs (a bare position, as early rows kept, is a run of one)."""
+    out: list[int] = []
+    for run in runs:
+        first, last = (run, run) if isinstance(run, int) else (run[0], run[-1])
+        out.extend(range(int(first), int(last) + 1))
+    return tuple(out)
 
 
 def _upsert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
