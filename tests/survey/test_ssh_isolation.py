@@ -152,3 +152,26 @@ async def test_ssh_check_ignores_operator_config_agent_and_keys(
     assert info.host_key is not None and info.auth_methods  # the lab device answered
     assert jump.count == 0
     assert agent.count == 0
+
+
+async def test_ssh_check_resolves_no_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    server = await asyncssh.create_server(  # the server itself must not look names up either
+        Recorder, "127.0.0.1", 0, server_host_keys=[key], gss_host=None
+    )
+    port = server.sockets[0].getsockname()[1]
+    lookups: list[object] = []
+
+    def spy(*args: object, **kwargs: object) -> object:
+        lookups.append(args[0])
+        raise OSError("no name resolution in a survey")
+
+    monkeypatch.setattr(socket, "getaddrinfo", spy)
+    monkeypatch.setattr(socket, "gethostbyname", spy)
+    monkeypatch.setattr(socket, "getfqdn", spy)
+    backend, ip = _backend("127.0.0.1/32"), ipaddress.ip_address("127.0.0.1")
+    info = await ssh_server_info(backend, ip, port, 5.0)
+    outcome, _ = await ssh_login(backend, ip, port, "root", ["vizxv"], 5.0)
+    server.close()
+    assert info.host_key == "ssh-ed25519" and outcome == "accepted"
+    assert lookups == []
