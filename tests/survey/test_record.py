@@ -129,3 +129,20 @@ def test_done_positions_are_stored_as_runs() -> None:
         stored = conn.execute(select(survey_progress.c.done)).scalar_one()
     assert stored == [[100, 5099], [5200, 5200], [6000, 6009]]
     assert load_survey_progress(store, "s2") == progress
+
+
+async def test_a_failed_store_write_stops_the_run_instead_of_losing_findings() -> None:
+    def fail(batch: Batch) -> None:
+        raise OSError("disk full")
+
+    writer = BatchWriter(fail)
+    progress = SurveyProgress("s1", seed=1, size=1)
+    await writer.put(Batch([], progress))
+    for _ in range(100):
+        if writer.error is not None:
+            break
+        await asyncio.sleep(0.01)
+    with pytest.raises(OSError, match="disk full"):
+        await writer.put(Batch([], progress))
+    with pytest.raises(OSError, match="disk full"):
+        writer.close()

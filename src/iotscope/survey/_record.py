@@ -88,8 +88,11 @@ class BatchWriter:
 
     async def put(self, batch: Batch) -> None:
         """Queue ``batch``; waits (without blocking the loop) while the queue is full.
-        Cancel-safe: when cancelled, the batch was either queued whole or not at all."""
+        Cancel-safe: when cancelled, the batch was either queued whole or not at all.
+        A failed write ends the run here (the store is gone: surveying on would lose it)."""
         while True:
+            if self.error is not None:
+                raise self.error
             try:
                 self._queue.put_nowait(batch)
                 return
