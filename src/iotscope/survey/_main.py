@@ -8,13 +8,13 @@ last batch flushed on SIGINT/SIGTERM.
 
 Defaults are for a shared network, not a lab: at most :data:`DEFAULT_RATE` new connections
 per second, :data:`DEFAULT_CONCURRENCY` sockets in flight and :data:`DEFAULT_PER_SUBNET`
-per /24. ZMap sends SYNs as fast as the NIC allows unless told otherwise, and its authors
-advise staying under 10 Mbit/s when the target is a single network; ZGrab's senders
-default to several hundred. A survey connection is a full TCP handshake plus an
-application exchange (about 10 packets, a few KB), so 300 connections/s is a few Mbit/s,
-and 256 sockets is a fraction of ZGrab's sender pool because login checks hold theirs for
-seconds. Operators raise them deliberately (``--rate``, ``--concurrency``; ``--rate 0`` is
-unlimited, for a lab on loopback).
+per /24. ZMap sends SYNs as fast as the NIC allows unless told otherwise (``--rate``), and
+its authors advise staying under 10 Mbit/s when the target is a single network; ZGrab2
+defaults to 1000 sender goroutines, for dedicated research scanners. A survey connection is
+a full TCP handshake plus an application exchange (about 10 packets, a few KB), so 300
+connections/s is a few Mbit/s, and 256 sockets is a quarter of ZGrab2's pool because login
+checks hold theirs for seconds. Operators raise them deliberately (``--rate``,
+``--concurrency``; ``--rate 0`` is unlimited, for a lab on loopback).
 """
 
 from __future__ import annotations
