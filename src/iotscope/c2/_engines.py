@@ -1,8 +1,13 @@
 """Run the detection SQL on DuckDB (in-process) or Spark SQL (PySpark, local mode or a cluster).
 
 The only dialect shim lives here: each engine builds the ``flows`` view with epoch-millisecond
-times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the
-``infected`` view; the detection text itself (``_sql.py``) is shared verbatim.
+times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the known
+hosts' views; the detection text itself (``_sql.py``) is shared verbatim.
+
+Known hosts come as addresses (taken as ``infected``) or ``(ip, kind)`` pairs, kind
+``infected`` (telescope, C2 contact, a list) or ``weak_login`` (the survey got in). They give
+two views: ``known_hosts(ip, kind)``, every pair, and ``infected(ip)``, the distinct addresses
+of the kinds the caller counts as infected (``infected`` only, unless it asks for more).
 
 Input is either a Parquet root in the hive layout of :mod:`iotscope.flows`
 (``root/site=<site>/day=<day>/*.parquet``; the files carry every FLOW_SCHEMA column) or an
@@ -11,7 +16,7 @@ in-memory FLOW_SCHEMA table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +29,8 @@ from iotscope.c2._sql import Params, detection_sql
 from iotscope.errors import ConfigError, IotscopeError
 
 Row = dict[str, Any]
+Known = str | tuple[str, str]
+INFECTED_KINDS = ("infected",)
 _COLUMNS = "site, src, dst, sport, dport, proto, packets, bytes, tcp_flags"
 
 
@@ -65,13 +72,36 @@ def parquet_source(root: Path, site: str | None) -> str:
     return f"read_parquet([{listed}], hive_partitioning = false)"
 
 
+def known_table(known: Iterable[Known]) -> pa.Table:
+    """``(ip, kind)`` rows, distinct and sorted; a bare address is kind ``infected``."""
+    pairs = sorted({(k, "infected") if isinstance(k, str) else (k[0], k[1]) for k in known})
+    return pa.table(
+        {
+            "ip": pa.array([p[0] for p in pairs], pa.string()),
+            "kind": pa.array([p[1] for p in pairs], pa.string()),
+        }
+    )
+
+
+def infected_view_sql(kinds: Collection[str]) -> str:
+    """``infected(ip)`` over ``known_hosts`` for the kinds counted as infected."""
+    if not kinds or not all(k.replace("_", "").isalnum() for k in kinds):
+        raise ConfigError("infected kinds must be names", kinds=sorted(kinds))
+    listed = ", ".join(f"'{k}'" for k in sorted(kinds))
+    return (
+        "CREATE OR REPLACE TEMP VIEW infected AS "
+        f"SELECT DISTINCT ip FROM known_hosts WHERE kind IN ({listed})"
+    )
+
+
 def run_duckdb(
     source: Path | pa.Table,
-    infected: Iterable[str],
+    infected: Iterable[Known],
     window: Window,
     params: Params | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     threads: int | None = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from DuckDB."""
     own = con is None
@@ -89,10 +119,9 @@ def run_duckdb(
             f'epoch_ms(start) AS start_ms, epoch_ms("end") AS end_ms FROM {base}) '
             f"WHERE {window.where()}"
         )
-        con.register(
-            "infected_input", pa.table({"ip": pa.array(sorted(set(infected)), pa.string())})
-        )
-        con.execute("CREATE OR REPLACE TEMP VIEW infected AS SELECT ip FROM infected_input")
+        con.register("known_input", known_table(infected))
+        con.execute("CREATE OR REPLACE TEMP VIEW known_hosts AS SELECT ip, kind FROM known_input")
+        con.execute(infected_view_sql(infected_kinds))
         cur = con.execute(detection_sql(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -124,10 +153,11 @@ def spark_session(master: str = "local[2]", shuffle_partitions: int = 4) -> Any:
 
 def run_spark(
     source: Path | pa.Table,
-    infected: Iterable[str],
+    infected: Iterable[Known],
     window: Window,
     params: Params | None = None,
     spark: Any = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from Spark SQL, same text as DuckDB."""
     spark = spark or spark_session()
@@ -141,6 +171,8 @@ def run_spark(
         f"unix_millis(`start`) AS start_ms, unix_millis(`end`) AS end_ms FROM flow_input) "
         f"WHERE {window.where()}"
     )
-    ips = sorted(set(infected))
-    spark.createDataFrame([(ip,) for ip in ips], "ip string").createOrReplaceTempView("infected")
+    known = known_table(infected).to_pylist()
+    rows = [(r["ip"], r["kind"]) for r in known]
+    spark.createDataFrame(rows, "ip string, kind string").createOrReplaceTempView("known_hosts")
+    spark.sql(infected_view_sql(infected_kinds))
     return [r.asDict() for r in spark.sql(detection_sql(params)).collect()]

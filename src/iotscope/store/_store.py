@@ -133,12 +133,27 @@ class Store:
         for sensor, rows in by_sensor.items():
             cid = capture_id or sg.content_id(rows)
             whole = span or (min(x.first_seen for x in rows), max(x.last_seen for x in rows))
-            with self._write(s.sighting_parts.name) as conn:
-                if sg.has_capture(conn, sensor, cid):
-                    continue
-                sg.add_capture(conn, sensor, cid, whole, [sg.part_row(x, cid) for x in rows])
-                added += len(rows)
+            added += self.save_capture(sensor, cid, whole, rows)
         return added
+
+    def save_capture(
+        self,
+        sensor: str,
+        capture_id: str,
+        span: tuple[datetime, datetime],
+        sightings: Sequence[Sighting],
+    ) -> int:
+        """Store capture ``capture_id`` of ``sensor`` (its packet-time ``span``, its sightings,
+        which may be none) and re-merge the sources it touches, in one transaction. A capture
+        already stored is a no-op; returns how many sightings were added."""
+        if any(x.sensor != sensor for x in sightings):
+            raise StoreError("a capture's sightings must be of its sensor", sensor=sensor)
+        with self._write(s.sighting_parts.name) as conn:
+            if sg.has_capture(conn, sensor, capture_id):
+                return 0
+            parts = [sg.part_row(x, capture_id) for x in sightings]
+            sg.add_capture(conn, sensor, capture_id, span, parts)
+        return len(parts)
 
     def has_capture(self, sensor: str, capture_id: str) -> bool:
         """Whether the capture ``capture_id`` of ``sensor`` is already stored."""

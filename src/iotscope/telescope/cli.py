@@ -6,6 +6,7 @@ busiest sources and the counts (including skipped packets) go to the terminal (s
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from iotscope._output import console, jsonl_sink, table, write_jsonl
 from iotscope.pcap import Frames, iter_frames
 from iotscope.records import Sighting
 from iotscope.store import open_store
+from iotscope.telescope._capture import capture_id, covered_ns, span_of
 from iotscope.telescope._ingest import Ingest, Options, ingest_frames
 
 app = typer.Typer(help="Darknet captures to per-source sightings.", no_args_is_help=True)
@@ -37,16 +39,28 @@ def ingest_command(
     top_ports: int = typer.Option(20, "--top-ports", min=1, help="ports kept per source"),
     store: bool = typer.Option(True, "--store/--no-store", help="save sightings in the store"),
 ) -> None:
-    """Summarise a darknet capture per source, classify sources, store the sightings."""
+    """Summarise a darknet capture per source, classify sources, store the sightings.
+
+    With the store, the capture is stored once (a file already stored is not counted again)
+    and packets inside the time range of the sensor's stored captures are skipped (counted as
+    already stored); the store merges the sightings of overlapping or adjacent captures.
+    """
     opts = Options(
         sensor=sensor,
         prefixes=tuple(prefix),
         research_prefixes=tuple(research),
         top_ports=top_ports,
     )
+    db, cid = (open_store(), capture_id(capture)) if store else (None, "")
+    if db is not None and db.has_capture(sensor, cid):
+        console.print(f"{capture} is already stored for sensor {sensor}: not stored again")
+        db = None
+    elif db is not None:
+        opts = dataclasses.replace(opts, skip_ns=covered_ns(db.capture_spans(sensor)))
     result = ingest_frames(_with_progress(capture, opts.batch), opts)
-    if store and result.sightings:
-        open_store().save_sightings(result.sightings)
+    span = span_of(result.stats)
+    if db is not None and span is not None:
+        db.save_capture(sensor, cid, span, result.sightings)
     with jsonl_sink(out) as sink:
         if sink is not None:
             write_jsonl(sink, result.sightings)
@@ -86,6 +100,7 @@ def _print_summary(result: Ingest) -> None:
         ("skipped: not IP", st.not_ip),
         ("skipped: malformed", st.malformed),
         ("skipped: outside prefix", st.outside_prefix),
+        ("skipped: already stored", st.already_stored),
         ("broken capture records", st.capture_errors),
         ("sources", st.sources),
         *((f"  {k}", v) for k, v in sorted(kinds.items())),
