@@ -149,6 +149,21 @@ def test_known_hosts_view_has_kinds_and_infected_counts_only_asked_kinds() -> No
     assert [r["infected_clients"] for r in both if r["ip"] == C2] == [3]
     with pytest.raises(ConfigError):
         run_duckdb(kit.table(), known, Window(), None, infected_kinds=("x'; DROP",))
+    with pytest.raises(ConfigError):
+        run_duckdb(kit.table(), [(bots[0], "rumour")], Window(), None)
+
+
+def test_clients_of_a_known_c2_are_infected_by_c2_contact() -> None:
+    import duckdb
+
+    bots, kit = _world()
+    con = duckdb.connect()
+    rows = run_duckdb(kit.table(), [], Window(), None, con=con, known_c2=[(C2, 6667, "tcp")])
+    assert [r["infected_clients"] for r in rows if r["ip"] == C2] == [3]
+    kinds = con.execute("SELECT ip, kind FROM known_hosts ORDER BY ip").fetchall()
+    assert kinds == [(b, "c2_contact") for b in bots]
+    rows = run_duckdb(kit.table(), [], Window(), None, known_c2=[(C2, 6668, "tcp")])
+    assert [r["infected_clients"] for r in rows if r["ip"] == C2] == [0]
 
 
 def test_run_ids_and_addresses_are_checked() -> None:

@@ -4,10 +4,8 @@ The only dialect shim lives here: each engine builds the ``flows`` view with epo
 times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the known
 hosts' views; the detection text itself (``_sql.py``) is shared verbatim.
 
-Known hosts come as addresses (taken as ``infected``) or ``(ip, kind)`` pairs, kind
-``infected`` (telescope, C2 contact, a list) or ``weak_login`` (the survey got in). They give
-two views: ``known_hosts(ip, kind)``, every pair, and ``infected(ip)``, the distinct addresses
-of the kinds the caller counts as infected (``infected`` only, unless it asks for more).
+Known hosts and known C2 endpoints become the ``known_hosts(ip, kind)`` and ``infected(ip)``
+views of ``_views.py`` (weak logins are not infected unless the caller asks).
 
 Input is either a Parquet root in the hive layout of :mod:`iotscope.flows`
 (``root/site=<site>/day=<day>/*.parquet``; the files carry every FLOW_SCHEMA column) or an
@@ -26,11 +24,17 @@ import duckdb
 import pyarrow as pa
 
 from iotscope.c2._sql import Params, detection_sql
+from iotscope.c2._views import (
+    INFECTED_KINDS,
+    Endpoint,
+    Known,
+    c2_table,
+    known_table,
+    view_statements,
+)
 from iotscope.errors import ConfigError, IotscopeError
 
 Row = dict[str, Any]
-Known = str | tuple[str, str]
-INFECTED_KINDS = ("infected",)
 _COLUMNS = "site, src, dst, sport, dport, proto, packets, bytes, tcp_flags"
 
 
@@ -72,28 +76,6 @@ def parquet_source(root: Path, site: str | None) -> str:
     return f"read_parquet([{listed}], hive_partitioning = false)"
 
 
-def known_table(known: Iterable[Known]) -> pa.Table:
-    """``(ip, kind)`` rows, distinct and sorted; a bare address is kind ``infected``."""
-    pairs = sorted({(k, "infected") if isinstance(k, str) else (k[0], k[1]) for k in known})
-    return pa.table(
-        {
-            "ip": pa.array([p[0] for p in pairs], pa.string()),
-            "kind": pa.array([p[1] for p in pairs], pa.string()),
-        }
-    )
-
-
-def infected_view_sql(kinds: Collection[str]) -> str:
-    """``infected(ip)`` over ``known_hosts`` for the kinds counted as infected."""
-    if not kinds or not all(k.replace("_", "").isalnum() for k in kinds):
-        raise ConfigError("infected kinds must be names", kinds=sorted(kinds))
-    listed = ", ".join(f"'{k}'" for k in sorted(kinds))
-    return (
-        "CREATE OR REPLACE TEMP VIEW infected AS "
-        f"SELECT DISTINCT ip FROM known_hosts WHERE kind IN ({listed})"
-    )
-
-
 def run_duckdb(
     source: Path | pa.Table,
     infected: Iterable[Known],
@@ -102,6 +84,7 @@ def run_duckdb(
     con: duckdb.DuckDBPyConnection | None = None,
     threads: int | None = None,
     infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from DuckDB."""
     own = con is None
@@ -120,8 +103,9 @@ def run_duckdb(
             f"WHERE {window.where()}"
         )
         con.register("known_input", known_table(infected))
-        con.execute("CREATE OR REPLACE TEMP VIEW known_hosts AS SELECT ip, kind FROM known_input")
-        con.execute(infected_view_sql(infected_kinds))
+        con.register("known_c2_input", c2_table(known_c2))
+        for statement in view_statements(infected_kinds):
+            con.execute(statement)
         cur = con.execute(detection_sql(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -158,6 +142,7 @@ def run_spark(
     params: Params | None = None,
     spark: Any = None,
     infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from Spark SQL, same text as DuckDB."""
     spark = spark or spark_session()
@@ -171,8 +156,11 @@ def run_spark(
         f"unix_millis(`start`) AS start_ms, unix_millis(`end`) AS end_ms FROM flow_input) "
         f"WHERE {window.where()}"
     )
-    known = known_table(infected).to_pylist()
-    rows = [(r["ip"], r["kind"]) for r in known]
-    spark.createDataFrame(rows, "ip string, kind string").createOrReplaceTempView("known_hosts")
-    spark.sql(infected_view_sql(infected_kinds))
+    known = [tuple(r.values()) for r in known_table(infected).to_pylist()]
+    spark.createDataFrame(known, "ip string, kind string").createOrReplaceTempView("known_input")
+    c2 = [tuple(r.values()) for r in c2_table(known_c2).to_pylist()]
+    schema = "ip string, port int, proto string"
+    spark.createDataFrame(c2, schema).createOrReplaceTempView("known_c2_input")
+    for statement in view_statements(infected_kinds):
+        spark.sql(statement)
     return [r.asDict() for r in spark.sql(detection_sql(params)).collect()]

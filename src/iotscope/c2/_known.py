@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from iotscope.c2._detect import infected_from_file
+from iotscope.c2._views import INFECTED_KINDS, KINDS
 
-INFECTED = ("infected",)
-WITH_WEAK_LOGIN = ("infected", "weak_login")
+INFECTED = INFECTED_KINDS
+WITH_WEAK_LOGIN = KINDS
 
 
 def known_hosts(store: Any, extra: Path | None = None) -> list[tuple[str, str]]:
     """``(ip, kind)`` of every kind: the store's (one SQL query) plus the file's."""
-    rows = list(store.known_hosts(WITH_WEAK_LOGIN))
+    rows = list(store.known_hosts(("infected", "weak_login")))
     if extra is not None:
         rows += [(ip, "infected") for ip in sorted(infected_from_file(extra))]
     return rows
