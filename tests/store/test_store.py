@@ -355,3 +355,23 @@ def _sighting_row(x: Sighting) -> dict[str, object]:
     row = x.model_dump(mode="json")
     row.update(first_seen=x.first_seen, last_seen=x.last_seen)
     return row
+
+
+def test_downgrade_to_0001_keeps_each_sites_newest_run(fresh_url: str) -> None:
+    from alembic import command
+
+    from iotscope.store import make_engine, upgrade
+    from iotscope.store._migrate import alembic_config
+
+    engine = make_engine(fresh_url)
+    upgrade(engine)
+    store = Store(engine)
+    store.save_c2_run(_run("r0", 0), [_cand("203.0.113.5", hours=0)])
+    store.save_c2_run(_run("r1", 1), [_cand("203.0.113.6", hours=1)])
+    command.downgrade(alembic_config(engine), "0001")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT site, ip FROM c2_candidates")).all()
+    assert [tuple(r) for r in rows] == [("isp-a", "203.0.113.6")]
+    upgrade(engine)
+    assert [str(c.ip) for c in Store(engine).c2_candidates("isp-a")] == ["203.0.113.6"]
+    engine.dispose()

@@ -78,7 +78,9 @@ def has_capture(conn: Connection, sensor: str, capture_id: str) -> bool:
 def add_capture(
     conn: Connection, sensor: str, capture_id: str, span: Span, parts: list[Row]
 ) -> None:
-    """Store one new capture and its parts, then re-merge every source of its stretch."""
+    """Store one new capture and its parts, then re-merge the sources it touches: its own,
+    and when it bridges stretches that were apart, every source of those stretches."""
+    before = stretches(capture_spans(conn, sensor).items())
     conn.execute(
         insert(s.captures),
         [{"sensor": sensor, "id": capture_id, "first_seen": span[0], "last_seen": span[1],
@@ -87,9 +89,11 @@ def add_capture(
     for i in range(0, len(parts), _CHUNK):
         conn.execute(insert(s.sighting_parts), parts[i : i + _CHUNK])
     groups = stretches(capture_spans(conn, sensor).items())
-    mine = groups[capture_id]
-    ids = [cid for cid, g in groups.items() if g == mine]
-    _remerge(conn, sensor, _sources(conn, sensor, ids), groups)
+    joined = [cid for cid, g in groups.items() if g == groups[capture_id] and cid in before]
+    srcs = {r["src"] for r in parts}
+    if len({before[cid] for cid in joined}) > 1:
+        srcs |= set(_sources(conn, sensor, joined))
+    _remerge(conn, sensor, sorted(srcs), groups)
 
 
 def _sources(conn: Connection, sensor: str, capture_ids: list[str]) -> list[str]:
