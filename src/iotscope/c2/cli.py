@@ -122,6 +122,10 @@ def detect(
     )
 
 
+def _short(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
 @app.command()
 def history(
     ip: str = typer.Argument(..., help="the endpoint's address"),
@@ -139,20 +143,21 @@ def history(
             write_jsonl(sink, [*entries, *summaries])
             return
     runs = [
-        (e.run_id, e.run_started, e.site, e.port, e.proto, f"{e.score:.2f}", e.clients,
-         e.infected_clients, e.first_seen, e.last_seen, "; ".join(e.reasons))
+        (e.run_id, e.site, f"{e.port}/{e.proto}", f"{e.score:.2f}",
+         f"{e.infected_clients}/{e.clients}", _short(e.first_seen), _short(e.last_seen),
+         "; ".join(e.reasons))
         for e in entries
     ]  # fmt: skip
-    columns = ["run", "started", "site", "port", "proto", "score", "clients", "infected",
-               "first seen", "last seen", "reasons"]  # fmt: skip
+    columns = ["run", "site", "port", "score", "infected/clients", "first seen", "last seen",
+               "reasons"]  # fmt: skip
     console.print(table(f"runs that reported {ip}", columns, runs))
     rows = [
-        (s.site, s.port, s.proto, s.first_seen, s.last_seen, f"{s.runs_flagged}/{s.runs_total}",
-         f"{s.max_score:.2f}", s.last_run)
+        (s.site, f"{s.port}/{s.proto}", _short(s.first_seen), _short(s.last_seen),
+         f"{s.runs_flagged}/{s.runs_total}", f"{s.max_score:.2f}", s.last_run)
         for s in summaries
     ]  # fmt: skip
-    columns = ["site", "port", "proto", "first seen", "last seen", "runs flagged/total",
-               "max score", "last run"]  # fmt: skip
+    columns = ["site", "port", "first seen", "last seen", "runs flagged/total", "max score",
+               "last run"]  # fmt: skip
     console.print(table(f"{ip} over time", columns, rows))
 
 
