@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from iotscope.cli import app
 from iotscope.pcap import PcapWriter
 from iotscope.records import Sighting
 from iotscope.store import open_store
+from iotscope.telescope import Options, ingest
+from iotscope.telescope._capture import ingest_stored
 from tests.telescope.scenario import T0, Scenario, standard
 
 runner = CliRunner()
@@ -64,3 +70,47 @@ def test_rerun_reports_already_stored_packets(tmp_path: Path) -> None:
     assert "already stored" in result.output
     total = sum(x.packets for x in open_store().sightings("dark"))
     assert total == sum(x.packets for x in whole)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    cut_a=st.integers(8, 55),
+    overlap=st.integers(0, 6),
+    inner=st.tuples(st.integers(0, 59), st.integers(1, 20)),
+    order=st.permutations(["a", "b", "inner"]),
+)
+def test_any_cover_in_any_order_merges_to_the_whole(
+    tmp_path_factory: pytest.TempPathFactory,
+    cut_a: int,
+    overlap: int,
+    inner: tuple[int, int],
+    order: list[str],
+) -> None:
+    """A = [0, cut), B = [cut - overlap, end), and a third capture inside them, stored in any
+    order: packets, ports, times and classes equal one ingest of the whole."""
+    tmp = tmp_path_factory.mktemp("cover")
+    sc = standard()
+    times = sorted(ts for ts, _ in sc.frames)
+    assert max(b - a for a, b in itertools.pairwise(times)) < 60 * 10**9  # no gap
+    whole = {str(x.src): x for x in ingest(sc.write(tmp / "w.pcap"), Options(sensor="d")).sightings}
+    cuts = {
+        "a": (0, cut_a),
+        "b": (cut_a - overlap, 61),
+        "inner": (inner[0], min(61, inner[0] + inner[1])),
+    }
+    store = open_store(f"sqlite:///{tmp / 'db.sqlite'}")
+    for name in order:
+        ingest_stored(store, _cut(sc, tmp / f"{name}.pcap", *cuts[name]), Options(sensor="d"))
+    merged = {str(x.src): x for x in store.sightings("d")}
+    assert merged.keys() == whole.keys()
+    for src, want in whole.items():
+        got = merged[src]
+        assert (got.first_seen, got.last_seen, got.packets) == (
+            want.first_seen,
+            want.last_seen,
+            want.packets,
+        )
+        assert got.ports == want.ports and got.classification == want.classification
+    store.engine.dispose()

@@ -3,11 +3,15 @@ other captures (see ``iotscope.store._sightings``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from iotscope.telescope._ingest import IngestStats
+from iotscope.pcap import Frames, iter_frames
+from iotscope.telescope._ingest import Ingest, IngestStats, Options, ingest_frames
 
 _US = 1000
 
@@ -40,3 +44,26 @@ def _ns(t: datetime) -> int:
 def _time(ns: int) -> datetime:
     sec, rest = divmod(ns, 1_000_000_000)
     return datetime.fromtimestamp(sec, UTC).replace(microsecond=rest // _US)
+
+
+def ingest_stored(
+    store: Any,
+    capture: Path,
+    options: Options,
+    frames: Callable[[Path, int], Iterable[Frames]] | None = None,
+) -> tuple[Ingest, str]:
+    """Ingest ``capture`` into ``store`` once: skip the packets the sensor's stored captures
+    cover, save what is new as this capture's contribution. A capture already stored is read
+    whole and not saved again. Returns the ingest and ``stored``, ``already stored`` or
+    ``empty`` (no packet: nothing to save)."""
+    read = frames or (lambda path, batch: iter_frames(path, batch=batch))
+    cid = capture_id(capture)
+    if store.has_capture(options.sensor, cid):
+        return ingest_frames(read(capture, options.batch), options), "already stored"
+    skip = covered_ns(store.capture_spans(options.sensor))
+    result = ingest_frames(read(capture, options.batch), dataclasses.replace(options, skip_ns=skip))
+    span = span_of(result.stats)
+    if span is None:
+        return result, "empty"
+    store.save_capture(options.sensor, cid, span, result.sightings)
+    return result, "stored"

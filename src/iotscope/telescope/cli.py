@@ -6,7 +6,6 @@ busiest sources and the counts (including skipped packets) go to the terminal (s
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from iotscope._output import console, jsonl_sink, table, write_jsonl
 from iotscope.pcap import Frames, iter_frames
 from iotscope.records import Sighting
 from iotscope.store import open_store
-from iotscope.telescope._capture import capture_id, covered_ns, span_of
+from iotscope.telescope._capture import ingest_stored
 from iotscope.telescope._ingest import Ingest, Options, ingest_frames
 
 app = typer.Typer(help="Darknet captures to per-source sightings.", no_args_is_help=True)
@@ -51,16 +50,12 @@ def ingest_command(
         research_prefixes=tuple(research),
         top_ports=top_ports,
     )
-    db, cid = (open_store(), capture_id(capture)) if store else (None, "")
-    if db is not None and db.has_capture(sensor, cid):
-        console.print(f"{capture} is already stored for sensor {sensor}: not stored again")
-        db = None
-    elif db is not None:
-        opts = dataclasses.replace(opts, skip_ns=covered_ns(db.capture_spans(sensor)))
-    result = ingest_frames(_with_progress(capture, opts.batch), opts)
-    span = span_of(result.stats)
-    if db is not None and span is not None:
-        db.save_capture(sensor, cid, span, result.sightings)
+    if store:
+        result, status = ingest_stored(open_store(), capture, opts, _with_progress)
+        if status != "stored":
+            console.print(f"{capture} ({sensor}): {status}, nothing saved")
+    else:
+        result = ingest_frames(_with_progress(capture, opts.batch), opts)
     with jsonl_sink(out) as sink:
         if sink is not None:
             write_jsonl(sink, result.sightings)
