@@ -7,7 +7,7 @@ over one stretch of continuous coverage: the captures whose ranges overlap or li
 stretch combine as
 
 * ``first_seen``/``last_seen``: min/max; ``packets`` and ``ports``: sums (``ports`` cut back
-  to as many ports as the largest part kept);
+  to the most-hit :data:`PORTS_KEPT`, or as many as the longest part kept if more);
 * ``targets``: the largest part's distinct count (distinct counts cannot be added: a lower
   bound, exact when one capture saw every target);
 * ``mirai_fingerprint``: the packet-weighted mean; ``classification``: the largest part's.
@@ -35,6 +35,8 @@ Row = dict[str, Any]
 Span = tuple[datetime, datetime]
 #: Captures this close are one stretch of coverage (a sensor's files cut back to back).
 ADJACENT = timedelta(seconds=60)
+#: Ports a merged sighting keeps at least (the telescope's default ``--top-ports``).
+PORTS_KEPT = 20
 _CHUNK = 500
 
 
@@ -131,7 +133,7 @@ def merge_parts(parts: list[Row]) -> Row:
     for r in parts:
         for port, n in r["ports"].items():
             ports[int(port)] += int(n)
-    keep = max(len(r["ports"]) for r in parts)
+    keep = max(PORTS_KEPT, *(len(r["ports"]) for r in parts))
     top = sorted(ports.items(), key=lambda x: (-x[1], x[0]))[:keep]
     share = big["mirai_fingerprint"]
     if len(parts) > 1 and packets:
