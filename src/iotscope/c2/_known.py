@@ -12,7 +12,6 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
-from iotscope.c2._detect import infected_from_file
 from iotscope.c2._views import INFECTED_KINDS, KINDS
 
 INFECTED = INFECTED_KINDS
@@ -21,6 +20,8 @@ WITH_WEAK_LOGIN = KINDS
 
 def known_hosts(store: Any, extra: Path | None = None) -> list[tuple[str, str]]:
     """``(ip, kind)`` of every kind: the store's (one SQL query) plus the file's."""
+    from iotscope.c2._detect import infected_from_file  # lazy: _detect may come to use us
+
     rows = list(store.known_hosts(("infected", "weak_login")))
     if extra is not None:
         rows += [(ip, "infected") for ip in sorted(infected_from_file(extra))]
