@@ -10,7 +10,9 @@ stretch combine as
   to the most-hit :data:`PORTS_KEPT`, or as many as the longest part kept if more);
 * ``targets``: the largest part's distinct count (distinct counts cannot be added: a lower
   bound, exact when one capture saw every target);
-* ``mirai_fingerprint``: the packet-weighted mean; ``classification``: the largest part's.
+* ``mirai_fingerprint``: the packet-weighted mean; ``classification``: the larger side's
+  (a new capture's part is folded into the merged row of its stretch, so that is the larger
+  of the row so far and the part; a stretch re-merged from its parts takes the largest part).
 
 Sums are exact only when parts hold disjoint packets. The telescope ensures it: an ingest
 into the store skips packets inside the time range of a capture the sensor already stored
@@ -80,8 +82,9 @@ def has_capture(conn: Connection, sensor: str, capture_id: str) -> bool:
 def add_capture(
     conn: Connection, sensor: str, capture_id: str, span: Span, parts: list[Row]
 ) -> None:
-    """Store one new capture and its parts, then re-merge the sources it touches: its own,
-    and when it bridges stretches that were apart, every source of those stretches."""
+    """Store one new capture and its parts and merge them in. A capture that joins stretches
+    which were apart re-merges every source of them from their parts; otherwise each part is
+    folded into its source's merged row of the stretch (one row read per source)."""
     before = stretches(capture_spans(conn, sensor).items())
     conn.execute(
         insert(s.captures),
@@ -90,12 +93,40 @@ def add_capture(
     )  # fmt: skip
     for i in range(0, len(parts), _CHUNK):
         conn.execute(insert(s.sighting_parts), parts[i : i + _CHUNK])
-    groups = stretches(capture_spans(conn, sensor).items())
-    joined = [cid for cid, g in groups.items() if g == groups[capture_id] and cid in before]
-    srcs = {r["src"] for r in parts}
-    if len({before[cid] for cid in joined}) > 1:
-        srcs |= set(_sources(conn, sensor, joined))
-    _remerge(conn, sensor, sorted(srcs), groups)
+    spans = capture_spans(conn, sensor)
+    groups = stretches(spans.items())
+    group = [cid for cid, g in groups.items() if g == groups[capture_id]]
+    if len({before[cid] for cid in group if cid in before}) > 1:
+        _remerge(conn, sensor, _sources(conn, sensor, group), groups)
+        return
+    lo = min(spans[cid][0] for cid in group)
+    hi = max(spans[cid][1] for cid in group)
+    for i in range(0, len(parts), _CHUNK):
+        _fold(conn, sensor, parts[i : i + _CHUNK], (lo, hi))
+
+
+def _fold(conn: Connection, sensor: str, parts: list[Row], stretch: Span) -> None:
+    """Merge ``parts`` into their sources' rows that start within ``stretch``."""
+    m = s.sightings
+    srcs = [r["src"] for r in parts]
+    where = (
+        m.c.sensor == sensor,
+        m.c.src.in_(srcs),
+        m.c.first_seen >= stretch[0],
+        m.c.first_seen <= stretch[1],
+    )
+    old = {r["src"]: r for r in map(_row, conn.execute(select(m).where(*where)))}
+    conn.execute(delete(m).where(*where))
+    merged = [merge_parts([old[r["src"]], r] if r["src"] in old else [r]) for r in parts]
+    if merged:
+        conn.execute(insert(m), merged)
+
+
+def _row(r: Any) -> Row:
+    """A stored row as a dict with aware UTC times (SQLite returns naive ones)."""
+    row = dict(r._mapping)
+    row.update(first_seen=utc(row["first_seen"]), last_seen=utc(row["last_seen"]))
+    return row
 
 
 def _sources(conn: Connection, sensor: str, capture_ids: list[str]) -> list[str]:
@@ -116,8 +147,7 @@ def _remerge(conn: Connection, sensor: str, srcs: list[str], groups: dict[str, i
         chunk = srcs[i : i + _CHUNK]
         parts = conn.execute(select(p).where(p.c.sensor == sensor, p.c.src.in_(chunk)))
         by_key: dict[tuple[str, int], list[Row]] = defaultdict(list)
-        for r in parts:
-            row = dict(r._mapping)
+        for row in map(_row, parts):
             by_key[(row["src"], groups[row["capture_id"]])].append(row)
         conn.execute(delete(m).where(m.c.sensor == sensor, m.c.src.in_(chunk)))
         merged = [merge_parts(rows) for rows in by_key.values()]
