@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Float,
@@ -136,3 +137,18 @@ c2_candidates = Table(
     Index("ix_c2_candidates_endpoint", "ip", "port", "proto"),
 )
 """The candidates of each run (``run_id``, ``site`` -> ``c2_runs``)."""
+
+# Where a survey run stands, for ``survey run --resume``: written in the same transaction as
+# the findings of the hosts it marks done, so a kill -9 loses neither and duplicates nothing.
+survey_progress = Table(
+    "survey_progress",
+    metadata,
+    Column("survey_id", String(64), primary_key=True),
+    Column("seed", BigInteger, nullable=False),  # the visiting order's key
+    Column("size", BigInteger, nullable=False),  # positions in the visiting order
+    Column("watermark", BigInteger, nullable=False),  # every position below it is done
+    Column("done", JSON, nullable=False),  # [first, last] runs of positions done above it
+    Column("counts", JSON, nullable=False),  # host counts of the hosts done
+    Column("config", JSON, nullable=False),  # the options the run resumes with
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
