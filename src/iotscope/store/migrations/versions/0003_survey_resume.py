@@ -1,14 +1,14 @@
 """Survey progress, for ``iotscope survey run --resume``.
 
 Revision ID: 0003
-Revises: 0001 (the lead re-chains it after 0002 when merging)
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
