@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -40,6 +41,7 @@ __all__ = [
     "partitions",
     "read_flows",
     "register_flows",
+    "spark_dataset",
     "write_atomic",
     "write_parquet",
 ]
@@ -151,6 +153,28 @@ def register_flows(
         rel = rel.filter(" AND ".join(conds))
     rel.create_view(_safe(name, "view name"), replace=True)
     return name
+
+
+def spark_dataset(
+    spark: Any,
+    root: Path,
+    *,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
+    """The flow dataset as a Spark DataFrame: the same glob, partitions discovered from
+    ``root`` (``basePath``) and filtered on ``day`` like :func:`register_flows`."""
+    if not has_flows(root, site):
+        raise ConfigError(
+            "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
+        )
+    df = spark.read.option("basePath", str(root)).parquet(dataset_glob(root, site))
+    if since is not None:
+        df = df.where(f"day >= DATE '{_day(since)}'")
+    if until is not None:
+        df = df.where(f"day <= DATE '{_day(until)}'")
+    return df
 
 
 def read_flows(root: Path, site: str | None = None) -> pa.Table:
