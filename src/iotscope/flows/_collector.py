@@ -98,16 +98,19 @@ async def collect(
     options: CollectorOptions | None = None,
     stop: asyncio.Event | None = None,
     ready: Callable[[tuple[str, int]], None] | None = None,
+    decoder: FlowDecoder | None = None,
 ) -> DecodeCounts:
     """Receive export datagrams on ``listen`` until stopped; hand flows to ``sink`` in batches.
 
     ``ready`` is called with the bound address (useful with port 0) once the socket listens.
+    ``decoder`` (default: a fresh one for ``site``) lets the caller keep exporter state, such
+    as the sequence tracker restored from the site's state file.
     """
     opts = options or CollectorOptions()
     host, port = parse_listen(listen)
     stop = stop or asyncio.Event()
     wake = asyncio.Event()
-    decoder = FlowDecoder(site)
+    decoder = decoder or FlowDecoder(site)
     loop = asyncio.get_running_loop()
     sock = _socket(host, port, opts.receive_buffer)
     transport, protocol = await loop.create_datagram_endpoint(

@@ -32,6 +32,7 @@ from iotscope.flows._nfdump import read_nfdump_csv
 from iotscope.flows._schema import empty_flows
 from iotscope.flows._sequence import SequenceTracker
 from iotscope.flows._staging import StagedParts, sweep_stale
+from iotscope.flows._state import save_ingest
 from iotscope.flows._stream import CHUNK_BYTES, CaptureCounts, capture_chunks, text_chunks
 from iotscope.flows._text import BadLines
 from iotscope.flows._zeek import read_zeek_conn
@@ -58,6 +59,7 @@ class IngestReport:
     capture: CaptureCounts = field(default_factory=CaptureCounts)
     truncated_datagrams: int = 0
     parts: list[Path] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     sequences: SequenceTracker = field(default_factory=SequenceTracker)
 
 
@@ -178,7 +180,9 @@ def _ingest_one(
                 table = decoder.finish()
                 staged.write(table)
                 emit(table)
-            report.parts += staged.commit(source_key(fh.sha.hexdigest(), fmt))
+            key = source_key(fh.sha.hexdigest(), fmt)
+            report.parts += staged.commit(key)
+            report.keys.append(key)
     except OSError as exc:
         staged.abort()
         raise ConfigError("cannot read flow file", path=str(path), reason=str(exc)) from exc
@@ -217,4 +221,6 @@ def ingest_files(
         report.files += 1
     if not paths:
         emit(empty_flows())
+    if fmt == "netflow-pcap":
+        save_ingest(root, site, report.keys, decoder.sequences)
     return report

@@ -130,6 +130,7 @@ def register_flows(
     since: datetime | None = None,
     until: datetime | None = None,
     name: str = "flow_files",
+    filename: bool = False,
 ) -> str:
     """Create (or replace) the temporary view ``name`` over the flow dataset; return ``name``.
 
@@ -141,7 +142,7 @@ def register_flows(
         raise ConfigError(
             "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
         )
-    rel = con.read_parquet(dataset_glob(root, site), hive_partitioning=True)
+    rel = con.read_parquet(dataset_glob(root, site), hive_partitioning=True, filename=filename)
     conds = []
     if site is not None:
         conds.append(f"site = '{site}'")  # checked by dataset_glob: [A-Za-z0-9._-] only
