@@ -131,7 +131,8 @@ def test_state_round_trips_through_json() -> None:
         t.observe("192.0.2.1", "v9", 7, seq, 1, uptime=seq * 1000)
     back = SequenceTracker.from_json(t.to_json())
     state = back.domains[("192.0.2.1", "v9", 7)]
-    assert state.lost == 1 and state.holes == [[state.front - 2, state.front - 1]]
+    front = state.front
+    assert front is not None and state.lost == 1 and state.holes == [[front - 2, front - 1]]
     back.observe("192.0.2.1", "v9", 7, 2, 1, uptime=3500)  # the late one still fills its hole
     assert state.lost == 0 and state.reordered == 1
 
