@@ -22,7 +22,7 @@ from iotscope.errors import ParseError
 
 __all__ = ["CHUNK_BYTES", "CaptureCounts", "capture_chunks", "text_chunks"]
 
-CHUNK_BYTES = 16 << 20
+CHUNK_BYTES = 4 << 20
 MAX_LINE = 1 << 20
 MAX_RECORD = (1 << 24) + 16  # the pcap reader's largest snapshot length, plus a header
 _PCAP_MAGIC = {
