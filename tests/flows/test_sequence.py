@@ -6,7 +6,7 @@ import struct
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
@@ -146,6 +146,7 @@ def test_state_round_trips_through_json() -> None:
 def test_fuzz_lost_equals_dropped_under_local_reordering(
     sizes: list[int], data: st.DataObject, start: int
 ) -> None:
+    assume(start != sizes[0])  # else it looks like an exporter counting its own message first
     seqs, seq = [], start
     for n in sizes:
         seqs.append((seq % MOD, n))
@@ -185,3 +186,17 @@ def test_fuzz_style_garbage_sequence_in_headers(kind: str) -> None:
     struct.pack_into(">I", raw, 12 if kind == "v9" else 8, 0xDEADBEEF)
     state = _only(_feed([packets[0], packets[1], bytes(raw), packets[3]]))
     assert state.lost == 0 and state.resets >= 1
+
+
+def test_softflowd_style_inclusive_sequence_is_recognised() -> None:
+    """softflowd's IPFIX sequence already counts the message's own flows (not options)."""
+    s = DomainSequence("e", "ipfix", 0)
+    s.observe(22, 23, -1, 0, flows=22)  # 1 options record + 22 flows, seq 22
+    s.observe(48, 26, -1, 0, flows=26)
+    assert s.mode == "inclusive-flows" and s.lost == 0 and s.received == 48
+    s.observe(77 + 29, 29, -1, 0, flows=29)  # the message with seq 77 was lost: 29 flows
+    assert s.lost == 29
+    t = DomainSequence("e", "ipfix", 0)
+    for seq in range(0, 24 * 20, 24):  # an RFC exporter with full messages stays RFC
+        t.observe(seq, 24, -1, 0)
+    assert t.mode == "rfc" and t.locked and t.lost == 0

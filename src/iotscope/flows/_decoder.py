@@ -108,6 +108,7 @@ class FlowDecoder:
         self.templates = TemplateCache()
         self.counts = DecodeCounts()
         self.sequences = SequenceTracker()
+        self._options_in_message = 0
         self.last_error = ""
         self._batch = Batch()
         self._waiting: dict[Domain, deque[_Waiting]] = {}
@@ -201,12 +202,14 @@ class FlowDecoder:
         sets = _walk_sets(payload[:length], _IPFIX.size)
         ctx = Context(exporter, obs_domain, export_s * 1000, -1, -1, 1)
         records: list[int | None] = []
+        self._options_in_message = 0
         try:
             self._sets(sets, domain, ctx, v9=False, records=records)
         finally:
             known = None if None in records else sum(r or 0 for r in records)
+            flows = None if known is None else known - self._options_in_message
             self.sequences.observe(
-                exporter, "ipfix", obs_domain, seq, known, export_ms=ctx.export_ms
+                exporter, "ipfix", obs_domain, seq, known, export_ms=ctx.export_ms, flows=flows
             )
 
     def _sets(
@@ -326,6 +329,7 @@ class FlowDecoder:
                 self._rate[domain] = rate
             if ie.SYSTEM_INIT_MS in values:
                 self._init[domain] = values[ie.SYSTEM_INIT_MS]
+        self._options_in_message += n
         return n
 
 

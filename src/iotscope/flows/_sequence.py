@@ -17,11 +17,18 @@ All arithmetic is modulo 2^32 and unwrapped into a running count. A jump forward
 ``window`` units behind the front fills it (reordered, no longer lost); one behind the front
 that fills nothing is a duplicate. A jump beyond either bound, or (v5/v9) a header sysUptime
 that went backwards, is an exporter restart: counted in ``resets``, never as loss.
+
+Some exporters count differently: softflowd's IPFIX sequence number already includes the flow
+records of its own message (and not its options records). The first ``PROBE_MESSAGES``
+messages of a domain pick the convention (``_best_mode``: the RFC's unless at least two
+observations, and more than for the RFC's, agree with another); the counters are recomputed
+from those messages whenever the pick changes, then it is kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 __all__ = ["DomainSequence", "SequenceTracker"]
@@ -53,6 +60,9 @@ class DomainSequence:
     last_uptime: int = -1
     last_export_ms: int = 0
     holes: list[list[int]] = field(default_factory=list)  # unwrapped [start, end)
+    mode: str = "rfc"
+    locked: bool = False
+    probe: list[list[int]] = field(default_factory=list)  # the first messages, kept to pick mode
 
     @property
     def unit(self) -> str:
@@ -63,8 +73,36 @@ class DomainSequence:
         total = self.received + self.lost
         return self.lost / total if total else 0.0
 
-    def observe(self, seq: int, count: int | None, uptime: int, export_ms: int) -> None:
-        """One export packet with sequence ``seq`` carrying ``count`` units (None: unknown)."""
+    def observe(
+        self, seq: int, count: int | None, uptime: int, export_ms: int, flows: int | None = None
+    ) -> None:
+        """One export packet with sequence ``seq`` carrying ``count`` units (None: unknown), of
+        which ``flows`` are flow records (default: all; IPFIX options data is the rest)."""
+        n_flows = count if flows is None else flows
+        obs = [seq, -1 if count is None else count, -1 if n_flows is None else n_flows]
+        if not self.locked:
+            self.probe.append([*obs, uptime, export_ms])
+            best = _best_mode(self.probe)
+            self.locked = len(self.probe) >= PROBE_MESSAGES
+            if best != self.mode:
+                self.mode = best
+                self._restart()
+                for o in self.probe:
+                    self._core(*_normalised(best, o[:3]), o[3], o[4])
+                self.probe = [] if self.locked else self.probe
+                self.last_seq = seq
+                return
+            if self.locked:
+                self.probe = []
+        self._core(*_normalised(self.mode, obs), uptime, export_ms)
+        self.last_seq = seq
+
+    def _restart(self) -> None:
+        for name in ("packets", "received", "lost", "reordered", "duplicates", "resets"):
+            setattr(self, name, 0)
+        self.unverified, self.front, self.last_uptime, self.holes = 0, None, -1, []
+
+    def _core(self, seq: int, count: int | None, uptime: int, export_ms: int) -> None:
         self.packets += 1
         self.last_export_ms = max(self.last_export_ms, export_ms)
         wrapped = self.last_uptime > MOD - _UPTIME_SLACK_MS and uptime < _UPTIME_SLACK_MS
@@ -137,6 +175,48 @@ class DomainSequence:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
+# How an exporter's sequence number counts: RFC 7011 (the records sent before this message),
+# or (softflowd's IPFIX) the records up to and including this message's flow records.
+MODES = ("rfc", "rfc-flows", "inclusive-flows", "inclusive")
+PROBE_MESSAGES = 16
+
+
+def _step_matches(mode: str, a: list[int], b: list[int]) -> bool:
+    """Does message ``b`` follow message ``a`` with nothing lost, under ``mode``?"""
+    flows = mode.endswith("flows")
+    n_a, n_b = (a[2], b[2]) if flows else (a[1], b[1])
+    if n_a < 0 or n_b < 0:
+        return False
+    step = n_b if mode.startswith("inclusive") else n_a
+    return (a[0] + step) % MOD == b[0]
+
+
+def _first_matches(mode: str, first: list[int]) -> bool:
+    """A fresh exporter's first message: sequence 0 (RFC) or its own record count."""
+    n = first[2] if mode.endswith("flows") else first[1]
+    return first[0] == (n if mode.startswith("inclusive") else 0) and n >= 0
+
+
+def _best_mode(probe: list[list[int]]) -> str:
+    """The RFC's convention, unless another one has at least two agreeing observations (the
+    first message's own sequence, consecutive messages) and more than the RFC's."""
+    scores = {
+        m: _first_matches(m, probe[0]) + sum(_step_matches(m, a, b) for a, b in pairwise(probe))
+        for m in MODES
+    }
+    best = max(MODES, key=lambda m: (scores[m], -MODES.index(m)))
+    return best if scores[best] >= 2 and scores[best] > scores["rfc"] else "rfc"
+
+
+def _normalised(mode: str, obs: list[int]) -> tuple[int, int | None]:
+    """(sequence as the RFC means it, units) of an observation ``[seq, all, flows]``."""
+    seq, n_all, n_flows = obs
+    n = n_flows if mode.endswith("flows") else n_all
+    if n < 0:
+        return seq, None
+    return ((seq - n) % MOD if mode.startswith("inclusive") else seq), n
+
+
 Key = tuple[str, str, int]
 
 
@@ -156,12 +236,13 @@ class SequenceTracker:
         *,
         uptime: int = -1,
         export_ms: int = 0,
+        flows: int | None = None,
     ) -> None:
         key = (exporter, kind, domain)
         state = self.domains.get(key)
         if state is None:
             state = self.domains[key] = DomainSequence(exporter, kind, domain)
-        state.observe(seq % MOD, count, uptime, export_ms)
+        state.observe(seq % MOD, count, uptime, export_ms, flows)
 
     def rows(self) -> list[dict[str, Any]]:
         return [self.domains[k].as_dict() for k in sorted(self.domains)]
