@@ -197,16 +197,20 @@ def status_command(
                 sink.write(json.dumps(row.as_dict()) + "\n")
             return
     console.print(table("flows status", list(_STATUS_COLUMNS), [_status_row(r) for r in rows]))
-    seq_rows = [_sequence_row(r.site, src, seq) for r in rows for src, seq in r.sequences]
-    if seq_rows:
-        console.print(table("export sequences", list(_SEQUENCE_COLUMNS), seq_rows))
+    for site in dict.fromkeys(r.site for r in rows):
+        seq_rows = [
+            _sequence_row(site, src, seq)
+            for r in rows
+            if r.site == site
+            for src, seq in r.sequences
+        ]
+        if seq_rows:
+            console.print(table(f"export sequences: {site}", list(_SEQUENCE_COLUMNS), seq_rows))
 
 
 _STATUS_COLUMNS = ("site", "exporter", "flows", "files", "days", "last flow", "lost")
-_SEQUENCE_COLUMNS = (
-    "site", "exporter", "source", "kind", "domain", "packets", "received", "lost", "loss",
-    "reordered", "duplicates", "resets", "state",
-)  # fmt: skip
+_SEQUENCE_COLUMNS = ("exporter", "source", "domain", "packets", "received", "lost", "loss", "r/d/x")
+_UNIT = {"packets": "pkt", "flows": "flows"}
 
 
 def _status_row(r: ExporterStatus) -> tuple[object, ...]:
@@ -216,9 +220,11 @@ def _status_row(r: ExporterStatus) -> tuple[object, ...]:
 
 
 def _sequence_row(site: str, source: str, seq: DomainSequence) -> tuple[object, ...]:
-    state = "in sync" if seq.front is not None else "resync on next"
+    """One exporter domain; r/d/x = reordered / duplicate exports / exporter restarts."""
+    short = source if source == "collector" else "ingest " + source.rsplit("-", 1)[-1][:8]
+    unit = _UNIT[seq.unit]
     return (
-        site, seq.exporter, source, seq.kind, seq.domain, seq.packets,
-        f"{seq.received} {seq.unit}", f"{seq.lost} {seq.unit}", f"{seq.loss_ratio:.2%}",
-        seq.reordered, seq.duplicates, seq.resets, state,
+        seq.exporter, short, f"{seq.kind} {seq.domain}", seq.packets, f"{seq.received} {unit}",
+        f"{seq.lost} {unit}", f"{seq.loss_ratio:.2%}",
+        f"{seq.reordered}/{seq.duplicates}/{seq.resets}",
     )  # fmt: skip
