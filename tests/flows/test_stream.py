@@ -193,3 +193,17 @@ def test_memory_stays_bounded_for_a_file_larger_than_the_bound(tmp_path: Path, f
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["flows"] == rows and result["bad"] == 0  # all rows arrive
     assert result["grown"] < BOUND, result
+
+
+_SHB = struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28)
+_IDB = struct.pack("<IIHHII", 1, 20, 1, 0, 65535, 20)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=3000), st.integers(1, 500))
+def test_fuzz_pcapng_chunks_after_a_valid_section(body: bytes, size: int) -> None:
+    counts = CaptureCounts()
+    for chunk in capture_chunks(io.BytesIO(_SHB + _IDB + body), counts, size):
+        assert chunk.startswith(_SHB + _IDB)
+        read_frames(chunk)  # malformed blocks are the reader's counted errors, never a raise
+    assert counts.bad_records + counts.truncated_records <= 1
