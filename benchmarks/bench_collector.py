@@ -19,7 +19,9 @@ Run: ``.venv/bin/python -m benchmarks.bench_collector [--small] [--flows N] [--n
    32 MiB socket receive buffer. Loss is counted on what each stored: for iotscope the rows in
    its Parquet dataset after it stopped (and, as a cross-check, the lost flows its IPFIX
    sequence tracking reports); for nfcapd the ``Flows:`` of ``nfdump -r FILE -I`` over the
-   files it wrote (and its own ``Sequence failures``). flows/s = stored flows / sending time.
+   files it wrote (and its own ``Sequence failures``). flows/s = stored flows / sending time;
+   CPU seconds and peak RSS are each receiver's whole life (``wait4``), start-up included.
+   iotscope's stdout is a terminal (a pty), so it keeps no JSON Lines copy of the flows.
 Prints a table and writes ``benchmarks/results/collector.json``.
 """
 
@@ -29,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import pty
 import shutil
 import signal
 import socket
@@ -233,13 +236,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def _stop(proc: subprocess.Popen[str]) -> dict[str, float]:
+    """SIGTERM, then reap the receiver: its whole-life CPU seconds and peak RSS (wait4)."""
     proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(120)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return {
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "peak_rss": usage.ru_maxrss * 1024,
+            }
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    return {"cpu_seconds": float("nan"), "peak_rss": 0}
 
 
 def run_iotscope(path: Path, flows: int, rate: float, home: Path) -> dict[str, Any]:
@@ -252,21 +264,20 @@ def run_iotscope(path: Path, flows: int, rate: float, home: Path) -> dict[str, A
     env = {**os.environ, "IOTSCOPE_HOME": str(home)}
     cmd = [sys.executable, "-m", "iotscope", "flows", "collect", "--listen", f"127.0.0.1:{port}",
            "--site", "bench", "--batch-seconds", "1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    # stdout on a terminal (a pty): no JSON Lines copy of every flow, Parquet only, as nfcapd
+    # writes only its own files
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, stdout=slave, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
     assert proc.stderr is not None
     assert "listening on" in proc.stderr.readline()
-    peak = _Peak(proc.pid)
     sent = _send(path, port, rate)
     _drain(port)
-    peak.sample()
-    _stop(proc)
+    usage = _stop(proc)
+    os.close(master)
     stored = read_flows(home / "flows", site="bench").num_rows
     seq_lost = sum(d.lost for _, d in merged_sequences(home / "flows", "bench"))
-    return _result(sent, flows, stored, rate) | {
-        "sequence_lost_flows": seq_lost,
-        "peak_rss": peak.value,
-    }
+    return _result(sent, flows, stored, rate) | usage | {"sequence_lost_flows": seq_lost}
 
 
 def run_nfcapd(path: Path, flows: int, rate: float, out: Path) -> dict[str, Any]:
@@ -278,16 +289,15 @@ def run_nfcapd(path: Path, flows: int, rate: float, out: Path) -> dict[str, Any]
            "-B", str(32 << 20)]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     time.sleep(1.0)
-    peak = _Peak(proc.pid)
     sent = _send(path, port, rate)
     _drain(port)
-    peak.sample()
-    _stop(proc)
+    usage = _stop(proc)
     stats = _nfdump_stats(out)
-    return _result(sent, flows, stats.get("flows", 0), rate) | {
-        "sequence_failures": stats.get("sequence failures", 0),
-        "peak_rss": peak.value,
-    }
+    return (
+        _result(sent, flows, stats.get("flows", 0), rate)
+        | usage
+        | {"sequence_failures": stats.get("sequence failures", 0)}
+    )
 
 
 def _nfdump_stats(out: Path) -> dict[str, int]:
@@ -318,21 +328,6 @@ def _drain(port: int, settle: float = 1.5, limit: float = 120.0) -> None:
     while _rx_queue(port) and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(settle)
-
-
-class _Peak:
-    """Peak RSS of a receiver process (VmHWM from /proc)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid, self.value = pid, 0
-
-    def sample(self) -> None:
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    self.value = int(line.split()[1]) * 1024
-        except OSError:
-            pass
 
 
 def _result(sent: dict[str, Any], flows: int, stored: int, rate: float) -> dict[str, Any]:
@@ -465,7 +460,7 @@ def _print(rows: list[tuple[str, str, float, int, int]], results: dict[str, Any]
                 f"UDP end to end, IPFIX, {pace:>10} sent ({r['send_rate']:,.0f}/s): {tool:<8} "
                 f"stored {r['stored_flows']:>9,} of {r['sent_flows']:,} "
                 f"(loss {r['loss']:.2%}), {r['stored_per_second_of_sending']:,.0f} flows/s, "
-                f"peak RSS {r['peak_rss'] / (1 << 20):.0f} MiB"
+                f"CPU {r['cpu_seconds']:.1f} s, peak RSS {r['peak_rss'] / (1 << 20):.0f} MiB"
             )
 
 

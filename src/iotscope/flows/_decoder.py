@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
@@ -143,6 +143,20 @@ class FlowDecoder:
         self.counts.flows += table.num_rows
         self.counts.no_address += no_address
         return table
+
+    def detach(self) -> Callable[[], pa.Table]:
+        """Take the records decoded from the wire so far; the returned function decodes them
+        (like ``flush``) and may run in another thread while ``feed`` goes on."""
+        batch, self._batch = self._batch, Batch()
+        samplers = dict(self._samplers)
+
+        def drain() -> pa.Table:
+            table, no_address = batch.drain(self.site, samplers)
+            self.counts.flows += table.num_rows
+            self.counts.no_address += no_address
+            return table
+
+        return drain
 
     def finish(self) -> pa.Table:
         """Flush, and count data still waiting for a template as ``no_template``."""

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -86,11 +85,12 @@ def partitions(table: pa.Table) -> Iterator[tuple[str, str, pa.Table]]:
     if t.num_rows == 0:
         return
     days = pc.strftime(t["start"], format="%Y-%m-%d")
-    keys = pc.binary_join_element_wise(t["site"], days, "/")
-    uniques, codes = np.unique(keys.to_numpy(zero_copy_only=False), return_inverse=True)
-    for code, key in enumerate(uniques.tolist()):
+    keys = pc.binary_join_element_wise(t["site"], days, "/").combine_chunks().dictionary_encode()
+    codes = keys.indices
+    for code, key in sorted(enumerate(keys.dictionary.to_pylist()), key=lambda x: x[1]):
         site, day = key.rsplit("/", 1)
-        yield _safe(site, "site"), day, t.filter(pa.array(codes.ravel() == code))
+        rows = t if len(keys.dictionary) == 1 else t.filter(pc.equal(codes, code))
+        yield _safe(site, "site"), day, rows
 
 
 def write_parquet(table: pa.Table, root: Path, *, source_key: str) -> list[Path]:

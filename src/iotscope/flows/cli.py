@@ -138,10 +138,13 @@ async def _collect(
         save_collector(root, site, decoder.sequences)
         writer.compact()
 
-    async def sink(flows: pa.Table) -> None:
-        await asyncio.to_thread(store, flows)
+    def store_and_copy(flows: pa.Table) -> None:
+        store(flows)
         if jsonl is not None and flows.num_rows:
             write_flow_lines(jsonl, flows)
+
+    async def sink(flows: pa.Table) -> None:
+        await asyncio.to_thread(store_and_copy, flows)
 
     def ready(address: tuple[str, int]) -> None:
         console.print(f"listening on {address[0]}:{address[1]}", markup=False, highlight=False)
