@@ -346,12 +346,26 @@ def _result(sent: dict[str, Any], flows: int, stored: int, rate: float) -> dict[
 # --- the run -----------------------------------------------------------------------------
 
 
+def _receive_buffer() -> dict[str, int]:
+    """What a 32 MiB receive buffer request gets here (net.core.rmem_max caps it unless the
+    process may use SO_RCVBUFFORCE); the same request is made by both receivers."""
+    from iotscope.flows._collector import _socket
+
+    sock = _socket("127.0.0.1", 0, 32 << 20)
+    try:
+        effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    finally:
+        sock.close()
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    return {"requested": 32 << 20, "effective": effective, "rmem_max": rmem_max}
+
+
 def run_udp(tmp: Path, flows: int, rates: list[float]) -> list[dict[str, Any]]:
     """Each rate: the same export, from a sender process, to iotscope then to nfcapd."""
     path = tmp / "udp-ipfix.bin"
     save_packets(path, encode_ipfix(make_flows(flows, seed=11)))
     have_nfcapd = shutil.which("nfcapd") is not None and shutil.which("nfdump") is not None
-    out = []
+    out: list[dict[str, Any]] = [{"receive_buffer": _receive_buffer()}]
     for i, rate in enumerate(rates):
         ours = run_iotscope(path, flows, rate, tmp / f"home-{i}")
         theirs = run_nfcapd(path, flows, rate, tmp / f"nfcapd-{i}") if have_nfcapd else None
@@ -451,6 +465,10 @@ def _print(rows: list[tuple[str, str, float, int, int]], results: dict[str, Any]
     for fmt in ("ipfix", "netflow_v9"):
         print(f"{fmt}: vectorised is {results[fmt]['speedup']:.1f}x the per-record baseline")
     for run_ in results.get("udp_ipfix", []):
+        if "receive_buffer" in run_:
+            buf = run_["receive_buffer"]
+            print(f"socket receive buffer: asked 32 MiB, got {buf['effective'] >> 20} MiB")
+            continue
         for tool in ("iotscope", "nfcapd"):
             r = run_[tool]
             if r is None:
