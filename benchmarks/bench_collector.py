@@ -20,7 +20,8 @@ Run: ``.venv/bin/python -m benchmarks.bench_collector [--small] [--flows N] [--n
    its Parquet dataset after it stopped (and, as a cross-check, the lost flows its IPFIX
    sequence tracking reports); for nfcapd the ``Flows:`` of ``nfdump -r FILE -I`` over the
    files it wrote (and its own ``Sequence failures``). flows/s = stored flows / sending time;
-   CPU seconds and peak RSS are each receiver's whole life (``wait4``), start-up included.
+   CPU seconds are each receiver's whole life (``wait4``), start-up included; peak RSS is its
+   VmHWM, read until it exits.
    iotscope's stdout is a terminal (a pty), so it keeps no JSON Lines copy of the flows.
 Prints a table and writes ``benchmarks/results/collector.json``.
 """
@@ -236,19 +237,30 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _hwm(pid: int) -> int:
+    """Peak RSS of ``pid`` since its exec (VmHWM; wait4's ru_maxrss would count the memory the
+    child shared with this process before exec)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _stop(proc: subprocess.Popen[str]) -> dict[str, float]:
-    """SIGTERM, then reap the receiver: its whole-life CPU seconds and peak RSS (wait4)."""
+    """SIGTERM, then reap the receiver: its whole-life CPU seconds (wait4) and peak RSS (VmHWM,
+    read every 20 ms until it exits)."""
     proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 120
+    deadline, peak = time.monotonic() + 120, 0
     while time.monotonic() < deadline:
+        peak = max(peak, _hwm(proc.pid))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return {
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "peak_rss": usage.ru_maxrss * 1024,
-            }
-        time.sleep(0.05)
+            return {"cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss": peak}
+        time.sleep(0.02)
     proc.kill()
     proc.wait()
     return {"cpu_seconds": float("nan"), "peak_rss": 0}
