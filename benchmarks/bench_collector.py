@@ -251,9 +251,10 @@ def _hwm(pid: int) -> int:
 
 def _stop(proc: subprocess.Popen[str]) -> dict[str, float]:
     """SIGTERM, then reap the receiver: its whole-life CPU seconds (wait4) and peak RSS (VmHWM,
-    read every 20 ms until it exits)."""
+    read before the signal and every 20 ms until it exits)."""
+    peak = _hwm(proc.pid)  # before the signal: a fast receiver is a zombie (no VmHWM) at once
     proc.send_signal(signal.SIGTERM)
-    deadline, peak = time.monotonic() + 120, 0
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         peak = max(peak, _hwm(proc.pid))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
