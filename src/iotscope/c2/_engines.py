@@ -33,6 +33,7 @@ from iotscope.c2._views import (
     view_statements,
 )
 from iotscope.errors import ConfigError, IotscopeError
+from iotscope.flows._parquet import spark_dataset
 
 Row = dict[str, Any]
 _COLUMNS = "site, src, dst, sport, dport, proto, packets, bytes, tcp_flags"
@@ -61,19 +62,36 @@ class Window:
 
 
 def _parquet_files(root: Path, site: str | None) -> list[str]:
-    part = f"site={site}" if site else "site=*"
-    files = sorted(str(p) for p in root.glob(f"{part}/day=*/*.parquet"))
-    if not files:
+    """The dataset's glob (one site or all), as a one-path list; ConfigError when empty."""
+    from iotscope.flows._parquet import dataset_glob, has_flows
+
+    if not has_flows(root, site):
         raise ConfigError(
             "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
         )
-    return files
+    return [dataset_glob(root, site)]
 
 
-def parquet_source(root: Path, site: str | None) -> str:
-    """A DuckDB ``read_parquet`` over the site's (or every site's) flow files."""
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in _parquet_files(root, site))
-    return f"read_parquet([{listed}], hive_partitioning = false)"
+def parquet_source(
+    root: Path,
+    site: str | None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    window: Window | None = None,
+) -> str:
+    """The flow dataset for a DuckDB query, by name.
+
+    With ``con``: a temporary view over ``root/site=*/day=*/*.parquet`` with hive partitioning,
+    filtered on the ``site`` and ``day`` partitions (of ``window`` when given), so no file name
+    appears in any SQL text and DuckDB opens only the wanted site's and days' files. Without a
+    connection (older callers): ``read_parquet`` over the dataset's glob.
+    """
+    if con is not None:
+        from iotscope.flows._parquet import register_flows
+
+        since, until = (window.since, window.until) if window else (None, None)
+        return register_flows(con, root, site=site, since=since, until=until)
+    glob = _parquet_files(root, site)[0].replace("'", "''")
+    return f"read_parquet('{glob}', hive_partitioning = true)"
 
 
 def run_duckdb(
@@ -96,7 +114,7 @@ def run_duckdb(
             con.register("flow_input", source)
             base = "flow_input"
         else:
-            base = parquet_source(source, window.site)
+            base = parquet_source(source, window.site, con, window)
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM (SELECT {_COLUMNS}, "
             f'epoch_ms(start) AS start_ms, epoch_ms("end") AS end_ms FROM {base}) '
@@ -149,7 +167,7 @@ def run_spark(
     if isinstance(source, pa.Table):
         df = spark.createDataFrame(source.to_pandas())
     else:
-        df = spark.read.parquet(*_parquet_files(source, window.site))
+        df = spark_dataset(spark, source, site=window.site, since=window.since, until=window.until)
     df.createOrReplaceTempView("flow_input")
     spark.sql(
         f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM (SELECT {_COLUMNS}, "
