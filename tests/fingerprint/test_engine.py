@@ -6,7 +6,7 @@ import functools
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iotscope.errors import ConfigError
@@ -117,6 +117,7 @@ def fuzz_rules() -> RuleSet:
 SERVICES = sorted({*SERVICE_KEYS, "mqtt", "upnp", "unknown"})
 
 
+@settings(deadline=None)  # the first example loads and compiles the rules
 @given(st.sampled_from(SERVICES), st.text(max_size=400) | st.binary(max_size=400))
 def test_identify_never_raises_on_any_banner(service: str, banner: str | bytes) -> None:
     match = identify(service, banner, fuzz_rules())

@@ -5,9 +5,12 @@ Order: iotscope's shipped rules (``fingerprint/rules/*.xml``, by file name) firs
 ``matches`` key names (``SERVICE_KEYS``); a key iotscope does not know becomes a service of
 its own name (or ``fallback_service`` when given, as the CLI does for the service it was
 asked about). An nmap-service-probes file attaches each ``match`` line to the nmap service it
-names (``ssdp`` reads nmap's ``upnp``). A Recog ``ssh`` file whose examples are software
-versions only (Recog's own ``ssh_banners.xml``) sees the part of the identification line after
-``SSH-2.0-``; iotscope's and any file with whole-line examples see the whole line. Rules
+names (``ssdp`` reads nmap's ``upnp``); its regexes are compiled per service on the first
+``databases(service)`` call (nmap's 12,000 lines take seconds to compile, a survey uses a few
+services), and ``warm`` compiles chosen services ahead of time. A Recog ``ssh`` file whose
+examples are software versions only (Recog's own ``ssh_banners.xml``) sees the part of the
+identification line after ``SSH-2.0-``; iotscope's and any file with whole-line examples see
+the whole line. Rules
 whose regex Python cannot compile are left out, counted in ``RuleSet.skipped`` and described
 in ``RuleSet.errors``.
 """
@@ -16,14 +19,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from iotscope.config import load_settings
 from iotscope.errors import ConfigError
 from iotscope.fingerprint._identity import identity_from_params
-from iotscope.fingerprint._nmap import looks_like_nmap, parse_nmap_probes
+from iotscope.fingerprint._nmap import PendingLine, compile_lines, looks_like_nmap, parse_nmap_lines
 from iotscope.fingerprint._recog import bytes_to_text, parse_recog
 from iotscope.records import Identity
 
@@ -95,20 +99,41 @@ class Match:
     database: str
 
 
+@dataclass(frozen=True)
+class LazyDatabase:
+    """A database compiled on first use: ``build`` gives it and the rules it had to skip."""
+
+    source: str
+    build: Callable[[], tuple[RuleDatabase, list[ConfigError]]]
+
+
 @dataclass
 class RuleSet:
     """Compiled databases keyed by iotscope service name, in the order they are tried."""
 
-    by_service: dict[str, list[RuleDatabase]] = field(default_factory=dict)
+    by_service: dict[str, list[RuleDatabase | LazyDatabase]] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
     skipped: int = 0
     sources: list[str] = field(default_factory=list)
 
-    def add(self, service: str, db: RuleDatabase) -> None:
+    def add(self, service: str, db: RuleDatabase | LazyDatabase) -> None:
         self.by_service.setdefault(service, []).append(db)
 
     def databases(self, service: str) -> list[RuleDatabase]:
-        return self.by_service.get(service_for_key(service) or service, [])
+        """The service's databases in order, compiling any lazy one now (counting its skips)."""
+        dbs = self.by_service.get(service_for_key(service) or service, [])
+        for i, db in enumerate(dbs):
+            if isinstance(db, LazyDatabase):
+                built, errors = db.build()
+                dbs[i] = built
+                self.errors.extend(errors)
+                self.skipped += len(errors)
+        return [db for db in dbs if isinstance(db, RuleDatabase)]
+
+    def warm(self, services: Iterable[str]) -> None:
+        """Compile the lazy databases of ``services`` now (before a survey opens sockets)."""
+        for service in services:
+            self.databases(service)
 
     @property
     def services(self) -> list[str]:
@@ -119,8 +144,14 @@ class RuleSet:
         return sum(len(db.rules) for s in services for db in self.databases(s))
 
 
-def load_rules(extra: Sequence[Path] = (), fallback_service: str | None = None) -> RuleSet:
+def load_rules(
+    extra: Sequence[Path] = (),
+    fallback_service: str | None = None,
+    nmap_services: Collection[str] | None = None,
+) -> RuleSet:
     """Shipped rules, then ``extra`` files (Recog XML or nmap-service-probes, by content).
+
+    ``nmap_services`` (iotscope service names) limits where nmap's lines attach; None: all.
 
     Raises ConfigError when an extra file is unreadable or neither format; a shipped file
     that is not valid Recog XML is reported in ``errors`` (counted in ``skipped``) instead.
@@ -140,7 +171,7 @@ def load_rules(extra: Sequence[Path] = (), fallback_service: str | None = None) 
                 "cannot read rule database", file=str(path), reason=str(exc)
             ) from None
         if looks_like_nmap(data):
-            _add_nmap(rules, data, str(path))
+            _add_nmap(rules, data, str(path), nmap_services)
         else:
             _add_recog(rules, data, path, str(path), fallback_service)
     return rules
@@ -161,27 +192,64 @@ def _add_recog(rules: RuleSet, data: bytes, path: Path, source: str, fallback: s
     rules.sources.append(source)
 
 
-def _add_nmap(rules: RuleSet, data: bytes, source: str) -> None:
-    probes = parse_nmap_probes(data.decode("latin-1"), source)
-    by_nmap_service = probes.by_service()
+def _add_nmap(
+    rules: RuleSet, data: bytes, source: str, only: Collection[str] | None = None
+) -> None:
+    parsed = parse_nmap_lines(data.decode("latin-1"), source)
+    by_nmap_service = parsed.by_service()
     for service in sorted(by_nmap_service):
-        rules.add(
-            service, RuleDatabase(source, tuple(by_nmap_service[service]), byte_patterns=True)
-        )
+        if only is None or service in only:
+            rules.add(service, _lazy_nmap(source, by_nmap_service[service]))
     for ours, theirs in NMAP_SERVICES.items():
-        if theirs in by_nmap_service and ours != theirs:
-            rules.add(
-                ours, RuleDatabase(source, tuple(by_nmap_service[theirs]), byte_patterns=True)
-            )
-    rules.errors.extend(probes.errors)
-    rules.skipped += len(probes.errors)
+        if theirs in by_nmap_service and ours != theirs and (only is None or ours in only):
+            rules.add(ours, _lazy_nmap(source, by_nmap_service[theirs]))
+    rules.errors.extend(parsed.errors)
+    rules.skipped += len(parsed.errors)
     rules.sources.append(source)
+
+
+def _lazy_nmap(source: str, lines: list[PendingLine]) -> LazyDatabase:
+    def build() -> tuple[RuleDatabase, list[ConfigError]]:
+        compiled, errors = compile_lines(lines, source)
+        return RuleDatabase(source, tuple(compiled), byte_patterns=True), errors
+
+    return LazyDatabase(source, build)
+
+
+DEBIAN_NMAP_PROBES = Path("/usr/share/nmap/nmap-service-probes")
+NMAP_OFF = ("off", "none", "no", "false", "0")
+
+
+def default_databases() -> list[Path]:
+    """The databases tried after the shipped rules by default: nmap's service probes.
+
+    Setting ``nmap_probes`` (env ``IOTSCOPE_NMAP_PROBES``): ``auto`` (the default) is
+    Debian's ``/usr/share/nmap/nmap-service-probes`` when installed (none otherwise), ``off``
+    is none, any other value is the path of an nmap-service-probes file.
+    """
+    choice = load_settings().nmap_probes.strip()
+    if choice.lower() in NMAP_OFF:
+        return []
+    if choice.lower() == "auto":
+        return [DEBIAN_NMAP_PROBES] if DEBIAN_NMAP_PROBES.is_file() else []
+    return [Path(choice)]
+
+
+NMAP_BANNER_SERVICES = ("telnet", "ssh")
+"""Where the default nmap database attaches: services whose text is the raw banner nmap's
+NULL probe reads. nmap's ``http``/``upnp`` lines match whole responses, never the bare
+``Server`` header a survey identifies, and would only add seconds of regex compiling."""
+
+
+def load_default_rules(extra: Sequence[Path] = ()) -> RuleSet:
+    """Shipped rules, ``extra`` files, then ``default_databases()`` for NMAP_BANNER_SERVICES."""
+    return load_rules([*extra, *default_databases()], nmap_services=NMAP_BANNER_SERVICES)
 
 
 @functools.cache
 def default_rules() -> RuleSet:
-    """The shipped rules, loaded and compiled once per process."""
-    return load_rules()
+    """``load_default_rules()``, loaded once per process (nmap's regexes on first use)."""
+    return load_default_rules()
 
 
 def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> Match | None:

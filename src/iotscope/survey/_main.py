@@ -13,13 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iotscope.fingerprint import identify, load_rules, merge_identities
+from iotscope.fingerprint import default_rules, identify, load_default_rules, merge_identities
 from iotscope.knowledge import cves_for, load_credentials_file, load_default_credentials
 from iotscope.records import Finding, Identity, Survey
 from iotscope.survey._limits import Limits
 from iotscope.survey._login import CredentialLike, LoginPolicy
 from iotscope.survey._net import RealBackend, Timeouts
-from iotscope.survey._run import SurveyEngine, SurveyOptions, Target, new_survey_id, scope_targets
+from iotscope.survey._run import (
+    SOURCE_ORDER,
+    SurveyEngine,
+    SurveyOptions,
+    Target,
+    new_survey_id,
+    scope_targets,
+)
 from iotscope.survey._scope import Scope
 from iotscope.survey._targets import (
     DEFAULT_PORTS,
@@ -118,7 +125,9 @@ def raise_nofile(want: int) -> int:
 
 
 def _identifier(rules: tuple[Path, ...]) -> Callable[[str, str], Identity | None]:
-    ruleset = load_rules(rules) if rules else None
+    # shipped rules, --db files, then nmap-service-probes (setting nmap_probes: auto|off|path)
+    ruleset = load_default_rules(rules) if rules else default_rules()
+    ruleset.warm(SOURCE_ORDER)  # compile nmap's lazy lines before any socket opens
 
     def run(service: str, text: str) -> Identity | None:
         match = identify(service, text, ruleset)
