@@ -46,9 +46,10 @@ def merge_identities(identities: Iterable[Identity | None]) -> Identity | None:
 
     The base is the first identity that names a vendor (else the first at all); each later
     identity fills the base's empty fields only when it agrees with what is known so far: the
-    same vendor (or both none) and, where both name one, the same product (case ignored). So a
-    page title's "Synology DSM" is never given lighttpd's version, nor a camera the product
-    of the web server inside it.
+    same vendor (or both none; letters and digits compared, one spelling may extend the other,
+    "Hikvision" and "Hikvision Digital") and, where both name one, the same product (case
+    ignored). So a page title's "Synology DSM" is never given lighttpd's version, nor a camera
+    the product of the web server inside it.
     """
     found = [i for i in identities if i is not None and not i.is_empty()]
     if not found:
@@ -65,7 +66,10 @@ def merge_identities(identities: Iterable[Identity | None]) -> Identity | None:
 
 
 def _agrees(merged: dict[str, str | None], other: Identity) -> bool:
-    if _fold(merged.get("vendor")) != _fold(other.vendor):
+    mine_v, theirs_v = _key(merged.get("vendor")), _key(other.vendor)
+    if (mine_v is None) != (theirs_v is None):
+        return False
+    if mine_v and theirs_v and not (mine_v.startswith(theirs_v) or theirs_v.startswith(mine_v)):
         return False
     mine, theirs = _fold(merged.get("product")), _fold(other.product)
     return mine is None or theirs is None or mine == theirs
@@ -73,6 +77,11 @@ def _agrees(merged: dict[str, str | None], other: Identity) -> bool:
 
 def _fold(value: str | None) -> str | None:
     return value.casefold() if value else None
+
+
+def _key(vendor: str | None) -> str | None:
+    """``"Hikvision Digital"`` -> ``"hikvisiondigital"``: one spelling starting another agrees."""
+    return re.sub(r"[^0-9a-z]", "", vendor.casefold()) if vendor else None
 
 
 # --- CPE (NISTIR 7695, section 6.1 URI binding and 6.2 formatted string binding) ----------
