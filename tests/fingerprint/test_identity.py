@@ -84,3 +84,8 @@ def test_cpe22_to_23(uri: str, fs: str) -> None:
 def test_cpe22_to_23_rejects_non_uris() -> None:
     assert cpe22_to_23("cpe:2.3:a:x:y:*:*:*:*:*:*:*:*") is None
     assert cpe22_to_23("cpe:/z:x") is None
+
+
+def test_service_version_never_becomes_the_device_version() -> None:
+    params = {"hw.vendor": "Dahua", "service.family": "Dahua RTSP", "service.version": "3.0"}
+    assert identity_from_params(params) == Identity(vendor="Dahua")

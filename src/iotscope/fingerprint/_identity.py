@@ -4,9 +4,11 @@ Precedence per field (the hardware says most about an IoT device, then its OS, t
 service): vendor <- hw.vendor > os.vendor; product <- hw.product > os.product >
 service.product > service.family; model <- hw.model; version <- hw.version > os.version >
 service.version; device_type <- hw.device > os.device; cpe <- hw.cpe23 > os.cpe23 >
-service.cpe23. ``vendor`` is the device's (or its OS's) maker: a software vendor
-(``service.vendor``, nmap's ``cpe:/a`` vendor) is not taken for the device's, so a bare
-``SSH-2.0-dropbear_2022.83`` is the product Dropbear, version 2022.83, of no known vendor.
+service.cpe23, where the service.* product and version count only for a match that names
+no hw.* or os.* field (a software-only match). ``vendor`` is the device's (or its OS's)
+maker: a software vendor (``service.vendor``, nmap's ``cpe:/a`` vendor) is not taken for
+the device's, so a bare ``SSH-2.0-dropbear_2022.83`` is the product Dropbear, version
+2022.83, of no known vendor.
 Empty values count as absent. A match that yields no field at all has identity None.
 """
 
@@ -27,15 +29,25 @@ IDENTITY_SOURCES: dict[str, tuple[str, ...]] = {
     "cpe": ("hw.cpe23", "os.cpe23", "service.cpe23"),
 }
 _FIELDS = tuple(IDENTITY_SOURCES)
+SOFTWARE_ONLY = frozenset({"service.product", "service.family", "service.version"})
+DEVICE_SOURCES = tuple(
+    s for sources in IDENTITY_SOURCES.values() for s in sources if s.startswith(("hw.", "os."))
+)
 
 
 def identity_from_params(params: Mapping[str, str | None]) -> Identity | None:
-    """The Identity the params assert, or None when they assert nothing."""
+    """The Identity the params assert, or None when they assert nothing.
+
+    The service's own product and version (``SOFTWARE_ONLY``) count only when the params say
+    nothing of the device or its OS: a rule naming a Dahua recorder and its RTSP server's
+    version gives the recorder, not "Dahua RTSP 3.0".
+    """
+    device = any(params.get(s) for s in DEVICE_SOURCES)
     values: dict[str, str] = {}
     for name, sources in IDENTITY_SOURCES.items():
         for source in sources:
             value = params.get(source)
-            if value:
+            if value and not (device and source in SOFTWARE_ONLY):
                 values[name] = value
                 break
     return Identity(**values) if values else None
