@@ -30,6 +30,7 @@ SPLITS = ("tuning", "held-out")
 VENDOR_ALIASES = {
     "hewlettpackard": "hp",
     "hpe": "hp",
+    "hewlettpackardenterprise": "hp",
     "hangzhouhikvision": "hikvision",
     "zhejiangdahua": "dahua",
     "hangzhouxiongmai": "xiongmai",
