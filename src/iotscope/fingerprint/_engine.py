@@ -64,9 +64,9 @@ def service_for_key(key: str) -> str | None:
 
 
 class Rule(Protocol):
-    """One compiled rule: a prefilter literal, a label, and ``apply`` -> params or None."""
+    """One compiled rule: prefilter literals, a label, and ``apply`` -> params or None."""
 
-    literal: str | None
+    literal: tuple[str, ...] | None  # lowercased; a match contains at least one
 
     @property
     def label(self) -> str: ...
@@ -82,11 +82,21 @@ class RuleDatabase:
     rules: tuple[Rule, ...]
     ssh_software_only: bool = False  # Recog's ssh.banner: the part after "SSH-2.0-"
     byte_patterns: bool = False  # nmap: patterns over raw bytes (bytes input read as Latin-1)
-    plan: tuple[tuple[str | None, Rule], ...] = field(init=False, repr=False, compare=False)
+    plan: tuple[tuple[str | None, tuple[str, ...] | None, Rule], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        # (prefilter literal, rule) pairs: the hot loop reads no attributes
-        object.__setattr__(self, "plan", tuple((r.literal, r) for r in self.rules))
+        # (one literal, or several alternatives, rule): the hot loop reads no attributes
+        plan = tuple(_planned(r) for r in self.rules)
+        object.__setattr__(self, "plan", plan)
+
+
+def _planned(rule: Rule) -> tuple[str | None, tuple[str, ...] | None, Rule]:
+    lits = rule.literal
+    if lits is not None and len(lits) == 1:
+        return lits[0], None, rule
+    return None, lits, rule
 
 
 @dataclass(frozen=True)
@@ -276,13 +286,24 @@ def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> M
 
 def _first_match(db: RuleDatabase, text: str) -> Match | None:
     lowered = text.lower()
-    for literal, rule in db.plan:
-        if literal is not None and literal not in lowered:
+    for literal, alternatives, rule in db.plan:
+        if literal is not None:
+            if literal not in lowered:
+                continue
+        elif alternatives is not None and not _any_in(alternatives, lowered):
             continue
         params = rule.apply(text)
         if params is not None:
             return Match(identity_from_params(params), params, rule.label, db.source)
     return None
+
+
+def _any_in(literals: tuple[str, ...], text: str) -> bool:
+    # a plain loop: any() over a generator costs more than the test itself here
+    for literal in literals:  # noqa: SIM110
+        if literal in text:
+            return True
+    return False
 
 
 def ssh_software(line: str) -> str:

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from iotscope.errors import ConfigError
 from iotscope.fingerprint._identity import cpe22_to_23
-from iotscope.fingerprint._regex import COMPILE_ERRORS, compile_pattern, required_literal
+from iotscope.fingerprint._regex import COMPILE_ERRORS, compile_pattern, required_literals
 
 FIELD_PARAMS = {
     "p": "service.product",
@@ -62,7 +62,7 @@ class NmapRule:
     regex: re.Pattern[str]
     probe: str
     lineno: int
-    literal: str | None = None
+    literal: tuple[str, ...] | None = None  # prefilter: a match contains one of these
 
     @property
     def label(self) -> str:
@@ -254,7 +254,7 @@ def compile_lines(
                                       line=pending.lineno, reason=str(exc)))  # fmt: skip
             continue
         rules.append(NmapRule(pending.line, regex, pending.probe, pending.lineno,
-                              required_literal(regex)))  # fmt: skip
+                              required_literals(regex)))  # fmt: skip
     return rules, errors
 
 
