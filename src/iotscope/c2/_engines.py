@@ -1,8 +1,11 @@
 """Run the detection SQL on DuckDB (in-process) or Spark SQL (PySpark, local mode or a cluster).
 
 The only dialect shim lives here: each engine builds the ``flows`` view with epoch-millisecond
-times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the
-``infected`` view; the detection text itself (``_sql.py``) is shared verbatim.
+times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the known
+hosts' views; the detection text itself (``_sql.py``) is shared verbatim.
+
+Known hosts and known C2 endpoints become the ``known_hosts(ip, kind)`` and ``infected(ip)``
+views of ``_views.py`` (weak logins are not infected unless the caller asks).
 
 Input is either a Parquet root in the hive layout of :mod:`iotscope.flows`
 (``root/site=<site>/day=<day>/*.parquet``; the files carry every FLOW_SCHEMA column) or an
@@ -11,7 +14,7 @@ in-memory FLOW_SCHEMA table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +24,14 @@ import duckdb
 import pyarrow as pa
 
 from iotscope.c2._sql import Params, detection_sql
+from iotscope.c2._views import (
+    INFECTED_KINDS,
+    Endpoint,
+    Known,
+    c2_table,
+    known_table,
+    view_statements,
+)
 from iotscope.errors import ConfigError, IotscopeError
 
 Row = dict[str, Any]
@@ -67,11 +78,13 @@ def parquet_source(root: Path, site: str | None) -> str:
 
 def run_duckdb(
     source: Path | pa.Table,
-    infected: Iterable[str],
+    infected: Iterable[Known],
     window: Window,
     params: Params | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     threads: int | None = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from DuckDB."""
     own = con is None
@@ -89,10 +102,10 @@ def run_duckdb(
             f'epoch_ms(start) AS start_ms, epoch_ms("end") AS end_ms FROM {base}) '
             f"WHERE {window.where()}"
         )
-        con.register(
-            "infected_input", pa.table({"ip": pa.array(sorted(set(infected)), pa.string())})
-        )
-        con.execute("CREATE OR REPLACE TEMP VIEW infected AS SELECT ip FROM infected_input")
+        con.register("known_input", known_table(infected))
+        con.register("known_c2_input", c2_table(known_c2))
+        for statement in view_statements(infected_kinds):
+            con.execute(statement)
         cur = con.execute(detection_sql(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -124,10 +137,12 @@ def spark_session(master: str = "local[2]", shuffle_partitions: int = 4) -> Any:
 
 def run_spark(
     source: Path | pa.Table,
-    infected: Iterable[str],
+    infected: Iterable[Known],
     window: Window,
     params: Params | None = None,
     spark: Any = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from Spark SQL, same text as DuckDB."""
     spark = spark or spark_session()
@@ -141,6 +156,11 @@ def run_spark(
         f"unix_millis(`start`) AS start_ms, unix_millis(`end`) AS end_ms FROM flow_input) "
         f"WHERE {window.where()}"
     )
-    ips = sorted(set(infected))
-    spark.createDataFrame([(ip,) for ip in ips], "ip string").createOrReplaceTempView("infected")
+    known = [tuple(r.values()) for r in known_table(infected).to_pylist()]
+    spark.createDataFrame(known, "ip string, kind string").createOrReplaceTempView("known_input")
+    c2 = [tuple(r.values()) for r in c2_table(known_c2).to_pylist()]
+    schema = "ip string, port int, proto string"
+    spark.createDataFrame(c2, schema).createOrReplaceTempView("known_c2_input")
+    for statement in view_statements(infected_kinds):
+        spark.sql(statement)
     return [r.asDict() for r in spark.sql(detection_sql(params)).collect()]

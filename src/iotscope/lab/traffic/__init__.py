@@ -1,15 +1,25 @@
 """Lab traffic: a darknet capture and per-ISP flows with ground truth (``iotscope lab traffic``).
 
-:func:`generate` writes, deterministically per seed::
+:func:`generate` writes, deterministically per seed and variant::
 
     DIR/darknet.pcap                 what the telescope prefix receives
     DIR/sites/<site>/conn.log        Zeek conn.log of the site's connections
     DIR/sites/<site>/netflow.pcap    the same flows as NetFlow v9 or IPFIX export packets
-    DIR/truth.json                   c2, infected, victims, scanners (ARCHITECTURE.md)
+    DIR/truth.json                   c2, infected, victims, scanners (ARCHITECTURE.md),
+                                     benign look-alike endpoints, variant
 
 The sites are the ISPs of the lab world (:func:`iotscope.lab.build_world`) when it is present,
 else three default ISPs; their lab devices are preferred as IoT bots. Everything is built with
 numpy (no Python object per flow or packet).
+
+Variants (:data:`VARIANTS`, name -> :class:`Variant`) choose the botnet lineages and the benign
+look-alike families (cloud pollers with daily windows and jitter, hubs, power-cycling devices,
+rotating CDNs, firmware checks, NTP/DNS on odd ports, NAT gateways) with their parameters.
+``default`` is the original world, byte for byte. **Detection is tuned only on the variants
+with** ``held_out=False``; the held-out ones (``held_out=True``, different ports, periods,
+jitter, windows, rotation intervals, NAT sizes and mixes) are for reporting, never for tuning.
+The benchmark's entry point is ``generate(out, seed=..., variant=NAME, ...)``; a variant can
+also be read from a TOML file (:func:`load_variant`, ``lab traffic --scenario FILE.toml``).
 """
 
 from __future__ import annotations
@@ -25,16 +35,22 @@ from iotscope.lab.traffic._darknet import write_darknet
 from iotscope.lab.traffic._flowgen import site_connections
 from iotscope.lab.traffic._netflow import EXPORTER, write_netflow_pcap
 from iotscope.lab.traffic._scenario import EPOCH, Scenario, build_scenario
+from iotscope.lab.traffic._scenario_file import load_variant
 from iotscope.lab.traffic._truth import site_truth, write_truth
+from iotscope.lab.traffic._variants import VARIANTS, Variant, get_variant
 from iotscope.lab.traffic._zeek import flow_table, write_conn_log
 from iotscope.records import Isp
 
 __all__ = [
     "EPOCH",
+    "VARIANTS",
     "Scenario",
     "TrafficSummary",
+    "Variant",
     "build_scenario",
     "generate",
+    "get_variant",
+    "load_variant",
     "scenario_for",
     "site_flows",
 ]
@@ -69,11 +85,16 @@ def _world_sites(
 
 
 def scenario_for(
-    seed: int, days: float, scale: float, devices: int = 300, network: str = LAB_NETWORK
+    seed: int,
+    days: float,
+    scale: float,
+    devices: int = 300,
+    network: str = LAB_NETWORK,
+    variant: str | Variant = "default",
 ) -> Scenario:
-    """The scenario over the lab world's ISPs (or the default ISPs)."""
+    """The scenario of ``variant`` over the lab world's ISPs (or the default ISPs)."""
     isps, iot = _world_sites(seed, devices, network)
-    return build_scenario(seed, days, scale, isps, iot)
+    return build_scenario(seed, days, scale, isps, iot, variant)
 
 
 def site_flows(sc: Scenario, site: str) -> pa.Table:
@@ -88,12 +109,15 @@ def generate(
     scale: float = 1.0,
     devices: int = 300,
     network: str = LAB_NETWORK,
+    variant: str | Variant = "default",
 ) -> TrafficSummary:
     """Write the darknet capture, every site's conn.log and NetFlow pcap, and truth.json.
 
-    The sites are the ISPs of the lab world ``build_world(devices, seed, network)``.
+    The sites are the ISPs of the lab world ``build_world(devices, seed, network)``; the
+    families come from ``variant`` (a name in :data:`VARIANTS`, or a :class:`Variant`).
+    Same arguments, same bytes.
     """
-    sc = scenario_for(seed, days, scale, devices, network)
+    sc = scenario_for(seed, days, scale, devices, network, variant)
     out.mkdir(parents=True, exist_ok=True)
     summary = TrafficSummary(out)
     parts = []

@@ -1,132 +1,64 @@
 """Per-site connection records built with numpy from a :class:`Scenario`.
 
-A block is a dict of equal-length columns (one row per connection, Zeek's view):
-``start dur`` (ms), ``src dst`` (uint32), ``sport dport``, ``proto`` (6, 17), ``opk oby rpk
-rby`` (originator/responder packets and payload bytes), ``state`` (index into :data:`STATES`).
-No Python object is built per row.
+Records are :mod:`iotscope.lab.traffic._blocks` blocks (no Python object per row). The
+variants' extra C2 kinds come from :mod:`._c2kinds`, their benign look-alikes from
+:mod:`._benign`; each draws from its own random stream, so the default world's bytes do not
+change when they are added.
 
 Simplification, stated once: each C2 heartbeat or poll is one connection record (as NetFlow
-exports a long-lived session when its active timeout is shorter than the heartbeat interval).
+exports a long-lived session when its active timeout is shorter than the heartbeat interval);
+the ``long-session`` family is the exception, one record per hours-long session.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from iotscope.lab.traffic._scenario import (
-    DAY_MS,
-    INTERNET,
-    RESEARCH,
-    Attack,
-    Lineage,
-    Scenario,
+from iotscope.lab.traffic._benign import benign_blocks
+from iotscope.lab.traffic._blocks import (
+    NET0,
+    S0,
+    TCP,
+    UDP,
+    Block,
+    concat,
+    make_block,
+    per_day,
+    periodic_times,
+    uniform_times,
 )
+from iotscope.lab.traffic._c2kinds import long_sessions, reconnects
+from iotscope.lab.traffic._scenario import DAY_MS, RESEARCH, Attack, Lineage, Scenario
 
-STATES = ("SF", "S0", "REJ")
-SF, S0, REJ = 0, 1, 2
-TCP, UDP = 6, 17
-COLUMNS = (
-    "start",
-    "dur",
-    "src",
-    "dst",
-    "sport",
-    "dport",
-    "proto",
-    "opk",
-    "oby",
-    "rpk",
-    "rby",
-    "state",
-)
-Block = dict[str, np.ndarray]
-
-_NET0 = int(INTERNET.network_address)
 _IOT_SCAN_PORTS = np.array([23, 2323, 80, 8080, 5555, 7547, 37215, 52869])
-
-
-def _block(
-    start: np.ndarray,
-    src: np.ndarray | np.integer,
-    dst: np.ndarray | int,
-    dport: np.ndarray | int,
-    proto: int,
-    rng: np.random.Generator,
-    *,
-    dur: np.ndarray | int = 0,
-    sport: np.ndarray | None = None,
-    opk: np.ndarray | int = 1,
-    oby: np.ndarray | int = 0,
-    rpk: np.ndarray | int = 0,
-    rby: np.ndarray | int = 0,
-    state: int = SF,
-) -> Block:
-    """One block; scalars broadcast to the length of ``start``."""
-    n = len(start)
-
-    def col(v: np.ndarray | np.integer | int, dtype: type) -> np.ndarray:
-        return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
-
-    return {
-        "start": start.astype(np.int64),
-        "dur": col(dur, np.int64),
-        "src": col(src, np.uint32),
-        "dst": col(dst, np.uint32),
-        "sport": sport.astype(np.int32)
-        if sport is not None
-        else rng.integers(32768, 61000, n).astype(np.int32),
-        "dport": col(dport, np.int32),
-        "proto": col(proto, np.uint8),
-        "opk": col(opk, np.int64),
-        "oby": col(oby, np.int64),
-        "rpk": col(rpk, np.int64),
-        "rby": col(rby, np.int64),
-        "state": col(state, np.uint8),
-    }
-
-
-def concat(blocks: list[Block]) -> Block:
-    """All blocks in one, sorted by start time."""
-    out = {c: np.concatenate([b[c] for b in blocks]) for c in COLUMNS}
-    order = np.argsort(out["start"], kind="stable")
-    return {c: v[order] for c, v in out.items()}
-
-
-def _uniform_times(rng: np.random.Generator, sc: Scenario, n: int) -> np.ndarray:
-    return rng.integers(sc.start_ms, sc.end_ms, n)
-
-
-def _per_day(sc: Scenario, rate: float) -> int:
-    return int(rate * sc.scale * (sc.end_ms - sc.start_ms) / DAY_MS)
-
-
-def _periodic_times(
-    rng: np.random.Generator, t0: int, t1: int, period_s: float, jitter: float = 0.05
-) -> np.ndarray:
-    """Start times of a heartbeat from ``t0`` until ``t1`` (ms), gaps period * (1 ± jitter)."""
-    period = period_s * 1000
-    n = int((t1 - t0) / period) + 2
-    gaps = period * (1 + jitter * rng.standard_normal(n))
-    times = t0 + np.cumsum(np.maximum(gaps, period * 0.5)) - gaps[0] * rng.random()
-    return times[(times >= t0) & (times < t1)].astype(np.int64)
-
+#: Internet address offsets of the standing benign services (listed in truth.json's benign).
+RESOLVERS = (53, 54)
+NTP_SERVERS = (123, 124, 125, 126)
+WEB_ENDPOINTS = (256, 656)  # [first, last + 1)
+LONG_TAIL = (10_000, 40_000)  # [first, last + 1): rarely contacted hosts
 
 # --- botnet traffic ---------------------------------------------------------------------------
 
 
 def c2_sessions(rng: np.random.Generator, sc: Scenario, lin: Lineage, site: str) -> list[Block]:
-    """The bots of ``lin`` at ``site`` heartbeating to each C2 epoch; bots follow migrations."""
+    """The bots of ``lin`` at ``site`` heartbeating to each C2 epoch; bots follow migrations.
+
+    Families with long sessions or failing reconnects are built by :mod:`._c2kinds`."""
     fam = lin.family
+    if fam.session_h is not None:
+        return long_sessions(rng, sc, lin, site)
+    if fam.fail_share > 0:
+        return reconnects(rng, sc, lin, site)
     out: list[Block] = []
     for epoch in lin.epochs():
         for bot in sc.bots[(lin.name, site)]:
             addr = epoch[int(rng.integers(len(epoch)))]
             t0 = addr.start_ms + int(rng.integers(0, 120_000))  # bots switch within 2 minutes
-            times = _periodic_times(rng, t0, addr.end_ms, fam.period_s)
+            times = periodic_times(rng, t0, addr.end_ms, fam.period_s, fam.jitter)
             n = len(times)
             sport = np.full(n, rng.integers(32768, 61000), np.int32)
             out.append(
-                _block(
+                make_block(
                     times,
                     np.uint32(bot),
                     addr.ip,
@@ -156,8 +88,8 @@ def bot_scans(rng: np.random.Generator, sc: Scenario, lin: Lineage, site: str) -
         dport = np.where(rng.random(n) < 0.1, 2323, 23)
     else:
         dport = rng.choice(_IOT_SCAN_PORTS, n)
-    dst = _NET0 + rng.integers(1, 65535, n)
-    return _block(_uniform_times(rng, sc, n), src, dst, dport, TCP, rng, opk=1, state=S0)
+    dst = NET0 + rng.integers(1, 65535, n)
+    return make_block(uniform_times(rng, sc, n), src, dst, dport, TCP, rng, opk=1, state=S0)
 
 
 def ddos(rng: np.random.Generator, sc: Scenario, attack: Attack) -> Block:
@@ -169,7 +101,7 @@ def ddos(rng: np.random.Generator, sc: Scenario, attack: Attack) -> Block:
     n = len(src)
     tcp = attack.proto == "tcp"
     opk = rng.integers(20, 200, n) if tcp else rng.integers(100, 2000, n)
-    return _block(
+    return make_block(
         start,
         src,
         attack.victim,
@@ -187,9 +119,9 @@ def inbound_scans(rng: np.random.Generator, sc: Scenario, site: str) -> list[Blo
     """Research scanners and infected hosts elsewhere probing the site's subscribers."""
     subs = sc.subscribers[site]
     research = np.array([int(h) for h in RESEARCH.hosts()], np.uint32)
-    n = _per_day(sc, 8000)
-    res = _block(
-        _uniform_times(rng, sc, n),
+    n = per_day(sc, 8000)
+    res = make_block(
+        uniform_times(rng, sc, n),
         rng.choice(research, n),
         rng.choice(subs, n),
         rng.choice([22, 23, 80, 443, 8080, 3389, 5555], n),
@@ -199,12 +131,12 @@ def inbound_scans(rng: np.random.Generator, sc: Scenario, site: str) -> list[Blo
     )
     others = np.concatenate(
         [sc.external_scanners]
-        + [b for (_, s), b in sc.bots.items() if s != site]
+        + [b for (x, s), b in sc.bots.items() if s != site and not sc.lineage(x).family.quiet]
         + [np.zeros(0, np.uint32)]
     )
-    m = _per_day(sc, 6000) if len(others) else 0
-    inf = _block(
-        _uniform_times(rng, sc, m),
+    m = per_day(sc, 6000) if len(others) else 0
+    inf = make_block(
+        uniform_times(rng, sc, m),
         rng.choice(others, m) if m else others[:0],
         rng.choice(subs, m),
         np.where(rng.random(m) < 0.1, 2323, 23),
@@ -225,13 +157,13 @@ def _zipf_pick(rng: np.random.Generator, k: int, n: int, a: float = 1.1) -> np.n
 
 def web(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
     """CDNs and popular services: huge fan-in on 443/80, heavy-tailed responses."""
-    n = _per_day(sc, 40_000)
-    endpoints = _NET0 + 256 + np.arange(400)
+    n = per_day(sc, 40_000)
+    endpoints = NET0 + WEB_ENDPOINTS[0] + np.arange(WEB_ENDPOINTS[1] - WEB_ENDPOINTS[0])
     ports = np.where(np.arange(400) % 7 == 0, 80, 443)
     pick = _zipf_pick(rng, 400, n)
     rpk = rng.integers(5, 400, n)
-    return _block(
-        _uniform_times(rng, sc, n),
+    return make_block(
+        uniform_times(rng, sc, n),
         rng.choice(sc.subscribers[site], n),
         endpoints[pick],
         ports[pick],
@@ -248,10 +180,10 @@ def web(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
 def dns_ntp(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
     """Resolver queries (UDP 53) and periodic NTP polls (UDP 123, 1024 s)."""
     subs = sc.subscribers[site]
-    n = _per_day(sc, 30_000)
-    resolvers = _NET0 + np.array([53, 54])
-    dns = _block(
-        _uniform_times(rng, sc, n),
+    n = per_day(sc, 30_000)
+    resolvers = NET0 + np.array(RESOLVERS)
+    dns = make_block(
+        uniform_times(rng, sc, n),
         rng.choice(subs, n),
         rng.choice(resolvers, n),
         53,
@@ -265,14 +197,14 @@ def dns_ntp(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
     out = [dns]
     clients = rng.choice(subs, max(1, len(subs) * 6 // 100), replace=False)
     for c in clients:
-        times = _periodic_times(
+        times = periodic_times(
             rng, sc.start_ms + int(rng.integers(0, 1_024_000)), sc.end_ms, 1024.0, 0.01
         )
         out.append(
-            _block(
+            make_block(
                 times,
                 np.uint32(c),
-                _NET0 + 123 + int(rng.integers(4)),
+                NET0 + NTP_SERVERS[int(rng.integers(len(NTP_SERVERS)))],
                 123,
                 UDP,
                 rng,
@@ -325,13 +257,13 @@ def iot_cloud(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
     for c, k in zip(devices, pick, strict=True):
         host, port, period, _ = CLOUDS[int(k)]
         t0 = sc.start_ms + int(rng.integers(0, int(period * 1000)))
-        times = _periodic_times(rng, t0, sc.end_ms, period)
+        times = periodic_times(rng, t0, sc.end_ms, period)
         n = len(times)
         out.append(
-            _block(
+            make_block(
                 times,
                 np.uint32(c),
-                _NET0 + host,
+                NET0 + host,
                 port,
                 TCP,
                 rng,
@@ -347,15 +279,15 @@ def iot_cloud(rng: np.random.Generator, sc: Scenario, site: str) -> list[Block]:
 
 def long_tail(rng: np.random.Generator, sc: Scenario, site: str) -> Block:
     """Rarely contacted hosts: a few irregular flows each, on assorted ports."""
-    n = _per_day(sc, 15_000)
+    n = per_day(sc, 15_000)
     subs = sc.subscribers[site]
-    dst = _NET0 + rng.integers(10_000, 40_000, n // 3)
+    dst = NET0 + rng.integers(*LONG_TAIL, n // 3)
     pick = rng.integers(0, len(dst), n)  # repeats come at random (Poisson) times
     port_of = rng.choice([443, 80, 8080, 22, 8443, 5222, 993, 23, 7080], len(dst))
     src_of = rng.choice(subs, len(dst))
     rpk = rng.integers(2, 50, n)
-    return _block(
-        _uniform_times(rng, sc, n),
+    return make_block(
+        uniform_times(rng, sc, n),
         src_of[pick],
         dst[pick],
         port_of[pick],
@@ -381,6 +313,7 @@ def site_connections(sc: Scenario, site: str) -> Block:
             scans = bot_scans(rng, sc, lin, site)
             blocks += [scans] if scans is not None else []
     blocks += [ddos(rng, sc, a) for a in sc.attacks if a.site == site]
+    blocks += benign_blocks(sc, site)
     merged = concat(blocks)
     keep = (merged["start"] >= sc.start_ms) & (merged["start"] < sc.end_ms)
     return {c: v[keep] for c, v in merged.items()}

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from iotscope.errors import ConfigError
+from iotscope.lab.traffic._families import BenignFamily, Family
+from iotscope.lab.traffic._variants import Variant, get_variant
 from iotscope.records import Isp
 
 #: Flow time of the first generated record (fixed, so a seed gives the same bytes).
@@ -36,39 +38,6 @@ DEFAULT_ISPS = (
     Isp(name="isp-a", asn=64500, prefixes=("100.64.0.0/16",)),
     Isp(name="isp-b", asn=64501, prefixes=("100.65.0.0/16",)),
     Isp(name="isp-c", asn=64502, prefixes=("100.66.0.0/16",)),
-)
-
-
-@dataclass(frozen=True)
-class Family:
-    """How one botnet family talks to its C2 (DOMAIN.md, "C2 detection by ISPs")."""
-
-    name: str
-    ports: tuple[int, ...]
-    period_s: float  # heartbeat or polling interval
-    orig_bytes: tuple[int, int]  # payload bytes per exchange, bot -> C2 (low, high)
-    resp_bytes: tuple[int, int]
-    scanner: str | None  # darknet class of its bots: mirai, iot, or None (no scanning)
-    tier: int = 1  # C2 addresses active at once (Emotet-style tiers)
-    migrate_h: tuple[float, float] = (8.0, 20.0)  # lifetime of one C2 address, hours
-
-
-FAMILIES: dict[str, Family] = {
-    "mirai": Family("mirai", (23,), 60.0, (2, 6), (2, 6), "mirai"),
-    "gafgyt-irc": Family("gafgyt-irc", (6667,), 90.0, (20, 60), (30, 90), "iot"),
-    "http-bot": Family("http-bot", (80,), 120.0, (180, 260), (200, 600), "iot"),
-    "emotet": Family("emotet", (443, 8080, 7080), 150.0, (900, 1600), (300, 3000), None, tier=3),
-}
-
-#: Lineages of the default world: (name, family). Each ISP sees an overlapping subset.
-LINEAGES = (
-    ("mirai-okiru", "mirai"),
-    ("mirai-satori", "mirai"),
-    ("mirai-moobot", "mirai"),
-    ("gafgyt-kaiten", "gafgyt-irc"),
-    ("httpbot-tsunami", "http-bot"),
-    ("emotet-e4", "emotet"),
-    ("emotet-e5", "emotet"),
 )
 
 
@@ -148,6 +117,9 @@ class Scenario:
     attacks: tuple[Attack, ...]
     darknet_bots: np.ndarray  # bots (uint32) seen scanning the telescope
     external_scanners: np.ndarray  # infected hosts outside every site (uint32)
+    variant: str = "default"
+    held_out: bool = False
+    benign: tuple[BenignFamily, ...] = ()  # look-alike families beyond the default benign mix
 
     def site(self, name: str) -> Site:
         return next(s for s in self.sites if s.name == name)
@@ -165,10 +137,11 @@ def _c2_pool() -> list[int]:
     return [int(h) for net in C2_POOLS for h in net.hosts()]
 
 
-def _lineage_sites(rng: np.random.Generator, names: list[str]) -> list[tuple[str, ...]]:
-    """Give each lineage 1-3 sites so each site sees a different, overlapping subset."""
+def _lineage_sites(rng: np.random.Generator, names: list[str], count: int) -> list[tuple[str, ...]]:
+    """Give each of ``count`` lineages 1-3 sites so each site sees a different, overlapping
+    subset."""
     out: list[tuple[str, ...]] = []
-    for i in range(len(LINEAGES)):
+    for i in range(count):
         k = int(rng.integers(1, min(3, len(names)) + 1))
         chosen = {names[i % len(names)], *rng.choice(names, size=k, replace=False).tolist()}
         out.append(tuple(sorted(chosen)))
@@ -225,10 +198,14 @@ def build_scenario(
     scale: float = 1.0,
     isps: tuple[Isp, ...] | None = None,
     iot_by_isp: dict[str, tuple[int, ...]] | None = None,
+    variant: str | Variant = "default",
 ) -> Scenario:
-    """The whole scenario for ``seed``: sites from ``isps`` (default three ISPs)."""
+    """The whole scenario for ``seed``: sites from ``isps`` (default three ISPs), botnet
+    lineages and benign look-alikes from ``variant`` (a name in :data:`VARIANTS` or a
+    :class:`Variant`; ``"default"`` is the original world, byte for byte)."""
     if days <= 0 or scale <= 0:
         raise ConfigError("--days and --scale must be positive", days=days, scale=scale)
+    mix = get_variant(variant) if isinstance(variant, str) else variant
     rng = np.random.default_rng(seed)
     start, end = EPOCH_MS, EPOCH_MS + int(days * DAY_MS)
     iot = iot_by_isp or {}
@@ -238,14 +215,10 @@ def build_scenario(
     )
     names = [s.name for s in sites]
     pool = _c2_pool()
+    where = _lineage_sites(rng, names, len(mix.lineages))
     lineages = [
-        Lineage(
-            name,
-            FAMILIES[fam],
-            tuple(_addresses(rng, FAMILIES[fam], name, start, end, pool)),
-            where,
-        )
-        for (name, fam), where in zip(LINEAGES, _lineage_sites(rng, names), strict=True)
+        Lineage(name, fam, tuple(_addresses(rng, fam, name, start, end, pool)), sites_of)
+        for (name, fam), sites_of in zip(mix.lineages, where, strict=True)
     ]
     subscribers, bots = _population(rng, sites, lineages, scale)
     scanning = [
@@ -273,6 +246,9 @@ def build_scenario(
         tuple(_attacks(rng, lineages, start, end)),
         np.unique(seen),
         np.sort(ext),
+        variant=mix.name,
+        held_out=mix.held_out,
+        benign=mix.benign,
     )
 
 
@@ -291,7 +267,7 @@ def _population(
         for lin in lineages:
             if site.name not in lin.sites:
                 continue
-            n = max(2, int(rng.integers(6, 14) * scale))
+            n = max(2, int(rng.integers(*lin.family.bots) * scale))
             bots[(lin.name, site.name)] = np.sort(order[used : used + n]).astype(np.uint32)
             used += n
         subscribers[site.name] = np.union1d(subs, preferred).astype(np.uint32)

@@ -4,6 +4,11 @@ The header is Zeek's own: ``#separator \\x09``, ``#set_separator``, ``#empty_fie
 ``#unset_field``, ``#path conn``, ``#open``, ``#fields``, ``#types`` and a closing ``#close``
 (Zeek ``base/protocols/conn/main.zeek``, ``Conn::Info``). Rows are written by Arrow's CSV
 writer: no Python object per row.
+
+A connection marked ``rev`` is logged with the roles reversed, as Zeek logs a long session it
+picked up mid-stream when the first packet it saw came from the server: the C2 as originator,
+``conn_state`` ``OTH`` (no SYN seen), a history without the handshake. NetFlow
+(:func:`flow_table`) keeps the true direction.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from iotscope.flows import flows_table, ipv4_strings, proto_strings
-from iotscope.lab.traffic._flowgen import S0, SF, TCP, Block
+from iotscope.lab.traffic._blocks import S0, SF, TCP, Block, split_active
 
 FIELDS = (
     ("ts", "time"),
@@ -90,8 +95,21 @@ def _bools(mask: np.ndarray) -> np.ndarray:
     return np.where(mask, "T", "F")
 
 
+def reversed_roles(block: Block) -> Block:
+    """``block`` as Zeek logs it: rows marked ``rev`` have originator and responder swapped."""
+    rev = block["rev"].astype(bool)
+    if not rev.any():
+        return block
+    out = dict(block)
+    for a, b in (("src", "dst"), ("sport", "dport"), ("opk", "rpk"), ("oby", "rby")):
+        out[a], out[b] = np.where(rev, block[b], block[a]), np.where(rev, block[a], block[b])
+    return out
+
+
 def zeek_table(block: Block, local: np.ndarray, rng: np.random.Generator) -> pa.Table:
     """The rows of ``conn.log`` for ``block``; ``local`` lists the site's own addresses."""
+    rev = block["rev"].astype(bool)
+    block = reversed_roles(block)
     oip, rip = header_ip_bytes(block)
     n = len(block["start"])
     s0 = block["state"] == S0
@@ -111,11 +129,11 @@ def zeek_table(block: Block, local: np.ndarray, rng: np.random.Generator) -> pa.
         _seconds(block["dur"]),
         block["oby"],
         block["rby"],
-        _STATE_NAMES[block["state"]],
+        np.where(rev, "OTH", _STATE_NAMES[block["state"]]),
         _bools(np.isin(block["src"], local)),
         _bools(np.isin(block["dst"], local)),
         np.zeros(n, np.int64),
-        _history(block),
+        np.where(rev, "DdAa", _history(block)),
         block["opk"],
         oip,
         block["rpk"],
@@ -161,8 +179,14 @@ def write_conn_log(
     return table.num_rows
 
 
+#: The exporter's active timeout: a longer connection is reported every 30 minutes.
+ACTIVE_TIMEOUT_MS = 1_800_000
+
+
 def flow_table(block: Block, site: str, exporter: str) -> pa.Table:
-    """The originator direction of each connection as a FLOW_SCHEMA table (what NetFlow sees)."""
+    """The originator direction of each connection as a FLOW_SCHEMA table (what NetFlow sees),
+    connections longer than :data:`ACTIVE_TIMEOUT_MS` cut into records of that length."""
+    block = split_active(block, ACTIVE_TIMEOUT_MS)
     oip, _ = header_ip_bytes(block)
     return flows_table(
         start_ms=block["start"],
