@@ -252,8 +252,12 @@ NULL probe reads. nmap's ``http``/``upnp`` lines match whole responses, never th
 
 
 def load_default_rules(extra: Sequence[Path] = ()) -> RuleSet:
-    """Shipped rules, ``extra`` files, then ``default_databases()`` for NMAP_BANNER_SERVICES."""
-    return load_rules([*extra, *default_databases()], nmap_services=NMAP_BANNER_SERVICES)
+    """Shipped rules, ``extra`` files, then ``default_databases()`` not among them.
+
+    Any nmap-service-probes file here attaches to NMAP_BANNER_SERVICES only.
+    """
+    defaults = [d for d in default_databases() if d not in extra]
+    return load_rules([*extra, *defaults], nmap_services=NMAP_BANNER_SERVICES)
 
 
 @functools.cache

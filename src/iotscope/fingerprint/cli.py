@@ -83,7 +83,7 @@ def match_cmd(
     ),
 ) -> None:
     """Identify banners read from stdin (one JSON string literal or raw text per line)."""
-    extra = [*db, *default_databases()] if nmap else list(db)
+    extra = [*db, *(d for d in default_databases() if d not in db)] if nmap else list(db)
     rules = load_rules(extra, fallback_service=service)
     for error in rules.errors[:20]:
         console.print(f"[yellow]skipped rule:[/] {error}")
