@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from iotscope.errors import ConfigError
-from iotscope.fingerprint import identify, load_rules, merge_identities
+from iotscope.fingerprint import default_rules, identify, load_default_rules, merge_identities
 from iotscope.knowledge import cves_for, load_credentials_file, load_default_credentials
 from iotscope.records import Finding, Identity, Survey
 from iotscope.store import Store, SurveyProgress, save_survey_batch
@@ -39,6 +39,7 @@ from iotscope.survey._net import RealBackend, Timeouts
 from iotscope.survey._order import new_seed
 from iotscope.survey._record import BatchWriter, RunRecorder
 from iotscope.survey._run import (
+    SOURCE_ORDER,
     FindingsSink,
     SurveyEngine,
     SurveyOptions,
@@ -223,7 +224,9 @@ def raise_nofile(want: int) -> int:
 
 
 def _identifier(rules: tuple[Path, ...]) -> Callable[[str, str], Identity | None]:
-    ruleset = load_rules(rules) if rules else None
+    # shipped rules, --db files, then nmap-service-probes (setting nmap_probes: auto|off|path)
+    ruleset = load_default_rules(rules) if rules else default_rules()
+    ruleset.warm(SOURCE_ORDER)  # compile nmap's lazy lines before any socket opens
 
     def run(service: str, text: str) -> Identity | None:
         match = identify(service, text, ruleset)
