@@ -1,6 +1,7 @@
-"""Collector decode rate: iotscope's vectorised NetFlow v9/IPFIX decoder vs a per-record one.
+"""Collector: decode rate against a per-record decoder, and UDP end to end against nfcapd.
 
-Run: ``.venv/bin/python -m benchmarks.bench_collector [--small] [--flows N] [--no-udp]``
+Run: ``.venv/bin/python -m benchmarks.bench_collector [--small] [--flows N] [--no-udp]
+[--rates 100000,300000,0] [--udp-flows N]``
 
 1. Builds ``--flows`` flows (default 1M; ``--small`` 100k) with numpy and encodes them with
    ``iotscope.flows.encode_ipfix`` and ``encode_netflow_v9`` (24 records per packet, template
@@ -10,21 +11,29 @@ Run: ``.venv/bin/python -m benchmarks.bench_collector [--small] [--flows N] [--n
    of every record into a dict, the way a small Python collector is usually written). Times the
    decode alone (best of 3) and reads the subprocess's peak RSS (``VmHWM``) and its RSS
    before decoding.
-3. End to end (unless ``--no-udp``): the asyncio collector on 127.0.0.1 in a subprocess, this
-   process sending the IPFIX export to it over UDP paced at ``--rate`` flows/s (default the
-   300k goal); flows decoded per second from the first send to the last decoded batch, and
-   datagrams lost (loopback drops what the receive buffer cannot hold).
-Prints a table and writes ``benchmarks/results/collector.json``. For scale: ipfixcol2 (C)
-reports 200-400k flows/s to JSON; the goal here is >= 300k flows/s on one core.
+3. End to end over UDP on 127.0.0.1 (unless ``--no-udp``): ``--udp-flows`` flows (default 1M)
+   encoded as IPFIX (24 records per datagram) are sent by a separate sender process, paced at
+   each of ``--rates`` flows/s (0: as fast as the sender can), first to ``iotscope flows
+   collect`` (the real command: Parquet buckets, compaction, sequence state), then, with the
+   same sender, file and pace, to nfdump's ``nfcapd`` (Debian's nfdump package). Both get a
+   32 MiB socket receive buffer. Loss is counted on what each stored: for iotscope the rows in
+   its Parquet dataset after it stopped (and, as a cross-check, the lost flows its IPFIX
+   sequence tracking reports); for nfcapd the ``Flows:`` of ``nfdump -r FILE -I`` over the
+   files it wrote (and its own ``Sequence failures``). flows/s = stored flows / sending time;
+   CPU seconds are each receiver's whole life (``wait4``), start-up included; peak RSS is its
+   VmHWM, read until it exits.
+   iotscope's stdout is a terminal (a pty), so it keeps no JSON Lines copy of the flows.
+Prints a table and writes ``benchmarks/results/collector.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
+import pty
+import shutil
 import signal
 import socket
 import struct
@@ -195,42 +204,186 @@ def worker_decode(kind: str, path: Path) -> dict[str, Any]:
     }
 
 
-async def _udp_collect(timeout: float) -> dict[str, Any]:
-    """Collect on 127.0.0.1 until SIGTERM; note when the last batch of flows was decoded."""
-    import signal
+def worker_send(path: Path, port: int, rate: float) -> dict[str, Any]:
+    """The sender (its own process): every datagram of ``path`` to 127.0.0.1:``port``, paced
+    at ``rate`` flows/s (24 per datagram; 0: as fast as it can)."""
+    packets = load_packets(path)
+    per_packet = 24 / rate if rate else 0.0
+    started, wall = time.perf_counter(), time.time()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+        for i, payload in enumerate(packets):
+            if per_packet:
+                ahead = started + i * per_packet - time.perf_counter()
+                if ahead > 0.001:
+                    time.sleep(ahead)
+            while True:
+                try:
+                    s.sendto(payload, ("127.0.0.1", port))
+                    break
+                except BlockingIOError:  # pragma: no cover - a full send buffer
+                    time.sleep(0.0005)
+    return {"sent": len(packets), "seconds": time.perf_counter() - started, "start_wall": wall}
 
-    from iotscope.flows._collector import CollectorOptions, collect
 
-    flows, last = [0], [0.0]
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+def _send(path: Path, port: int, rate: float) -> dict[str, Any]:
+    return _subprocess(["--worker", "send", "--packets", str(path), "--port", str(port),
+                        "--rate", str(rate)])  # fmt: skip
 
-    async def sink(table: pa.Table) -> None:
-        if table.num_rows:
-            flows[0] += table.num_rows
-            last[0] = time.time()
 
-    def ready(addr: tuple[str, int]) -> None:
-        print(addr[1], flush=True)
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    options = CollectorOptions(batch_flows=24_000, batch_seconds=0.05, duration=timeout)
-    counts = await collect(
-        "127.0.0.1:0", site="bench", sink=sink, options=options, ready=ready, stop=stop
+
+def _hwm(pid: int) -> int:
+    """Peak RSS of ``pid`` since its exec (VmHWM; wait4's ru_maxrss would count the memory the
+    child shared with this process before exec)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _stop(proc: subprocess.Popen[str]) -> dict[str, float]:
+    """SIGTERM, then reap the receiver: its whole-life CPU seconds (wait4) and peak RSS (VmHWM,
+    read before the signal and every 20 ms until it exits)."""
+    peak = _hwm(proc.pid)  # before the signal: a fast receiver is a zombie (no VmHWM) at once
+    proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        peak = max(peak, _hwm(proc.pid))
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return {"cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss": peak}
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    return {"cpu_seconds": float("nan"), "peak_rss": 0}
+
+
+def run_iotscope(path: Path, flows: int, rate: float, home: Path) -> dict[str, Any]:
+    """``iotscope flows collect`` (Parquet, buckets, compaction, sequence state) receiving the
+    export from a sender process; flows counted in the Parquet dataset afterwards."""
+    from iotscope.flows import read_flows
+    from iotscope.flows._state import merged_sequences
+
+    port = _free_port()
+    env = {**os.environ, "IOTSCOPE_HOME": str(home)}
+    cmd = [sys.executable, "-m", "iotscope", "flows", "collect", "--listen", f"127.0.0.1:{port}",
+           "--site", "bench", "--batch-seconds", "1"]  # fmt: skip
+    # stdout on a terminal (a pty): no JSON Lines copy of every flow, Parquet only, as nfcapd
+    # writes only its own files
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(cmd, env=env, stdout=slave, stderr=subprocess.PIPE, text=True)
+    os.close(slave)
+    assert proc.stderr is not None
+    assert "listening on" in proc.stderr.readline()
+    sent = _send(path, port, rate)
+    _drain(port)
+    usage = _stop(proc)
+    os.close(master)
+    stored = read_flows(home / "flows", site="bench").num_rows
+    seq_lost = sum(d.lost for _, d in merged_sequences(home / "flows", "bench"))
+    return _result(sent, flows, stored, rate) | usage | {"sequence_lost_flows": seq_lost}
+
+
+def run_nfcapd(path: Path, flows: int, rate: float, out: Path) -> dict[str, Any]:
+    """nfdump's nfcapd receiving the same export at the same pace, with the same 32 MiB socket
+    buffer; flows counted afterwards with ``nfdump -r FILE -I``."""
+    out.mkdir(parents=True)
+    port = _free_port()
+    cmd = ["nfcapd", "-b", "127.0.0.1", "-p", str(port), "-w", str(out), "-t", "3600",
+           "-B", str(32 << 20)]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(1.0)
+    sent = _send(path, port, rate)
+    _drain(port)
+    usage = _stop(proc)
+    stats = _nfdump_stats(out)
+    return (
+        _result(sent, flows, stats.get("flows", 0), rate)
+        | usage
+        | {"sequence_failures": stats.get("sequence failures", 0)}
     )
+
+
+def _nfdump_stats(out: Path) -> dict[str, int]:
+    files = sorted(p for p in out.glob("nfcapd.*") if "current" not in p.name)
+    stats: dict[str, int] = {}
+    for f in files:
+        info = subprocess.run(["nfdump", "-r", str(f), "-I"], capture_output=True, text=True)
+        for line in info.stdout.splitlines():
+            key, _, value = line.partition(":")
+            key = key.strip().lower()
+            if key in ("flows", "sequence failures") and value.strip().isdigit():
+                stats[key] = stats.get(key, 0) + int(value)
+    return stats
+
+
+def _rx_queue(port: int) -> int:
+    """Bytes waiting in the receive queue of the UDP socket bound to 127.0.0.1:``port``."""
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}":
+            return int(fields[4].split(":")[1], 16)
+    return 0
+
+
+def _drain(port: int, settle: float = 1.5, limit: float = 120.0) -> None:
+    """Wait until the receiver has read its socket dry, then ``settle`` for its last write."""
+    deadline = time.monotonic() + limit
+    while _rx_queue(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(settle)
+
+
+def _result(sent: dict[str, Any], flows: int, stored: int, rate: float) -> dict[str, Any]:
     return {
-        "flows": counts.flows,
-        "packets": counts.packets,
-        "malformed": counts.malformed,
-        "last_flow_wall": last[0],
-        "peak_rss": _status("VmHWM"),
+        "target_rate": rate or None,
+        "sent_flows": flows,
+        "sent_datagrams": sent["sent"],
+        "send_seconds": sent["seconds"],
+        "send_rate": flows / sent["seconds"],
+        "stored_flows": stored,
+        "loss": 1 - stored / flows,
+        "stored_per_second_of_sending": stored / sent["seconds"],
     }
 
 
-def worker_udp(timeout: float) -> dict[str, Any]:
-    return asyncio.run(_udp_collect(timeout))
-
-
 # --- the run -----------------------------------------------------------------------------
+
+
+def _receive_buffer() -> dict[str, int]:
+    """What a 32 MiB receive buffer request gets here (net.core.rmem_max caps it unless the
+    process may use SO_RCVBUFFORCE); the same request is made by both receivers."""
+    from iotscope.flows._collector import _socket
+
+    sock = _socket("127.0.0.1", 0, 32 << 20)
+    try:
+        effective = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    finally:
+        sock.close()
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    return {"requested": 32 << 20, "effective": effective, "rmem_max": rmem_max}
+
+
+def run_udp(tmp: Path, flows: int, rates: list[float]) -> list[dict[str, Any]]:
+    """Each rate: the same export, from a sender process, to iotscope then to nfcapd."""
+    path = tmp / "udp-ipfix.bin"
+    save_packets(path, encode_ipfix(make_flows(flows, seed=11)))
+    have_nfcapd = shutil.which("nfcapd") is not None and shutil.which("nfdump") is not None
+    out: list[dict[str, Any]] = [{"receive_buffer": _receive_buffer()}]
+    for i, rate in enumerate(rates):
+        ours = run_iotscope(path, flows, rate, tmp / f"home-{i}")
+        theirs = run_nfcapd(path, flows, rate, tmp / f"nfcapd-{i}") if have_nfcapd else None
+        out.append({"rate": rate or None, "iotscope": ours, "nfcapd": theirs})
+    return out
 
 
 def _subprocess(args: list[str]) -> dict[str, Any]:
@@ -243,58 +396,37 @@ def _subprocess(args: list[str]) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_udp(
-    packets: list[tuple[int, bytes]], rate: float, timeout: float = 120.0
-) -> dict[str, Any]:
-    """Send the export to a collector subprocess on 127.0.0.1, paced at ``rate`` flows/s."""
-    cmd = [sys.executable, "-m", "benchmarks.bench_collector", "--worker", "udp"]
-    proc = subprocess.Popen([*cmd, "--timeout", str(timeout)], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    port = int(proc.stdout.readline())
-    per_packet = 24 / rate
-    started, started_wall = time.perf_counter(), time.time()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        for i, (_, payload) in enumerate(packets):
-            ahead = started + i * per_packet - time.perf_counter()
-            if ahead > 0:
-                time.sleep(ahead)
-            s.sendto(payload, ("127.0.0.1", port))
-    send_seconds = time.perf_counter() - started
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=timeout + 30)
-    result = dict(json.loads(out.strip().splitlines()[-1]))
-    result.update(target_rate=rate, sent=len(packets), send_seconds=send_seconds)
-    result["seconds"] = result["last_flow_wall"] - started_wall  # first send -> last decoded
-    result["loss"] = 1 - result["packets"] / len(packets)
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", action="store_true", help="100k flows (< 60 s)")
     parser.add_argument("--flows", type=int, default=None)
     parser.add_argument("--no-udp", action="store_true")
     parser.add_argument(
-        "--worker", choices=["vectorised", "baseline", "udp"], help=argparse.SUPPRESS
+        "--worker", choices=["vectorised", "baseline", "send"], help=argparse.SUPPRESS
     )
     parser.add_argument("--packets", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--rate", type=float, default=300_000, help="UDP send rate, flows/s")
-    parser.add_argument("--timeout", type=float, default=60.0, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rates", default="100000,300000,0", help="UDP send rates, flows/s (0: unpaced)"
+    )
+    parser.add_argument("--udp-flows", type=int, default=1_000_000, help="flows per UDP run")
     args = parser.parse_args()
-    if args.worker == "udp":
-        print(json.dumps(worker_udp(args.timeout)))
+    if args.worker == "send":
+        print(json.dumps(worker_send(args.packets, args.port, args.rate)))
         return
     if args.worker:
         print(json.dumps(worker_decode(args.worker, args.packets)))
         return
+    rates = [] if args.no_udp else [float(r) for r in args.rates.split(",")]
     run(
         args.flows or (100_000 if args.small else 1_000_000),
-        udp=args.rate if not args.no_udp else 0,
+        rates=rates,
+        udp_flows=100_000 if args.small else args.udp_flows,
     )
 
 
-def run(n: int, *, udp: float) -> None:
+def run(n: int, *, rates: list[float], udp_flows: int) -> None:
     table = make_flows(n)
     results: dict[str, Any] = {
         "flows": n,
@@ -330,8 +462,8 @@ def run(n: int, *, udp: float) -> None:
                         r["peak_rss"] - r["rss_before"],
                     )
                 )
-            if udp and name == "ipfix":
-                results["udp_ipfix"] = run_udp(packets, udp)
+        if rates:
+            results["udp_ipfix"] = run_udp(Path(tmp), udp_flows, rates)
     _print(rows, results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
@@ -345,14 +477,22 @@ def _print(rows: list[tuple[str, str, float, int, int]], results: dict[str, Any]
         print(f"{fmt:<11} {label:<30} {rate:>12,.0f} {peak / mib:>13.0f} {extra / mib:>11.0f}")
     for fmt in ("ipfix", "netflow_v9"):
         print(f"{fmt}: vectorised is {results[fmt]['speedup']:.1f}x the per-record baseline")
-    if "udp_ipfix" in results:
-        u = results["udp_ipfix"]
-        print(
-            f"UDP 127.0.0.1 end to end (IPFIX, sent at {u['target_rate']:,.0f} flows/s): "
-            f"{u['flows']:,} flows decoded from {u['packets']:,}/{u['sent']:,} datagrams "
-            f"({u['loss']:.1%} lost) in {u['seconds']:.2f} s -> "
-            f"{u['flows'] / max(u['seconds'], 1e-9):,.0f} flows/s"
-        )
+    for run_ in results.get("udp_ipfix", []):
+        if "receive_buffer" in run_:
+            buf = run_["receive_buffer"]
+            print(f"socket receive buffer: asked 32 MiB, got {buf['effective'] >> 20} MiB")
+            continue
+        for tool in ("iotscope", "nfcapd"):
+            r = run_[tool]
+            if r is None:
+                continue
+            pace = f"{r['target_rate']:,.0f}/s" if r["target_rate"] else "unpaced"
+            print(
+                f"UDP end to end, IPFIX, {pace:>10} sent ({r['send_rate']:,.0f}/s): {tool:<8} "
+                f"stored {r['stored_flows']:>9,} of {r['sent_flows']:,} "
+                f"(loss {r['loss']:.2%}), {r['stored_per_second_of_sending']:,.0f} flows/s, "
+                f"CPU {r['cpu_seconds']:.1f} s, peak RSS {r['peak_rss'] / (1 << 20):.0f} MiB"
+            )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, floa
 
 def survey_cmd(scope: Path, out: Path, login: bool, survey_id: str) -> list[str]:
     cmd = [sys.executable, "-m", "iotscope", "survey", "run", "--scope", str(scope),
-           "--out", str(out), "--survey-id", survey_id, "--concurrency", "1500"]  # fmt: skip
+           "--out", str(out), "--survey-id", survey_id, "--concurrency", "1500",
+           "--rate", "0", "--per-subnet-concurrency", "256"]  # fmt: skip
     return [*cmd, "--no-login"] if not login else [*cmd, "--login-delay", "0.02"]
 
 

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(default=Path("var"), description="data directory")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL of the store")
+    nmap_probes: str = Field(
+        default="auto", description="nmap-service-probes for identification: auto, off or a path"
+    )
 
     @property
     def db_url(self) -> str:

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 
 __all__ = [
     "C2Candidate",
+    "C2Run",
     "Classification",
     "Credential",
     "Device",
@@ -193,6 +194,22 @@ class C2Candidate(Record):
     last_seen: UtcTime
     reasons: tuple[str, ...] = ()
     site: str = ""
+
+
+class C2Run(Record):
+    """One C2 detection run as it read one site's flows: the flow-time window [since, until)
+    (None: unbounded), the engine and scoring parameters, when it ran, and its counts. A run
+    over several sites is one record per site (same ``id``), so every row carries its site."""
+
+    id: str = Field(min_length=1, max_length=64)
+    site: str
+    since: UtcTime | None = None
+    until: UtcTime | None = None
+    engine: str = "duckdb"
+    params: dict[str, Any] = Field(default_factory=dict)
+    started: UtcTime
+    finished: UtcTime | None = None
+    counts: dict[str, int] = Field(default_factory=dict)
 
 
 # --- lab ground truth -----------------------------------------------------------------------

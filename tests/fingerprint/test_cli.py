@@ -112,3 +112,17 @@ def test_match_reports_skipped_rules(tmp_path: Path) -> None:
     assert "skipped rule: bad fingerprint regex" in result.stderr
     assert "#1 broken" in result.stderr
     assert "rules skipped (bad regex) 1" in result.stderr
+
+
+def test_match_uses_nmap_probes_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probes = tmp_path / "probes"
+    probes.write_text("match telnet m|^Zork box| p/Zork telnetd/ cpe:/h:zork:box/\n")
+    monkeypatch.setenv("IOTSCOPE_NMAP_PROBES", str(probes))
+    with_nmap = runner.invoke(app, ["match", "--service", "telnet"], input="Zork box\n")
+    without = runner.invoke(app, ["match", "--service", "telnet", "--no-nmap"], input="Zork box\n")
+    assert with_nmap.exit_code == 0 and without.exit_code == 0, with_nmap.output
+    named = json.loads(with_nmap.stdout.splitlines()[0])
+    assert named["identity"]["vendor"] == "zork" and named["database"] == str(probes)
+    assert json.loads(without.stdout.splitlines()[0])["identity"] is None

@@ -6,11 +6,18 @@ import functools
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iotscope.errors import ConfigError
-from iotscope.fingerprint import SERVICE_KEYS, RuleSet, identify, load_rules, service_for_key
+from iotscope.fingerprint import (
+    SERVICE_KEYS,
+    RuleSet,
+    identify,
+    load_default_rules,
+    load_rules,
+    service_for_key,
+)
 from iotscope.fingerprint._engine import RULES_DIR
 from iotscope.records import Identity
 from tests.conftest import SHARED_DATA
@@ -117,6 +124,7 @@ def fuzz_rules() -> RuleSet:
 SERVICES = sorted({*SERVICE_KEYS, "mqtt", "upnp", "unknown"})
 
 
+@settings(deadline=None)  # the first example loads and compiles the rules
 @given(st.sampled_from(SERVICES), st.text(max_size=400) | st.binary(max_size=400))
 def test_identify_never_raises_on_any_banner(service: str, banner: str | bytes) -> None:
     match = identify(service, banner, fuzz_rules())
@@ -190,3 +198,47 @@ def test_shipped_examples_identify_to_their_own_fingerprint(path: Path) -> None:
             assert match is not None, example.text
             assert (match.rule, match.database) == (fp.label, f"iotscope:{path.name}")
             assert example.expected.items() <= {**match.params, "matched": fp.label}.items()
+
+
+@pytest.mark.parametrize(
+    ("service", "banner", "product", "version"),
+    [
+        ("ssh", "SSH-2.0-dropbear_2022.83", "Dropbear", "2022.83"),
+        ("http", "lighttpd/1.4.69", "lighttpd", "1.4.69"),
+        ("http", "mini_httpd/1.30 19jan2016", "mini_httpd", "1.30"),
+    ],
+)
+def test_real_servers_get_a_software_identity(
+    service: str, banner: str, product: str, version: str
+) -> None:
+    match = identify(service, banner)
+    assert match is not None and match.identity is not None
+    assert match.identity == Identity(product=product, version=version)  # no device vendor
+
+
+def test_nmap_probes_setting_turns_the_default_database_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from iotscope.fingerprint import default_databases
+
+    monkeypatch.setenv("IOTSCOPE_NMAP_PROBES", "off")
+    assert default_databases() == []
+    own = tmp_path / "probes"
+    own.write_text("match telnet m|^Acme| p/Acme telnetd/ cpe:/h:acme:box/\n")
+    monkeypatch.setenv("IOTSCOPE_NMAP_PROBES", str(own))
+    assert default_databases() == [own]
+    match = identify("telnet", "Acme box", load_default_rules())
+    assert match is not None and match.identity is not None
+    assert match.identity.vendor == "acme"
+    assert identify("http", "Acme box", load_default_rules()) is None  # telnet and ssh only
+
+
+def test_nmap_lines_compile_on_first_use(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    own = tmp_path / "probes"
+    own.write_text("match telnet m|^Acme| p/Acme/\nmatch ftp m|(| p/bad/\n")
+    rules = load_rules([own])
+    assert rules.skipped == 0  # nothing compiled yet
+    assert identify("telnet", "Acme", rules) is not None
+    assert rules.skipped == 0
+    rules.warm(["ftp"])
+    assert rules.skipped == 1

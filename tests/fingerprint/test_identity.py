@@ -38,13 +38,33 @@ def test_empty_values_and_certainty_only_assert_nothing() -> None:
     assert identity_from_params({"hw.vendor": "", "os.vendor": "Cisco"}) == Identity(vendor="Cisco")
 
 
-def test_merge_takes_first_non_null_per_field() -> None:
+def test_merge_fills_fields_only_from_identities_that_agree() -> None:
     merged = merge_identities(
-        [None, Identity(vendor="A", version="1"), Identity(vendor="B", model="M", version="2")]
-    )
-    assert merged == Identity(vendor="A", model="M", version="1")
+        [None, Identity(vendor="A", version="1"), Identity(vendor="B", model="M", version="2"),
+         Identity(vendor="a", model="M1", device_type="DVR")]
+    )  # fmt: skip
+    assert merged == Identity(vendor="A", model="M1", version="1", device_type="DVR")
     assert merge_identities([None, None]) is None
     assert merge_identities([]) is None
+
+
+def test_merge_never_gives_a_device_its_web_server_version() -> None:
+    title = Identity(vendor="Synology", product="DSM")
+    server = Identity(product="lighttpd", version="1.4.69")
+    assert merge_identities([title, server]) == title
+    assert merge_identities([server, title]) == title  # the base is the one naming a vendor
+    camera = Identity(vendor="Hikvision")
+    assert merge_identities([camera, server]) == camera
+    assert merge_identities([server]) == server
+    same = Identity(vendor="Synology", product="dsm", version="7.1")
+    expected = Identity(vendor="Synology", product="DSM", version="7.1")
+    assert merge_identities([title, same]) == expected
+
+
+def test_software_identity_has_product_and_version_but_no_device_vendor() -> None:
+    params = {"service.vendor": "Matt Johnston", "service.family": "Dropbear"}
+    identity = identity_from_params({**params, "service.version": "2022.83"})
+    assert identity == Identity(product="Dropbear", version="2022.83")
 
 
 @pytest.mark.parametrize(
@@ -64,3 +84,8 @@ def test_cpe22_to_23(uri: str, fs: str) -> None:
 def test_cpe22_to_23_rejects_non_uris() -> None:
     assert cpe22_to_23("cpe:2.3:a:x:y:*:*:*:*:*:*:*:*") is None
     assert cpe22_to_23("cpe:/z:x") is None
+
+
+def test_service_version_never_becomes_the_device_version() -> None:
+    params = {"hw.vendor": "Dahua", "service.family": "Dahua RTSP", "service.version": "3.0"}
+    assert identity_from_params(params) == Identity(vendor="Dahua")

@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iotscope.fingerprint._regex import compile_pattern, required_literal, translate
+from iotscope.fingerprint._regex import (
+    compile_pattern,
+    required_literal,
+    required_literals,
+    translate,
+)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +89,19 @@ def test_required_literal_picks_longest_mandatory_run() -> None:
     assert required_literal(compile_pattern(r"(?:optional)?xy", "ruby")) is None
 
 
+def test_required_literals_take_one_per_branch_of_a_required_alternation() -> None:
+    rx = compile_pattern(r"(?i)\bHikvision\b|\ADS-\d", "ruby")
+    assert required_literals(rx) == ("hikvision", "ds-")
+    inner = compile_pattern(r"\A\s*(?:NPort|MiiNePort|ioLogik)", "ruby")
+    assert required_literals(inner) == ("nport", "miineport", "iologik")
+    assert required_literals(compile_pattern(r"Mikrotik v\d", "ruby")) == ("mikrotik v",)
+    assert required_literals(compile_pattern(r"(?:ab|cdef)", "ruby")) is None  # "ab" too short
+    assert required_literals(compile_pattern(r"(?:Acme|Zeta)?xy", "ruby")) is None  # optional
+
+
 _PATTERNS = [
+    r"(?i)\bZyXEL\b|\bPrestige \d|\AP-660",
+    r"\A\s*(?:NPort|EDR-G?\d{3}|MiiNePort)",
     r"(?i)\AUser(?:name)?\s*:\s*$",
     r"^(?:\r|\n)*MikroTik v([\w.]+)(?: \([\w-]+\))?(?:\r|\n)+Login:\s*$",
     r"(?i)router(?<m>[0-9]+)?os",
@@ -96,9 +113,13 @@ _PATTERNS = [
 def test_prefilter_never_rejects_a_match(pattern: str, prefix: str, suffix: str) -> None:
     rx = compile_pattern(pattern, "ruby")
     literal = required_literal(rx)
-    for text in (prefix + suffix, prefix + "MIKROTIK v1.2\r\nLogin:" + suffix, "ROUTEROS" + suffix):
-        if rx.search(text) and literal is not None:
-            assert literal in text.lower()
+    literals = required_literals(rx)
+    samples = ["MIKROTIK v1.2\r\nLogin:", "ROUTEROS", "zyxel", "Prestige 6", "P-660"]
+    samples += ["NPort", "EDR-901"]
+    for text in [prefix + suffix] + [prefix + x + suffix for x in samples]:
+        if rx.search(text):
+            assert literal is None or literal in text.lower()
+            assert literals is None or any(lit in text.lower() for lit in literals)
 
 
 @given(st.text(max_size=60), st.sampled_from(["ruby", "pcre"]))

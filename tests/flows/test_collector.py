@@ -16,7 +16,7 @@ import pytest
 from iotscope.errors import ConfigError
 from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
 from iotscope.flows._collector import CollectorOptions, collect, parse_listen
-from iotscope.flows._decoder import DecodeCounts
+from iotscope.flows._decoder import DecodeCounts, FlowDecoder
 from iotscope.flows._nfdump import read_nfdump_csv
 from tests.conftest import require_tool
 from tests.flows._traffic import write_capture
@@ -45,8 +45,9 @@ def _table(n: int) -> pa.Table:
 class Run:
     """A collector task on 127.0.0.1:<free port>, its batches and its counts."""
 
-    def __init__(self, options: CollectorOptions) -> None:
+    def __init__(self, options: CollectorOptions, decoder: FlowDecoder | None = None) -> None:
         self.batches: list[pa.Table] = []
+        self.decoder = decoder or FlowDecoder("isp-a")
         self.stop = asyncio.Event()
         self.port = asyncio.get_running_loop().create_future()
         self.task = asyncio.create_task(
@@ -57,6 +58,7 @@ class Run:
                 options=options,
                 stop=self.stop,
                 ready=lambda addr: self.port.set_result(addr[1]),
+                decoder=self.decoder,
             )
         )
 
@@ -196,4 +198,54 @@ async def test_softflowd_export_matches_nfcapd(tmp_path: Path, version: int) -> 
     ours, counts = await run.result()
     assert counts.malformed == counts.no_template == 0
     assert ours.num_rows == theirs.num_rows == 48
+    (state,) = run.decoder.sequences.domains.values()  # softflowd's sequence numbers hold
+    assert state.lost == state.resets == state.duplicates == 0 and state.packets > 0
     assert _by_tuple(ours) == _by_tuple(theirs)
+
+
+class _Relay(asyncio.DatagramProtocol):
+    """Forwards softflowd's datagrams to the collector, dropping the ones numbered in ``drop``;
+    a decoder of its own sees every datagram (what was really exported)."""
+
+    def __init__(self, target: int, drop: set[int]) -> None:
+        self.target, self.drop, self.seen = target, drop, 0
+        self.truth = FlowDecoder("truth")
+        self.out = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        self.truth.feed(data, "relay")
+        if self.seen not in self.drop:
+            self.out.sendto(data, ("127.0.0.1", self.target))
+        self.seen += 1
+
+
+@pytest.mark.network
+@pytest.mark.slow
+@pytest.mark.parametrize("version", [5, 9, 10])
+async def test_softflowd_sequence_loss_is_what_was_dropped(tmp_path: Path, version: int) -> None:
+    require_tool("softflowd")
+    capture = tmp_path / "traffic.pcap"
+    write_capture(capture, connections=200)
+    decoder = FlowDecoder("isp-a")
+    run = Run(CollectorOptions(batch_seconds=0.2), decoder=decoder)
+    port = await asyncio.wait_for(run.port, 5)
+    relay = _Relay(port, drop={5, 9})
+    loop = asyncio.get_running_loop()
+    transport, _ = await loop.create_datagram_endpoint(lambda: relay, local_addr=("127.0.0.1", 0))
+    try:
+        await _softflowd(capture, transport.get_extra_info("sockname")[1], version)
+        await asyncio.sleep(0.5)
+    finally:
+        transport.close()
+        relay.out.close()
+    run.stop.set()
+    ours, _ = await run.result()
+    truth = relay.truth.finish()
+    assert relay.seen > 10 and truth.num_rows == 800
+    (state,) = decoder.sequences.domains.values()
+    assert state.resets == 0 and state.duplicates == 0
+    if version == 9:
+        assert (state.unit, state.lost) == ("packets", 2)
+    else:
+        assert state.unit == "flows" and state.lost == truth.num_rows - ours.num_rows > 0
+    assert state.received == (relay.seen - 2 if version == 9 else ours.num_rows)

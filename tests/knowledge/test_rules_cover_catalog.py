@@ -3,8 +3,9 @@
 For each catalog profile, firmware version and model: render the strings the lab presents
 (banner, SSH version, Server, title, realm, body, certificate subject, RTSP/SSDP server), run
 ``iotscope.fingerprint.identify`` on each, and check that (a) merged, first non-null per field,
-they give the catalog's vendor, product and version, and (b) no single match contradicts the
-catalog in any field, so the merge order a survey uses does not matter.
+they give the catalog's vendor, product and version, and (b) no single match that names a
+vendor contradicts the catalog in any field, so the merge order a survey uses does not matter
+(a match naming only server software, such as ``lighttpd/1.4.69``, names no device).
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def test_device_identified_without_login(
     merged: dict[str, str] = {}
     for kind, text in presented(profile, version, model, telnet_prompt=prompt):
         match = identify(kind, text)
-        if match is None or match.identity is None:
-            continue
+        if match is None or match.identity is None or not match.identity.vendor:
+            continue  # no match, or one naming server software only (no device vendor)
         for field in FIELDS:
             value = getattr(match.identity, field)
             if value:

@@ -88,3 +88,35 @@ def test_zmap_csv_rows_are_scoped_and_counted(tmp_path: Path) -> None:
     assert counts["hosts"] == 2  # only the in-scope rows became targets
     # per host: ZMap's open TCP port (no discovery sweep) and the SSDP datagram of U:1900
     assert counts["sockets_opened"] == 4
+
+
+def test_start_message_names_scope_size_limits_order_and_special_space(tmp_path: Path) -> None:
+    from iotscope.survey import SurveyConfig, prepare
+
+    scope = tmp_path / "scope.txt"
+    scope.write_text("0.0.0.0/0\n127.62.0.0/30\n")  # prepared only: nothing is sent
+    lines = "\n".join(prepare(SurveyConfig(scope=scope, seed=5)).start_message())
+    assert "300 new connections/s, 256 sockets in flight, 16 per /24" in lines
+    assert "seed 5" in lines
+    assert "127.62.0.0/30 inside 127.0.0.0/8" in lines  # deliberate, named
+    assert "never contacted (special-purpose): 10.0.0.0/8 (Private-Use" in lines
+    assert "never contacted (special-purpose): 224.0.0.0/4 (Multicast" in lines
+
+
+@pytest.mark.network
+def test_a_run_prints_its_start_message_and_records_scope_size(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    scope = tmp_path / "scope.txt"
+    scope.write_text("127.62.0.0/30\n")  # nothing listens there
+    cmd = [sys.executable, "-m", "iotscope", "survey", "run", "--scope", str(scope),
+           "--ports", "23,80", "--survey-id", "m1", "--timeout", "0.3"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stderr.split())
+    assert "scope 4 addresses after exclusions and the special-purpose blocklist" in text
+    assert "300 new connections/s" in text and "visiting order: seed" in text
+    [survey] = open_store().surveys()
+    assert survey.counts["scope_size"] == 4 and survey.counts["hosts"] == 4
+    assert "seed" in survey.counts

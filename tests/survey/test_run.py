@@ -94,3 +94,45 @@ async def test_zmap_ports_skip_discovery_and_shard_filters() -> None:
     await sharded.run([Target(ip) for ip in ips], lambda f: None,
                       Survey(id="s2", started=FIXED_NOW, scope=("x",)))  # fmt: skip
     assert sharded.counts["hosts"] == sum(parse_shard("1/2").owns(ip) for ip in ips)
+
+
+def EXPLODES() -> Chunks:
+    raise RuntimeError("File descriptor 33 is used by transport")
+
+
+async def test_a_crash_in_one_host_is_an_error_finding_not_the_end_of_the_run() -> None:
+    bad = "127.72.0.9"
+    be = ScriptedBackend({(A, 80): HTTP, (bad, 80): EXPLODES, (B, 1883): BROKER})
+    out: list[Finding] = []
+    done_hosts: list[Target] = []
+    targets = [Target(ipaddress.ip_address(x), position=n) for n, x in enumerate((bad, A, B))]
+    done = await engine(be).run(targets, out.extend,
+                                Survey(id="s1", started=FIXED_NOW, scope=("x",)),
+                                lambda t, f: done_hosts.append(t))  # fmt: skip
+    [error] = [f for f in out if str(f.ip) == bad]
+    assert (error.service, error.port, error.login.outcome) == ("error", 0, "error")
+    assert "RuntimeError" in error.details["error"] and error.survey_id == "s1"
+    assert {str(f.ip) for f in out} == {bad, A, B}  # the other hosts were surveyed
+    assert done.counts["host_errors"] == 1 and done.counts["hosts"] == 3
+    assert sorted(t.position or 0 for t in done_hosts) == [0, 1, 2]
+
+
+async def test_a_crash_in_one_login_check_is_that_service_s_error() -> None:
+    class Boom(Chunks):
+        def received(self, data: bytes) -> list[bytes]:
+            if data.startswith(b"a"):  # the username of the credential tried
+                raise KeyError("boom")
+            return super().received(data)
+
+    be = ScriptedBackend({(A, 23): lambda: Boom(greeting=[b"login: "], hang=True),
+                          (A, 1883): BROKER})  # fmt: skip
+    eng = engine(be)
+    out: list[Finding] = []
+    await eng.run([Target(ipaddress.ip_address(A))], out.extend,
+                  Survey(id="s1", started=FIXED_NOW, scope=("x",)))  # fmt: skip
+    by_service = {f.service: f.login for f in out}
+    assert by_service["telnet"].outcome == "error" and "KeyError" in (
+        by_service["telnet"].detail or ""
+    )
+    assert by_service["mqtt"].outcome == "no_auth"  # the host's other service was checked
+    assert eng.counts["login_crashes"] == 1

@@ -1,8 +1,11 @@
 """Run the detection SQL on DuckDB (in-process) or Spark SQL (PySpark, local mode or a cluster).
 
 The only dialect shim lives here: each engine builds the ``flows`` view with epoch-millisecond
-times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the
-``infected`` view; the detection text itself (``_sql.py``) is shared verbatim.
+times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and the known
+hosts' views; the detection text itself (``_sql.py``) is shared verbatim.
+
+Known hosts and known C2 endpoints become the ``known_hosts(ip, kind)`` and ``infected(ip)``
+views of ``_views.py`` (weak logins are not infected unless the caller asks).
 
 Input is either a Parquet root in the hive layout of :mod:`iotscope.flows`
 (``root/site=<site>/day=<day>/*.parquet``; the files carry every FLOW_SCHEMA column) or an
@@ -11,7 +14,7 @@ in-memory FLOW_SCHEMA table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +24,16 @@ import duckdb
 import pyarrow as pa
 
 from iotscope.c2._sql import Params, detection_sql
+from iotscope.c2._views import (
+    INFECTED_KINDS,
+    Endpoint,
+    Known,
+    c2_table,
+    known_table,
+    view_statements,
+)
 from iotscope.errors import ConfigError, IotscopeError
+from iotscope.flows._parquet import spark_dataset
 
 Row = dict[str, Any]
 _COLUMNS = "site, src, dst, sport, dport, proto, packets, bytes, tcp_flags"
@@ -50,28 +62,47 @@ class Window:
 
 
 def _parquet_files(root: Path, site: str | None) -> list[str]:
-    part = f"site={site}" if site else "site=*"
-    files = sorted(str(p) for p in root.glob(f"{part}/day=*/*.parquet"))
-    if not files:
+    """The dataset's glob (one site or all), as a one-path list; ConfigError when empty."""
+    from iotscope.flows._parquet import dataset_glob, has_flows
+
+    if not has_flows(root, site):
         raise ConfigError(
             "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
         )
-    return files
+    return [dataset_glob(root, site)]
 
 
-def parquet_source(root: Path, site: str | None) -> str:
-    """A DuckDB ``read_parquet`` over the site's (or every site's) flow files."""
-    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in _parquet_files(root, site))
-    return f"read_parquet([{listed}], hive_partitioning = false)"
+def parquet_source(
+    root: Path,
+    site: str | None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    window: Window | None = None,
+) -> str:
+    """The flow dataset for a DuckDB query, by name.
+
+    With ``con``: a temporary view over ``root/site=*/day=*/*.parquet`` with hive partitioning,
+    filtered on the ``site`` and ``day`` partitions (of ``window`` when given), so no file name
+    appears in any SQL text and DuckDB opens only the wanted site's and days' files. Without a
+    connection (older callers): ``read_parquet`` over the dataset's glob.
+    """
+    if con is not None:
+        from iotscope.flows._parquet import register_flows
+
+        since, until = (window.since, window.until) if window else (None, None)
+        return register_flows(con, root, site=site, since=since, until=until)
+    glob = _parquet_files(root, site)[0].replace("'", "''")
+    return f"read_parquet('{glob}', hive_partitioning = true)"
 
 
 def run_duckdb(
     source: Path | pa.Table,
-    infected: Iterable[str],
+    infected: Iterable[Known],
     window: Window,
     params: Params | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     threads: int | None = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from DuckDB."""
     own = con is None
@@ -83,16 +114,16 @@ def run_duckdb(
             con.register("flow_input", source)
             base = "flow_input"
         else:
-            base = parquet_source(source, window.site)
+            base = parquet_source(source, window.site, con, window)
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM (SELECT {_COLUMNS}, "
             f'epoch_ms(start) AS start_ms, epoch_ms("end") AS end_ms FROM {base}) '
             f"WHERE {window.where()}"
         )
-        con.register(
-            "infected_input", pa.table({"ip": pa.array(sorted(set(infected)), pa.string())})
-        )
-        con.execute("CREATE OR REPLACE TEMP VIEW infected AS SELECT ip FROM infected_input")
+        con.register("known_input", known_table(infected))
+        con.register("known_c2_input", c2_table(known_c2))
+        for statement in view_statements(infected_kinds):
+            con.execute(statement)
         cur = con.execute(detection_sql(params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -124,23 +155,30 @@ def spark_session(master: str = "local[2]", shuffle_partitions: int = 4) -> Any:
 
 def run_spark(
     source: Path | pa.Table,
-    infected: Iterable[str],
+    infected: Iterable[Known],
     window: Window,
     params: Params | None = None,
     spark: Any = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[Row]:
     """Candidates (dict rows, the SQL's columns) from Spark SQL, same text as DuckDB."""
     spark = spark or spark_session()
     if isinstance(source, pa.Table):
         df = spark.createDataFrame(source.to_pandas())
     else:
-        df = spark.read.parquet(*_parquet_files(source, window.site))
+        df = spark_dataset(spark, source, site=window.site, since=window.since, until=window.until)
     df.createOrReplaceTempView("flow_input")
     spark.sql(
         f"CREATE OR REPLACE TEMP VIEW flows AS SELECT * FROM (SELECT {_COLUMNS}, "
         f"unix_millis(`start`) AS start_ms, unix_millis(`end`) AS end_ms FROM flow_input) "
         f"WHERE {window.where()}"
     )
-    ips = sorted(set(infected))
-    spark.createDataFrame([(ip,) for ip in ips], "ip string").createOrReplaceTempView("infected")
+    known = [tuple(r.values()) for r in known_table(infected).to_pylist()]
+    spark.createDataFrame(known, "ip string, kind string").createOrReplaceTempView("known_input")
+    c2 = [tuple(r.values()) for r in c2_table(known_c2).to_pylist()]
+    schema = "ip string, port int, proto string"
+    spark.createDataFrame(c2, schema).createOrReplaceTempView("known_c2_input")
+    for statement in view_statements(infected_kinds):
+        spark.sql(statement)
     return [r.asDict() for r in spark.sql(detection_sql(params)).collect()]

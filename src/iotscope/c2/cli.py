@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -37,12 +37,27 @@ def detect(
     until: str | None = typer.Option(None, "--until", help="flow time before (ISO 8601, UTC)"),
     infected: Path | None = typer.Option(None, "--infected", help="known-infected IPs file"),
     flows: Path | None = typer.Option(None, "--flows", help="Parquet root (default: home)"),
-    no_store: bool = typer.Option(False, "--no-store", help="do not save the candidates"),
+    no_store: bool = typer.Option(False, "--no-store", help="do not save the run"),
+    run_id: str | None = typer.Option(None, "--run-id", help="store under this run id"),
+    weak_login: bool = typer.Option(
+        False,
+        "--weak-login-as-infected",
+        help="count devices the survey logged into as infected (default: only telescope/list)",
+    ),
 ) -> None:
-    """Score remote endpoints in the site's flows as C2 servers, with reasons."""
-    from iotscope.c2 import Params, Window, known_infected
+    """Score remote endpoints in the site's flows as C2 servers, with reasons; store the run."""
+    from iotscope.c2 import Params, Window
     from iotscope.c2 import detect as run_detect
+    from iotscope.c2._history import (
+        check_run_id,
+        new_run_id,
+        params_json,
+        record_run,
+        run_sites,
+    )
+    from iotscope.c2._known import INFECTED, WITH_WEAK_LOGIN, counted, known_hosts, tally
     from iotscope.flows import flows_root
+    from iotscope.records import C2Run
     from iotscope.store import open_store
 
     if engine not in ("duckdb", "spark"):
@@ -51,15 +66,25 @@ def detect(
     store = open_store()
     window = Window(site, _time(since, "--since"), _time(until, "--until"))
     params = dataclasses.replace(Params(), threshold=threshold)
+    rid = check_run_id(run_id) if run_id else None
+    known = known_hosts(store, infected)
+    started = datetime.now(UTC)
+    source = flows or flows_root()
     found = run_detect(
-        flows or flows_root(),
-        infected=known_infected(store, infected),
+        source,
+        infected=counted(known, WITH_WEAK_LOGIN if weak_login else INFECTED),
         window=window,
         params=params,
         engine=kind,
     )
     if not no_store:
-        store.save_c2_candidates(found)
+        template = C2Run(
+            id=rid or new_run_id(started), site=site or "", since=window.since,
+            until=window.until, engine=kind, params=params_json(params), started=started,
+            finished=datetime.now(UTC), counts=tally(known),
+        )  # fmt: skip
+        runs = record_run(store, found, template, run_sites(source, window))
+        console.print(f"stored run {template.id} ({len(runs)} site(s), {len(found)} candidates)")
     with jsonl_sink(out) as sink:
         if sink is not None:
             write_jsonl(sink, found)
@@ -122,6 +147,45 @@ def _evaluate_infected(source: str, darknet: Path) -> set[str]:
 
 EVAL_KEYS = ("precision", "recall", "tp", "fp", "fn", "new_c2", "ttd_median_s", "ttd_max_s",
              "ttd_missed")  # fmt: skip
+
+
+def _short(t: datetime) -> str:
+    return t.strftime("%Y-%m-%d %H:%M")
+
+
+@app.command()
+def history(
+    ip: str = typer.Argument(..., help="the endpoint's address"),
+    port: int | None = typer.Option(None, "--port", help="one port (default: every port)"),
+    site: str | None = typer.Option(None, "--site", help="one site (default: every site)"),
+    out: Path | None = typer.Option(None, "--out", help="write JSON Lines here"),
+) -> None:
+    """An endpoint over time: every stored run that reported it, and a summary per endpoint."""
+    from iotscope.c2._history import endpoint_history
+    from iotscope.store import open_store
+
+    entries, summaries = endpoint_history(open_store(), ip, port=port, site=site)
+    with jsonl_sink(out) as sink:
+        if sink is not None:
+            write_jsonl(sink, [*entries, *summaries])
+            return
+    runs = [
+        (e.run_id, e.site, f"{e.port}/{e.proto}", f"{e.score:.2f}",
+         f"{e.infected_clients}/{e.clients}", _short(e.first_seen), _short(e.last_seen),
+         "; ".join(e.reasons))
+        for e in entries
+    ]  # fmt: skip
+    columns = ["run", "site", "port", "score", "infected/clients", "first seen", "last seen",
+               "reasons"]  # fmt: skip
+    console.print(table(f"runs that reported {ip}", columns, runs))
+    rows = [
+        (s.site, f"{s.port}/{s.proto}", _short(s.first_seen), _short(s.last_seen),
+         f"{s.runs_flagged}/{s.runs_total}", f"{s.max_score:.2f}", s.last_run)
+        for s in summaries
+    ]  # fmt: skip
+    columns = ["site", "port", "first seen", "last seen", "runs flagged/total", "max score",
+               "last run"]  # fmt: skip
+    console.print(table(f"{ip} over time", columns, rows))
 
 
 @app.command()

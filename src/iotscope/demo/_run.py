@@ -70,7 +70,8 @@ def survey_lab(manifest: LabManifest, work: Path, store: Store) -> tuple[Survey,
     console.rule("[bold]2. the survey (NOTICE): discovery, identification, login checks")
     scope = work / "scope.txt"
     scope.write_text(f"# the demo lab\n{manifest.network}\n")
-    prepared = prepare(SurveyConfig(scope=scope, concurrency=1000))
+    # the lab is on loopback: no shared-network rate limit
+    prepared = prepare(SurveyConfig(scope=scope, concurrency=1000, rate=None, per_subnet=256))
     found: list[Finding] = []
     store.save_survey(prepared.survey)
     t0 = time.monotonic()

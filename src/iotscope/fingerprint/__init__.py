@@ -1,7 +1,9 @@
 """Banner identification: Recog-format rules (and nmap's probe database) -> ``Identity``.
 
 ``identify(service, banner)`` tries iotscope's shipped Recog rules for that service, then any
-extra databases a ``RuleSet`` was loaded with, and returns the first match. See ``_recog`` for
+extra databases a ``RuleSet`` was loaded with (by default, ``default_databases()``: Debian's
+nmap-service-probes where installed, unless the ``nmap_probes`` setting is ``off``), and
+returns the first match. See ``_recog`` for
 Recog's semantics, ``_nmap`` for nmap-service-probes, ``_identity`` for the param -> Identity
 precedence and ``_verify`` for ``verify_file``.
 """
@@ -12,8 +14,10 @@ from iotscope.fingerprint._engine import (
     SERVICE_KEYS,
     Match,
     RuleSet,
+    default_databases,
     default_rules,
     identify,
+    load_default_rules,
     load_rules,
     service_for_key,
 )
@@ -27,9 +31,11 @@ __all__ = [
     "VerifyFailure",
     "VerifyReport",
     "cpe22_to_23",
+    "default_databases",
     "default_rules",
     "identify",
     "identity_from_params",
+    "load_default_rules",
     "load_rules",
     "merge_identities",
     "service_for_key",

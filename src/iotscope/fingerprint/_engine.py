@@ -5,9 +5,12 @@ Order: iotscope's shipped rules (``fingerprint/rules/*.xml``, by file name) firs
 ``matches`` key names (``SERVICE_KEYS``); a key iotscope does not know becomes a service of
 its own name (or ``fallback_service`` when given, as the CLI does for the service it was
 asked about). An nmap-service-probes file attaches each ``match`` line to the nmap service it
-names (``ssdp`` reads nmap's ``upnp``). A Recog ``ssh`` file whose examples are software
-versions only (Recog's own ``ssh_banners.xml``) sees the part of the identification line after
-``SSH-2.0-``; iotscope's and any file with whole-line examples see the whole line. Rules
+names (``ssdp`` reads nmap's ``upnp``); its regexes are compiled per service on the first
+``databases(service)`` call (nmap's 12,000 lines take seconds to compile, a survey uses a few
+services), and ``warm`` compiles chosen services ahead of time. A Recog ``ssh`` file whose
+examples are software versions only (Recog's own ``ssh_banners.xml``) sees the part of the
+identification line after ``SSH-2.0-``; iotscope's and any file with whole-line examples see
+the whole line. Rules
 whose regex Python cannot compile are left out, counted in ``RuleSet.skipped`` and described
 in ``RuleSet.errors``.
 """
@@ -16,14 +19,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from iotscope.config import load_settings
 from iotscope.errors import ConfigError
 from iotscope.fingerprint._identity import identity_from_params
-from iotscope.fingerprint._nmap import looks_like_nmap, parse_nmap_probes
+from iotscope.fingerprint._nmap import PendingLine, compile_lines, looks_like_nmap, parse_nmap_lines
 from iotscope.fingerprint._recog import bytes_to_text, parse_recog
 from iotscope.records import Identity
 
@@ -60,9 +64,9 @@ def service_for_key(key: str) -> str | None:
 
 
 class Rule(Protocol):
-    """One compiled rule: a prefilter literal, a label, and ``apply`` -> params or None."""
+    """One compiled rule: prefilter literals, a label, and ``apply`` -> params or None."""
 
-    literal: str | None
+    literal: tuple[str, ...] | None  # lowercased; a match contains at least one
 
     @property
     def label(self) -> str: ...
@@ -78,11 +82,21 @@ class RuleDatabase:
     rules: tuple[Rule, ...]
     ssh_software_only: bool = False  # Recog's ssh.banner: the part after "SSH-2.0-"
     byte_patterns: bool = False  # nmap: patterns over raw bytes (bytes input read as Latin-1)
-    plan: tuple[tuple[str | None, Rule], ...] = field(init=False, repr=False, compare=False)
+    plan: tuple[tuple[str | None, tuple[str, ...] | None, Rule], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
-        # (prefilter literal, rule) pairs: the hot loop reads no attributes
-        object.__setattr__(self, "plan", tuple((r.literal, r) for r in self.rules))
+        # (one literal, or several alternatives, rule): the hot loop reads no attributes
+        plan = tuple(_planned(r) for r in self.rules)
+        object.__setattr__(self, "plan", plan)
+
+
+def _planned(rule: Rule) -> tuple[str | None, tuple[str, ...] | None, Rule]:
+    lits = rule.literal
+    if lits is not None and len(lits) == 1:
+        return lits[0], None, rule
+    return None, lits, rule
 
 
 @dataclass(frozen=True)
@@ -95,20 +109,41 @@ class Match:
     database: str
 
 
+@dataclass(frozen=True)
+class LazyDatabase:
+    """A database compiled on first use: ``build`` gives it and the rules it had to skip."""
+
+    source: str
+    build: Callable[[], tuple[RuleDatabase, list[ConfigError]]]
+
+
 @dataclass
 class RuleSet:
     """Compiled databases keyed by iotscope service name, in the order they are tried."""
 
-    by_service: dict[str, list[RuleDatabase]] = field(default_factory=dict)
+    by_service: dict[str, list[RuleDatabase | LazyDatabase]] = field(default_factory=dict)
     errors: list[ConfigError] = field(default_factory=list)
     skipped: int = 0
     sources: list[str] = field(default_factory=list)
 
-    def add(self, service: str, db: RuleDatabase) -> None:
+    def add(self, service: str, db: RuleDatabase | LazyDatabase) -> None:
         self.by_service.setdefault(service, []).append(db)
 
     def databases(self, service: str) -> list[RuleDatabase]:
-        return self.by_service.get(service_for_key(service) or service, [])
+        """The service's databases in order, compiling any lazy one now (counting its skips)."""
+        dbs = self.by_service.get(service_for_key(service) or service, [])
+        for i, db in enumerate(dbs):
+            if isinstance(db, LazyDatabase):
+                built, errors = db.build()
+                dbs[i] = built
+                self.errors.extend(errors)
+                self.skipped += len(errors)
+        return [db for db in dbs if isinstance(db, RuleDatabase)]
+
+    def warm(self, services: Iterable[str]) -> None:
+        """Compile the lazy databases of ``services`` now (before a survey opens sockets)."""
+        for service in services:
+            self.databases(service)
 
     @property
     def services(self) -> list[str]:
@@ -119,8 +154,14 @@ class RuleSet:
         return sum(len(db.rules) for s in services for db in self.databases(s))
 
 
-def load_rules(extra: Sequence[Path] = (), fallback_service: str | None = None) -> RuleSet:
+def load_rules(
+    extra: Sequence[Path] = (),
+    fallback_service: str | None = None,
+    nmap_services: Collection[str] | None = None,
+) -> RuleSet:
     """Shipped rules, then ``extra`` files (Recog XML or nmap-service-probes, by content).
+
+    ``nmap_services`` (iotscope service names) limits where nmap's lines attach; None: all.
 
     Raises ConfigError when an extra file is unreadable or neither format; a shipped file
     that is not valid Recog XML is reported in ``errors`` (counted in ``skipped``) instead.
@@ -140,7 +181,7 @@ def load_rules(extra: Sequence[Path] = (), fallback_service: str | None = None) 
                 "cannot read rule database", file=str(path), reason=str(exc)
             ) from None
         if looks_like_nmap(data):
-            _add_nmap(rules, data, str(path))
+            _add_nmap(rules, data, str(path), nmap_services)
         else:
             _add_recog(rules, data, path, str(path), fallback_service)
     return rules
@@ -161,27 +202,68 @@ def _add_recog(rules: RuleSet, data: bytes, path: Path, source: str, fallback: s
     rules.sources.append(source)
 
 
-def _add_nmap(rules: RuleSet, data: bytes, source: str) -> None:
-    probes = parse_nmap_probes(data.decode("latin-1"), source)
-    by_nmap_service = probes.by_service()
+def _add_nmap(
+    rules: RuleSet, data: bytes, source: str, only: Collection[str] | None = None
+) -> None:
+    parsed = parse_nmap_lines(data.decode("latin-1"), source)
+    by_nmap_service = parsed.by_service()
     for service in sorted(by_nmap_service):
-        rules.add(
-            service, RuleDatabase(source, tuple(by_nmap_service[service]), byte_patterns=True)
-        )
+        if only is None or service in only:
+            rules.add(service, _lazy_nmap(source, by_nmap_service[service]))
     for ours, theirs in NMAP_SERVICES.items():
-        if theirs in by_nmap_service and ours != theirs:
-            rules.add(
-                ours, RuleDatabase(source, tuple(by_nmap_service[theirs]), byte_patterns=True)
-            )
-    rules.errors.extend(probes.errors)
-    rules.skipped += len(probes.errors)
+        if theirs in by_nmap_service and ours != theirs and (only is None or ours in only):
+            rules.add(ours, _lazy_nmap(source, by_nmap_service[theirs]))
+    rules.errors.extend(parsed.errors)
+    rules.skipped += len(parsed.errors)
     rules.sources.append(source)
+
+
+def _lazy_nmap(source: str, lines: list[PendingLine]) -> LazyDatabase:
+    def build() -> tuple[RuleDatabase, list[ConfigError]]:
+        compiled, errors = compile_lines(lines, source)
+        return RuleDatabase(source, tuple(compiled), byte_patterns=True), errors
+
+    return LazyDatabase(source, build)
+
+
+DEBIAN_NMAP_PROBES = Path("/usr/share/nmap/nmap-service-probes")
+NMAP_OFF = ("off", "none", "no", "false", "0")
+
+
+def default_databases() -> list[Path]:
+    """The databases tried after the shipped rules by default: nmap's service probes.
+
+    Setting ``nmap_probes`` (env ``IOTSCOPE_NMAP_PROBES``): ``auto`` (the default) is
+    Debian's ``/usr/share/nmap/nmap-service-probes`` when installed (none otherwise), ``off``
+    is none, any other value is the path of an nmap-service-probes file.
+    """
+    choice = load_settings().nmap_probes.strip()
+    if choice.lower() in NMAP_OFF:
+        return []
+    if choice.lower() == "auto":
+        return [DEBIAN_NMAP_PROBES] if DEBIAN_NMAP_PROBES.is_file() else []
+    return [Path(choice)]
+
+
+NMAP_BANNER_SERVICES = ("telnet", "ssh")
+"""Where the default nmap database attaches: services whose text is the raw banner nmap's
+NULL probe reads. nmap's ``http``/``upnp`` lines match whole responses, never the bare
+``Server`` header a survey identifies, and would only add seconds of regex compiling."""
+
+
+def load_default_rules(extra: Sequence[Path] = ()) -> RuleSet:
+    """Shipped rules, ``extra`` files, then ``default_databases()`` not among them.
+
+    Any nmap-service-probes file here attaches to NMAP_BANNER_SERVICES only.
+    """
+    defaults = [d for d in default_databases() if d not in extra]
+    return load_rules([*extra, *defaults], nmap_services=NMAP_BANNER_SERVICES)
 
 
 @functools.cache
 def default_rules() -> RuleSet:
-    """The shipped rules, loaded and compiled once per process."""
-    return load_rules()
+    """``load_default_rules()``, loaded once per process (nmap's regexes on first use)."""
+    return load_default_rules()
 
 
 def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> Match | None:
@@ -208,13 +290,24 @@ def identify(service: str, text: str | bytes, rules: RuleSet | None = None) -> M
 
 def _first_match(db: RuleDatabase, text: str) -> Match | None:
     lowered = text.lower()
-    for literal, rule in db.plan:
-        if literal is not None and literal not in lowered:
+    for literal, alternatives, rule in db.plan:
+        if literal is not None:
+            if literal not in lowered:
+                continue
+        elif alternatives is not None and not _any_in(alternatives, lowered):
             continue
         params = rule.apply(text)
         if params is not None:
             return Match(identity_from_params(params), params, rule.label, db.source)
     return None
+
+
+def _any_in(literals: tuple[str, ...], text: str) -> bool:
+    # a plain loop: any() over a generator costs more than the test itself here
+    for literal in literals:  # noqa: SIM110
+        if literal in text:
+            return True
+    return False
 
 
 def ssh_software(line: str) -> str:

@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from iotscope.errors import ConfigError
 from iotscope.fingerprint._identity import cpe22_to_23
-from iotscope.fingerprint._regex import COMPILE_ERRORS, compile_pattern, required_literal
+from iotscope.fingerprint._regex import COMPILE_ERRORS, compile_pattern, required_literals
 
 FIELD_PARAMS = {
     "p": "service.product",
@@ -62,7 +62,7 @@ class NmapRule:
     regex: re.Pattern[str]
     probe: str
     lineno: int
-    literal: str | None = None
+    literal: tuple[str, ...] | None = None  # prefilter: a match contains one of these
 
     @property
     def label(self) -> str:
@@ -196,9 +196,36 @@ class NmapProbes:
         return out
 
 
-def parse_nmap_probes(text: str, source: str) -> NmapProbes:
-    """Every match line of ``text``; malformed lines and uncompilable regexes are counted."""
-    probes = NmapProbes(source)
+@dataclass(frozen=True)
+class PendingLine:
+    """A parsed match line whose regex is not compiled yet (compiling is the costly part)."""
+
+    line: MatchLine
+    probe: str
+    lineno: int
+
+
+@dataclass
+class NmapLines:
+    """The match lines of one nmap-service-probes file, parsed but not compiled."""
+
+    source: str
+    lines: list[PendingLine] = field(default_factory=list)
+    errors: list[ConfigError] = field(default_factory=list)
+
+    def by_service(self) -> dict[str, list[PendingLine]]:
+        """Lines per nmap service name: hard matches first, then soft, each in file order."""
+        out: dict[str, list[PendingLine]] = {}
+        for soft in (False, True):
+            for pending in self.lines:
+                if pending.line.soft is soft:
+                    out.setdefault(pending.line.service, []).append(pending)
+        return out
+
+
+def parse_nmap_lines(text: str, source: str) -> NmapLines:
+    """Every match line of ``text``, parsed (not compiled); malformed lines are counted."""
+    parsed = NmapLines(source)
     probe = "NULL"
     for lineno, raw in enumerate(text.split("\n"), start=1):
         raw = raw.removesuffix("\r")
@@ -206,23 +233,36 @@ def parse_nmap_probes(text: str, source: str) -> NmapProbes:
             parts = raw.split()
             probe = parts[2] if len(parts) > 2 else probe
         elif raw.startswith(("match ", "softmatch ")):
-            rule_or_error = _rule(raw, probe, lineno, source)
-            if isinstance(rule_or_error, ConfigError):
-                probes.errors.append(rule_or_error)
-            else:
-                probes.rules.append(rule_or_error)
-    return probes
+            try:
+                parsed.lines.append(PendingLine(parse_match_line(raw), probe, lineno))
+            except ConfigError as exc:
+                parsed.errors.append(ConfigError(exc.message, file=source, line=lineno))
+    return parsed
 
 
-def _rule(raw: str, probe: str, lineno: int, source: str) -> NmapRule | ConfigError:
-    try:
-        line = parse_match_line(raw)
-        regex = compile_match(line)
-    except ConfigError as exc:
-        return ConfigError(exc.message, file=source, line=lineno)
-    except COMPILE_ERRORS as exc:
-        return ConfigError("regex Python cannot compile", file=source, line=lineno, reason=str(exc))
-    return NmapRule(line, regex, probe, lineno, required_literal(regex))
+def compile_lines(
+    lines: list[PendingLine], source: str
+) -> tuple[list[NmapRule], list[ConfigError]]:
+    """Compile parsed lines, in order; a regex Python cannot compile is left out and counted."""
+    rules: list[NmapRule] = []
+    errors: list[ConfigError] = []
+    for pending in lines:
+        try:
+            regex = compile_match(pending.line)
+        except COMPILE_ERRORS as exc:
+            errors.append(ConfigError("regex Python cannot compile", file=source,
+                                      line=pending.lineno, reason=str(exc)))  # fmt: skip
+            continue
+        rules.append(NmapRule(pending.line, regex, pending.probe, pending.lineno,
+                              required_literals(regex)))  # fmt: skip
+    return rules, errors
+
+
+def parse_nmap_probes(text: str, source: str) -> NmapProbes:
+    """Every match line of ``text``, compiled; malformed lines and bad regexes are counted."""
+    parsed = parse_nmap_lines(text, source)
+    rules, errors = compile_lines(parsed.lines, source)
+    return NmapProbes(source, rules, parsed.errors + errors)
 
 
 def looks_like_nmap(data: bytes) -> bool:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from iotscope.errors import ConfigError
-from iotscope.fingerprint._regex import COMPILE_ERRORS, compile_pattern, required_literal
+from iotscope.fingerprint._regex import COMPILE_ERRORS, compile_pattern, required_literals
 
 FLAG_MAP = {
     "REG_DOT_NEWLINE": re.DOTALL,
@@ -76,7 +76,7 @@ class Fingerprint:
     regex: re.Pattern[str] | None
     protocol: str
     match_key: str
-    literal: str | None = None
+    literal: tuple[str, ...] | None = None  # prefilter: a match contains one of these
 
     @property
     def label(self) -> str:
@@ -201,7 +201,7 @@ def _fingerprint(
         regex=regex,
         protocol=protocol,
         match_key=key,
-        literal=required_literal(regex) if regex is not None else None,
+        literal=required_literals(regex) if regex is not None else None,
     )
     if error is None:
         return fp, None

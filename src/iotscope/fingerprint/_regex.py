@@ -222,6 +222,38 @@ def required_literal(pattern: re.Pattern[str], min_len: int = 3) -> str | None:
     return best.lower() if len(best) >= min_len else None
 
 
+def required_literals(pattern: re.Pattern[str], min_len: int = 3) -> tuple[str, ...] | None:
+    """Lowercased substrings of which every match of ``pattern`` contains one, or None.
+
+    ``required_literal`` when there is one; else, for a required alternation (``A|B`` at
+    the top or in a required group) whose every branch has a literal run, one per branch:
+    the prefilter of ``\\bHikvision\\b|\\bDS-2CD`` is "hikvision" or "ds-2cd".
+    """
+    single = required_literal(pattern, min_len)
+    if single is not None:
+        return (single,)
+    try:
+        tree = _sre_parser.parse(pattern.pattern, pattern.flags)
+        choices = _branch_literals(list(tree), min_len)
+    except Exception:  # a private API: no prefilter rather than no match
+        return None
+    return max(choices, key=lambda ls: min(map(len, ls)), default=None)
+
+
+def _branch_literals(items: list[Any], min_len: int) -> list[tuple[str, ...]]:
+    """For each required alternation among ``items``: one literal per branch, if all have."""
+    c = _sre_constants
+    out: list[tuple[str, ...]] = []
+    for op, av in items:
+        if op is c.SUBPATTERN:
+            out.extend(_branch_literals(list(av[3]), min_len))
+        elif op is c.BRANCH:
+            best = [max(_literal_runs(alt), key=len, default="") for alt in av[1]]
+            if best and all(len(b) >= min_len for b in best):
+                out.append(tuple(b.lower() for b in best))
+    return out
+
+
 def _literal_runs(items: Any) -> list[str]:
     c = _sre_constants
     repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None))

@@ -12,7 +12,13 @@ from typing import Any, BinaryIO
 import typer
 
 from iotscope._output import console
-from iotscope.fingerprint._engine import Match, RuleSet, identify, load_rules
+from iotscope.fingerprint._engine import (
+    Match,
+    RuleSet,
+    default_databases,
+    identify,
+    load_rules,
+)
 from iotscope.fingerprint._recog import bytes_to_text
 from iotscope.fingerprint._verify import VerifyReport, verify_file
 
@@ -72,9 +78,13 @@ def match_cmd(
         "--db",
         help="extra Recog XML or nmap-service-probes file, tried after the shipped rules",
     ),
+    nmap: bool = typer.Option(
+        True, "--nmap/--no-nmap", help="then nmap-service-probes (setting nmap_probes: auto)"
+    ),
 ) -> None:
     """Identify banners read from stdin (one JSON string literal or raw text per line)."""
-    rules = load_rules(db, fallback_service=service)
+    extra = [*db, *(d for d in default_databases() if d not in db)] if nmap else list(db)
+    rules = load_rules(extra, fallback_service=service)
     for error in rules.errors[:20]:
         console.print(f"[yellow]skipped rule:[/] {error}")
     if not rules.databases(service):

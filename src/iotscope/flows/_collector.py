@@ -1,10 +1,11 @@
 """The UDP collector: NetFlow v5/v9 and IPFIX datagrams in, batches of flows out.
 
-An asyncio ``DatagramProtocol`` feeds each datagram to one ``FlowDecoder`` (exporter = the
-datagram's source address); every ``batch_flows`` decoded flows or ``batch_seconds`` seconds
-the flows go to ``sink`` (the CLI writes them to Parquet and JSON Lines). The collector stops
-on ``stop`` (the CLI sets it on SIGINT/SIGTERM), after ``max_packets`` datagrams or after
-``duration`` seconds; it then flushes what is left and returns the decoder's counts.
+A reader on the event loop drains the socket in bursts and feeds each datagram to one
+``FlowDecoder`` (exporter = the datagram's source address); every ``batch_flows`` decoded
+flows or ``batch_seconds`` seconds the flows go to ``sink`` (the CLI writes them to Parquet
+and JSON Lines). The collector stops on ``stop`` (the CLI sets it on SIGINT/SIGTERM), after
+``max_packets`` datagrams or after ``duration`` seconds; it then flushes what is left and
+returns the decoder's counts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from iotscope.flows._decoder import DecodeCounts, FlowDecoder
 __all__ = ["CollectorOptions", "collect", "parse_listen"]
 
 Sink = Callable[[pa.Table], Awaitable[None]]
+BURST = 512
 
 
 @dataclass(frozen=True)
@@ -52,25 +54,40 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, number
 
 
-class _Protocol(asyncio.DatagramProtocol):
+class _Reader:
+    """Drains the socket on each readiness event (up to ``BURST`` datagrams), feeding the
+    decoder: one event-loop wake-up per burst, not one per datagram as a DatagramProtocol."""
+
     def __init__(
-        self, decoder: FlowDecoder, options: CollectorOptions, wake: asyncio.Event
+        self,
+        sock: socket.socket,
+        decoder: FlowDecoder,
+        options: CollectorOptions,
+        wake: asyncio.Event,
     ) -> None:
+        self.sock = sock
         self.decoder = decoder
         self.options = options
         self.wake = wake
         self.done = False
 
-    def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
-        if self.done:
-            return
-        self.decoder.feed(data, str(addr[0]))
+    def ready(self) -> None:
         limit = self.options.max_packets
-        if limit is not None and self.decoder.counts.packets >= limit:
-            self.done = True
-            self.wake.set()
-        elif self.decoder.pending_records >= self.options.batch_flows:
-            self.wake.set()
+        for _ in range(BURST):
+            if self.done:
+                return
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # an ICMP error queued on the socket: nothing to decode
+                continue
+            self.decoder.feed(data, str(addr[0]))
+            if limit is not None and self.decoder.counts.packets >= limit:
+                self.done = True
+                self.wake.set()
+            elif self.decoder.pending_records >= self.options.batch_flows:
+                self.wake.set()
 
 
 def _socket(host: str, port: int, buffer: int) -> socket.socket:
@@ -98,21 +115,24 @@ async def collect(
     options: CollectorOptions | None = None,
     stop: asyncio.Event | None = None,
     ready: Callable[[tuple[str, int]], None] | None = None,
+    decoder: FlowDecoder | None = None,
 ) -> DecodeCounts:
     """Receive export datagrams on ``listen`` until stopped; hand flows to ``sink`` in batches.
 
     ``ready`` is called with the bound address (useful with port 0) once the socket listens.
+    ``decoder`` (default: a fresh one for ``site``) lets the caller keep exporter state, such
+    as the sequence tracker restored from the site's state file.
     """
     opts = options or CollectorOptions()
     host, port = parse_listen(listen)
     stop = stop or asyncio.Event()
     wake = asyncio.Event()
-    decoder = FlowDecoder(site)
+    decoder = decoder or FlowDecoder(site)
     loop = asyncio.get_running_loop()
     sock = _socket(host, port, opts.receive_buffer)
-    transport, protocol = await loop.create_datagram_endpoint(
-        lambda: _Protocol(decoder, opts, wake), sock=sock
-    )
+    sock.setblocking(False)
+    protocol = _Reader(sock, decoder, opts, wake)
+    loop.add_reader(sock.fileno(), protocol.ready)
     if ready is not None:
         ready(sock.getsockname()[:2])
     deadline = None if opts.duration is None else time.monotonic() + opts.duration
@@ -120,10 +140,11 @@ async def collect(
         while not (stop.is_set() or protocol.done or _past(deadline)):
             await _wait(wake, stop, _timeout(opts.batch_seconds, deadline))
             wake.clear()
-            if decoder.pending_records:
-                await sink(decoder.flush())
+            if decoder.pending_records:  # decoded off the loop: the socket keeps being read
+                await sink(await asyncio.to_thread(decoder.detach()))
     finally:
-        transport.close()
+        loop.remove_reader(sock.fileno())
+        sock.close()
         await sink(decoder.finish())
     return decoder.counts
 

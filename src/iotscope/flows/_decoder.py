@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import pyarrow as pa
@@ -33,6 +33,7 @@ import pyarrow as pa
 from iotscope.errors import ParseError
 from iotscope.flows import _ies as ie
 from iotscope.flows._columns import Batch, Context, split_variable
+from iotscope.flows._sequence import SequenceTracker
 from iotscope.flows._templates import (
     Field,
     Template,
@@ -106,6 +107,8 @@ class FlowDecoder:
         self.site = site
         self.templates = TemplateCache()
         self.counts = DecodeCounts()
+        self.sequences = SequenceTracker()
+        self._options_in_message = 0
         self.last_error = ""
         self._batch = Batch()
         self._waiting: dict[Domain, deque[_Waiting]] = {}
@@ -141,6 +144,20 @@ class FlowDecoder:
         self.counts.no_address += no_address
         return table
 
+    def detach(self) -> Callable[[], pa.Table]:
+        """Take the records decoded from the wire so far; the returned function decodes them
+        (like ``flush``) and may run in another thread while ``feed`` goes on."""
+        batch, self._batch = self._batch, Batch()
+        samplers = dict(self._samplers)
+
+        def drain() -> pa.Table:
+            table, no_address = batch.drain(self.site, samplers)
+            self.counts.flows += table.num_rows
+            self.counts.no_address += no_address
+            return table
+
+        return drain
+
     def finish(self) -> pa.Table:
         """Flush, and count data still waiting for a template as ``no_template``."""
         self.counts.no_template += self.waiting_sets
@@ -166,57 +183,85 @@ class FlowDecoder:
     def _v5(self, payload: bytes, exporter: str) -> None:
         if len(payload) < _V5.size:
             raise ParseError("truncated NetFlow v5 header")
-        _, count, uptime, secs, nsecs, _, _, _, sampling = _V5.unpack_from(payload)
+        _, count, uptime, secs, nsecs, seq, etype, eid, sampling = _V5.unpack_from(payload)
         if not 1 <= count <= 30 or len(payload) != _V5.size + 48 * count:
             raise ParseError("NetFlow v5 count does not match length", count=count)
         rate = max(sampling & 0x3FFF, 1)
         ctx = Context(exporter, 0, secs * 1000 + nsecs // 1_000_000, uptime, -1, rate)
+        self.sequences.observe(
+            exporter, "v5", etype << 8 | eid, seq, count, uptime=uptime, export_ms=ctx.export_ms
+        )
         self._batch.add(V5_TEMPLATE, payload[_V5.size :], count, ctx)
 
     def _v9(self, payload: bytes, exporter: str) -> None:
         if len(payload) < _V9.size:
             raise ParseError("truncated NetFlow v9 header")
-        _, _, uptime, secs, _, source_id = _V9.unpack_from(payload)
+        _, _, uptime, secs, seq, source_id = _V9.unpack_from(payload)
         domain = (exporter, source_id)
+        self.sequences.observe(
+            exporter, "v9", source_id, seq, 1, uptime=uptime, export_ms=secs * 1000
+        )
         sets = _walk_sets(payload, _V9.size)
         self._sets(sets, domain, Context(exporter, source_id, secs * 1000, uptime, -1, 1), v9=True)
 
     def _ipfix(self, payload: bytes, exporter: str) -> None:
         if len(payload) < _IPFIX.size:
             raise ParseError("truncated IPFIX header")
-        _, length, export_s, _, obs_domain = _IPFIX.unpack_from(payload)
+        _, length, export_s, seq, obs_domain = _IPFIX.unpack_from(payload)
         if not _IPFIX.size <= length <= len(payload):
             raise ParseError("IPFIX length does not match datagram", length=length)
         if length < len(payload):
             self.counts.trailing_bytes += len(payload) - length
         domain = (exporter, obs_domain)
         sets = _walk_sets(payload[:length], _IPFIX.size)
-        self._sets(
-            sets, domain, Context(exporter, obs_domain, export_s * 1000, -1, -1, 1), v9=False
-        )
+        ctx = Context(exporter, obs_domain, export_s * 1000, -1, -1, 1)
+        records: list[int | None] = []
+        self._options_in_message = 0
+        try:
+            self._sets(sets, domain, ctx, v9=False, records=records)
+        finally:
+            known = None if None in records else sum(r or 0 for r in records)
+            flows = None if known is None else known - self._options_in_message
+            self.sequences.observe(
+                exporter, "ipfix", obs_domain, seq, known, export_ms=ctx.export_ms, flows=flows
+            )
 
-    def _sets(self, sets: list[tuple[int, bytes]], domain: Domain, ctx: Context, v9: bool) -> None:
+    def _sets(
+        self,
+        sets: list[tuple[int, bytes]],
+        domain: Domain,
+        ctx: Context,
+        v9: bool,
+        records: list[int | None] | None = None,
+    ) -> None:
+        """Decode each set; ``records`` gets each set's data record count (None: unknown)."""
         bad = 0
+        counted = records if records is not None else []
         for set_id, body in sets:
             try:
-                self._one_set(set_id, body, domain, ctx, v9)
+                counted.append(self._one_set(set_id, body, domain, ctx, v9))
             except _ERRORS as exc:
                 bad += 1
+                counted.append(None)
                 self.last_error = str(exc)
         if bad:
             self.counts.malformed_sets += bad
             raise ParseError("bad sets in datagram", sets=bad)
 
-    def _one_set(self, set_id: int, body: bytes, domain: Domain, ctx: Context, v9: bool) -> None:
+    def _one_set(
+        self, set_id: int, body: bytes, domain: Domain, ctx: Context, v9: bool
+    ) -> int | None:
+        """Decode one set; return its data records (0 for templates, None when unknown)."""
         if set_id >= 256:
-            self._data(set_id, body, domain, ctx)
-        elif v9 and set_id in (0, 1):
+            return self._data(set_id, body, domain, ctx)
+        if v9 and set_id in (0, 1):
             parse = parse_v9_templates if set_id == 0 else parse_v9_options_templates
             self._templates(list(parse(body)), domain)
         elif not v9 and set_id in (2, 3):
             self._templates(parse_ipfix_templates(body, options=set_id == 3), domain)
         else:
             self.counts.unknown_sets += 1
+        return 0
 
     # --- templates ------------------------------------------------------------------------
 
@@ -247,19 +292,20 @@ class FlowDecoder:
 
     # --- data -----------------------------------------------------------------------------
 
-    def _data(self, set_id: int, body: bytes, domain: Domain, ctx: Context) -> None:
+    def _data(self, set_id: int, body: bytes, domain: Domain, ctx: Context) -> int | None:
+        """Decode (or keep waiting) one data set; return its record count, None if unknown."""
         template = self.templates.get(domain[0], domain[1], set_id)
         if template is None:
             self._wait(_Waiting(set_id, body, ctx), domain)
-        elif template.is_options:
-            self._options_data(template, body, domain)
-        else:
-            rate, init = self._rate.get(domain, 1), self._init.get(domain, -1)
-            if rate != ctx.rate or init != ctx.init_ms:
-                ctx = ctx._replace(init_ms=init, rate=rate)
-            self._records(template, body, ctx)
+            return None
+        if template.is_options:
+            return self._options_data(template, body, domain)
+        rate, init = self._rate.get(domain, 1), self._init.get(domain, -1)
+        if rate != ctx.rate or init != ctx.init_ms:
+            ctx = ctx._replace(init_ms=init, rate=rate)
+        return self._records(template, body, ctx)
 
-    def _records(self, template: Template, body: bytes, ctx: Context) -> None:
+    def _records(self, template: Template, body: bytes, ctx: Context) -> int:
         length = template.record_length
         if length is None:
             records, count = split_variable(template, body)
@@ -268,6 +314,7 @@ class FlowDecoder:
             records = body[: count * length]
         if count:
             self._batch.add(template, records, count, ctx)
+        return count
 
     def _wait(self, waiting: _Waiting, domain: Domain) -> None:
         """Keep data for a template not seen yet: at most ``max_waiting_sets`` per exporter
@@ -282,9 +329,11 @@ class FlowDecoder:
             self._waiting_bytes -= len(queue.popleft().body)
             self.counts.no_template += 1
 
-    def _options_data(self, template: Template, body: bytes, domain: Domain) -> None:
+    def _options_data(self, template: Template, body: bytes, domain: Domain) -> int:
         """Options data (RFC 3954 §6.2, RFC 7011 §3.4.2.2): pick up sampling and boot time."""
+        n = 0
         for values in _option_records(template, body):
+            n += 1
             self.counts.options_records += 1
             rate = _sampling_rate(values)
             sampler = next((values[k] for k in ie.SAMPLER_IDS if k in values), None)
@@ -294,6 +343,8 @@ class FlowDecoder:
                 self._rate[domain] = rate
             if ie.SYSTEM_INIT_MS in values:
                 self._init[domain] = values[ie.SYSTEM_INIT_MS]
+        self._options_in_message += n
+        return n
 
 
 _OPTION_IES = {

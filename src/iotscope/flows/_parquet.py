@@ -1,23 +1,30 @@
-"""Flows at rest: Parquet files per site and day, queried with DuckDB.
+"""Flows at rest: a Parquet dataset partitioned by site and day, queried with DuckDB.
 
 Layout (hive partitioning)::
 
-    <root>/site=<site>/day=<YYYY-MM-DD>/part-<source_key>.parquet
+    <root>/site=<site>/day=<YYYY-MM-DD>/part-<source key>[-<n>].parquet   ingested files
+    <root>/site=<site>/day=<YYYY-MM-DD>/part-c<HHMM>-<run>-<seq>.parquet  collector batches
+    <root>/site=<site>/day=<YYYY-MM-DD>/bucket-<HHMM>.parquet             compacted buckets
+    <root>/_state/<site>.json                                             exporter state
 
-``day`` is the UTC day of the flow's ``start``. One source (an ingested file, a collector
-batch) writes one part per site and day; writing the same ``source_key`` again replaces those
-parts, so re-ingesting a file is idempotent. Raw flows stay here, inside the site: only C2
-candidates ever leave it (ARCHITECTURE.md, Safety).
+``day`` is the UTC day of the flow's ``start``; every file also carries the FLOW_SCHEMA
+columns (``site`` included). Files are written to a hidden temporary name and renamed, so a
+reader never sees half a file; readers take the glob ``site=*/day=*/*.parquet`` (names
+starting with ``.`` or ``_`` are not data). Queries go through :func:`register_flows`, which
+hands DuckDB the glob as a value (never pasted into SQL) with partition filters on site and
+day. Raw flows stay here, inside the site: only C2 candidates ever leave it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -26,9 +33,20 @@ from iotscope.config import Settings, settings
 from iotscope.errors import ConfigError
 from iotscope.flows._schema import FLOW_SCHEMA, empty_flows
 
-__all__ = ["check_site", "flows_root", "read_flows", "write_parquet"]
+__all__ = [
+    "check_site",
+    "dataset_glob",
+    "flows_root",
+    "partitions",
+    "read_flows",
+    "register_flows",
+    "spark_dataset",
+    "write_atomic",
+    "write_parquet",
+]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
+COMPRESSION = "zstd"
 
 
 def flows_root(config: Settings | None = None) -> Path:
@@ -47,41 +65,125 @@ def check_site(site: str) -> str:
     return _safe(site, "site")
 
 
-def _write_atomic(table: pa.Table, path: Path) -> None:
+def day_dir(root: Path, site: str, day: str) -> Path:
+    return root / f"site={_safe(site, 'site')}" / f"day={day}"
+
+
+def write_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> None:
+    """Write ``table`` to ``path`` through a hidden temporary file and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    pq.write_table(table, tmp, compression=COMPRESSION)
     os.replace(tmp, path)
+
+
+def partitions(table: pa.Table) -> Iterator[tuple[str, str, pa.Table]]:
+    """``(site, day, rows)`` per site and UTC day of ``start`` (FLOW_SCHEMA rows)."""
+    t = table.select(FLOW_SCHEMA.names).cast(FLOW_SCHEMA)
+    if t.num_rows == 0:
+        return
+    days = pc.strftime(t["start"], format="%Y-%m-%d")
+    keys = pc.binary_join_element_wise(t["site"], days, "/").combine_chunks().dictionary_encode()
+    codes = keys.indices
+    for code, key in sorted(enumerate(keys.dictionary.to_pylist()), key=lambda x: x[1]):
+        site, day = key.rsplit("/", 1)
+        rows = t if len(keys.dictionary) == 1 else t.filter(pc.equal(codes, code))
+        yield _safe(site, "site"), day, rows
 
 
 def write_parquet(table: pa.Table, root: Path, *, source_key: str) -> list[Path]:
     """Write ``table`` (FLOW_SCHEMA) as one part per (site, UTC day of start); return paths.
 
-    Each part is written to a temporary name and renamed, so a reader never sees half a file.
+    Writing the same ``source_key`` again replaces those parts (idempotent).
     """
     _safe(source_key, "source_key")
-    t = table.select(FLOW_SCHEMA.names).cast(FLOW_SCHEMA)
-    if t.num_rows == 0:
-        return []
-    days = pc.strftime(t["start"], format="%Y-%m-%d")
-    keys = pc.binary_join_element_wise(t["site"], days, "/")
-    uniques, codes = np.unique(keys.to_numpy(zero_copy_only=False), return_inverse=True)
     paths: list[Path] = []
-    for code, key in enumerate(uniques.tolist()):
-        site, day = key.rsplit("/", 1)
-        path = root / f"site={_safe(site, 'site')}" / f"day={day}" / f"part-{source_key}.parquet"
-        _write_atomic(t.filter(pa.array(codes == code)), path)
+    for site, day, rows in partitions(table):
+        path = day_dir(root, site, day) / f"part-{source_key}.parquet"
+        write_atomic(rows, path)
         paths.append(path)
     return paths
 
 
+def dataset_glob(root: Path, site: str | None = None) -> str:
+    """The glob of every data file of one site (or all sites) under ``root``."""
+    part = f"site={_safe(site, 'site')}" if site else "site=*"
+    return str(root / part / "day=*" / "*.parquet")
+
+
+def has_flows(root: Path, site: str | None = None) -> bool:
+    pattern = Path(dataset_glob(root, site)).relative_to(root)
+    return any(root.glob(str(pattern)))
+
+
+def _day(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%d")
+
+
+def register_flows(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    *,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    name: str = "flow_files",
+    filename: bool = False,
+) -> str:
+    """Create (or replace) the temporary view ``name`` over the flow dataset; return ``name``.
+
+    The view reads ``site=*/day=*/*.parquet`` with hive partitioning; ``site``, ``since`` and
+    ``until`` become partition filters (``until`` is exclusive, compared on the day), so DuckDB
+    opens only the files of the wanted site and days. Raises ConfigError when no file matches.
+    """
+    if not has_flows(root, site):
+        raise ConfigError(
+            "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
+        )
+    rel = con.read_parquet(dataset_glob(root, site), hive_partitioning=True, filename=filename)
+    conds = []
+    if site is not None:
+        conds.append(f"site = '{site}'")  # checked by dataset_glob: [A-Za-z0-9._-] only
+    if since is not None:
+        conds.append(f"day >= DATE '{_day(since)}'")
+    if until is not None:
+        conds.append(f"day <= DATE '{_day(until)}'")
+    if conds:
+        rel = rel.filter(" AND ".join(conds))
+    rel.create_view(_safe(name, "view name"), replace=True)
+    return name
+
+
+def spark_dataset(
+    spark: Any,
+    root: Path,
+    *,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Any:
+    """The flow dataset as a Spark DataFrame: the same glob, partitions discovered from
+    ``root`` (``basePath``) and filtered on ``day`` like :func:`register_flows`."""
+    if not has_flows(root, site):
+        raise ConfigError(
+            "no flow Parquet found; run `iotscope flows ingest` first", root=str(root), site=site
+        )
+    df = spark.read.option("basePath", str(root)).parquet(dataset_glob(root, site))
+    if since is not None:
+        df = df.where(f"day >= DATE '{_day(since)}'")
+    if until is not None:
+        df = df.where(f"day <= DATE '{_day(until)}'")
+    return df
+
+
 def read_flows(root: Path, site: str | None = None) -> pa.Table:
     """All flows under ``root`` (optionally one site) as a FLOW_SCHEMA table, via DuckDB."""
-    pattern = root / (f"site={_safe(site, 'site')}" if site else "site=*") / "day=*" / "*.parquet"
-    if not any(root.glob(str(pattern.relative_to(root)))):
+    if not has_flows(root, site):
         return empty_flows()
     cols = ", ".join(f'"{name}"' for name in FLOW_SCHEMA.names)
-    query = f"SELECT {cols} FROM read_parquet(?, hive_partitioning = true) ORDER BY start, src"
     with duckdb.connect() as con:
-        result = con.sql(query, params=[str(pattern)]).to_arrow_table()
+        view = register_flows(con, root, site=site)
+        result = con.sql(f"SELECT {cols} FROM {view} ORDER BY start, src").to_arrow_table()
     return result.cast(FLOW_SCHEMA)

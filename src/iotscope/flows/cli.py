@@ -7,8 +7,8 @@ never leave the site; only C2 candidates (``iotscope c2 detect``) do.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import IO
@@ -18,9 +18,16 @@ import typer
 
 from iotscope._output import console, jsonl_sink, table
 from iotscope.flows._collector import CollectorOptions, collect
+from iotscope.flows._compact import compact_site
+from iotscope.flows._decoder import FlowDecoder
 from iotscope.flows._ingest import IngestReport, ingest_files
 from iotscope.flows._jsonl import write_flow_lines
-from iotscope.flows._parquet import check_site, flows_root, write_parquet
+from iotscope.flows._parquet import check_site, flows_root
+from iotscope.flows._rolling import BucketWriter, RollOptions
+from iotscope.flows._sequence import DomainSequence
+from iotscope.flows._staging import sweep_stale
+from iotscope.flows._state import collector_tracker, save_collector
+from iotscope.flows._status import ExporterStatus, status
 
 app = typer.Typer(
     help=(
@@ -70,7 +77,14 @@ def _print_ingest(report: IngestReport) -> None:
             if v and k != "flows"
         ),
         ("truncated datagrams", report.truncated_datagrams),
+        ("truncated capture records", report.capture.truncated_records),
+        ("bad capture records", report.capture.bad_records),
         ("parquet parts", len(report.parts)),
+        *(
+            (f"lost {unit} ({e['exporter']} {e['kind']} domain {e['domain']})", e["lost"])
+            for e in report.sequences.rows()
+            for unit in [e["unit"]]
+        ),
     ]
     console.print(table("flows ingest", ["what", "count"], rows))
     for sample in report.bad_lines.samples[:5]:
@@ -86,12 +100,19 @@ def collect_command(
     duration: float | None = typer.Option(None, "--duration", help="stop after S seconds"),
     batch_flows: int = typer.Option(50_000, "--batch-flows", help="write every N flows"),
     batch_seconds: float = typer.Option(5.0, "--batch-seconds", help="... or every S seconds"),
+    bucket_minutes: int = typer.Option(60, "--bucket-minutes", help="one file per bucket"),
+    grace: float = typer.Option(600.0, "--grace", help="flow-time seconds before a bucket closes"),
 ) -> None:
-    """Collect NetFlow v5/v9 and IPFIX over UDP into the site's Parquet (Ctrl-C stops)."""
+    """Collect NetFlow v5/v9 and IPFIX over UDP into the site's Parquet (Ctrl-C stops).
+
+    Batches roll into time buckets; closed buckets are compacted into one file each. Export
+    sequence numbers are tracked per exporter (see ``iotscope flows status``).
+    """
     check_site(site)
     options = CollectorOptions(batch_flows, batch_seconds, max_packets, duration)
+    roll = RollOptions(bucket_minutes=bucket_minutes, grace_s=grace)
     with jsonl_sink(out) as sink:
-        counts = asyncio.run(_collect(listen, site, options, sink))
+        counts = asyncio.run(_collect(listen, site, options, roll, sink))
     console.print(
         "collector: " + ", ".join(f"{k.replace('_', ' ')}={v}" for k, v in counts.items()),
         markup=False,
@@ -100,31 +121,113 @@ def collect_command(
 
 
 async def _collect(
-    listen: str, site: str, options: CollectorOptions, jsonl: IO[str] | None
+    listen: str, site: str, options: CollectorOptions, roll: RollOptions, jsonl: IO[str] | None
 ) -> dict[str, int]:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    root, started, batches = flows_root(), time.strftime("%Y%m%dT%H%M%S", time.gmtime()), [0]
+    root = flows_root()
+    writer = BucketWriter(root, roll)
+    decoder = FlowDecoder(site)
+    decoder.sequences = collector_tracker(root, site)
+    await asyncio.to_thread(compact_site, root, site, keep=lambda day, bucket: False)
+
+    def store(flows: pa.Table) -> None:
+        writer.write(flows)
+        save_collector(root, site, decoder.sequences)
+        writer.compact()
+
+    def store_and_copy(flows: pa.Table) -> None:
+        store(flows)
+        if jsonl is not None and flows.num_rows:
+            write_flow_lines(jsonl, flows)
 
     async def sink(flows: pa.Table) -> None:
-        if flows.num_rows == 0:
-            return
-        batches[0] += 1
-        key = f"collect-{started}-{batches[0]:06d}"
-        await asyncio.to_thread(write_parquet, flows, root, source_key=key)
-        if jsonl is not None:
-            write_flow_lines(jsonl, flows)
+        await asyncio.to_thread(store_and_copy, flows)
 
     def ready(address: tuple[str, int]) -> None:
         console.print(f"listening on {address[0]}:{address[1]}", markup=False, highlight=False)
 
-    counts = await collect(listen, site=site, sink=sink, options=options, stop=stop, ready=ready)
+    counts = await collect(
+        listen, site=site, sink=sink, options=options, stop=stop, ready=ready, decoder=decoder
+    )
+    await asyncio.to_thread(writer.compact, final=True)
+    lost = decoder.sequences.rows()
     return {
         "packets": counts.packets,
         "flows": counts.flows,
         "malformed": counts.malformed,
         "no_template": counts.no_template,
         "no_address": counts.no_address,
+        "parts": writer.parts,
+        "compacted_buckets": writer.compacted.buckets,
+        "lost_packets": sum(r["lost"] for r in lost if r["unit"] == "packets"),
+        "lost_flows": sum(r["lost"] for r in lost if r["unit"] == "flows"),
     }
+
+
+@app.command("compact")
+def compact_command(
+    site: str = typer.Option(..., "--site", help="ISP site whose buckets to compact"),
+) -> None:
+    """Compact every bucket of the site that still has small collector parts (also finishes a
+    compaction a kill interrupted)."""
+    check_site(site)
+    root = flows_root()
+    swept = sweep_stale(root, site)
+    done = compact_site(root, site)
+    console.print(
+        f"compacted {done.buckets} buckets ({done.merged_parts} parts, {done.rows} flows); "
+        f"recovered {done.recovered_parts} parts; removed {swept} stale temporary files",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command("status")
+def status_command(
+    site: str | None = typer.Option(None, "--site", help="one site (default: every site)"),
+    out: Path | None = typer.Option(None, "--out", help="write JSON Lines here"),
+) -> None:
+    """Per site and exporter: flows stored, files, days, last flow, sequence state and loss."""
+    if site is not None:
+        check_site(site)
+    rows = status(flows_root(), site)
+    with jsonl_sink(out) as sink:
+        if sink is not None:
+            for row in rows:
+                sink.write(json.dumps(row.as_dict()) + "\n")
+            return
+    console.print(table("flows status", list(_STATUS_COLUMNS), [_status_row(r) for r in rows]))
+    for site in dict.fromkeys(r.site for r in rows):
+        seq_rows = [
+            _sequence_row(site, src, seq)
+            for r in rows
+            if r.site == site
+            for src, seq in r.sequences
+        ]
+        if seq_rows:
+            console.print(table(f"export sequences: {site}", list(_SEQUENCE_COLUMNS), seq_rows))
+
+
+_STATUS_COLUMNS = ("site", "exporter", "flows", "files", "days", "last flow", "lost")
+_SEQUENCE_COLUMNS = ("exporter", "source", "domain", "packets", "received", "lost", "loss", "r/d/x")
+_UNIT = {"packets": "pkt", "flows": "flows"}
+
+
+def _status_row(r: ExporterStatus) -> tuple[object, ...]:
+    lost = ", ".join(f"{v} {unit}" for unit, v in sorted(r.lost().items())) or "-"
+    last = r.last_flow.strftime("%Y-%m-%d %H:%M:%S") if r.last_flow else "-"
+    return (r.site, r.exporter, r.flows, r.files, r.days, last, lost)
+
+
+def _sequence_row(site: str, source: str, seq: DomainSequence) -> tuple[object, ...]:
+    """One exporter domain; r/d/x = reordered / duplicate exports / exporter restarts."""
+    short = source if source == "collector" else "ingest " + source.rsplit("-", 1)[-1][:8]
+    unit = _UNIT[seq.unit]
+    return (
+        seq.exporter, short, f"{seq.kind} {seq.domain}", seq.packets, f"{seq.received} {unit}",
+        f"{seq.lost} {unit}", f"{seq.loss_ratio:.2%}",
+        f"{seq.reordered}/{seq.duplicates}/{seq.resets}",
+    )  # fmt: skip

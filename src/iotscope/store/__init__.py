@@ -10,8 +10,17 @@ from sqlalchemy import Engine
 
 from iotscope.config import Settings, settings
 from iotscope.store._store import Store, make_engine
+from iotscope.store._survey import SurveyProgress, load_survey_progress, save_survey_batch
 
-__all__ = ["Store", "make_engine", "open_store", "upgrade"]
+__all__ = [
+    "Store",
+    "SurveyProgress",
+    "load_survey_progress",
+    "make_engine",
+    "open_store",
+    "save_survey_batch",
+    "upgrade",
+]
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -7,6 +7,17 @@ is for (discovery connect, probe stream, TLS, UDP datagram, the socket handed to
 comes from :func:`open_checked_socket`, which asks the :class:`~._scope.Scope` first and
 raises :class:`~iotscope.errors.ScopeError` before any system call is made.
 
+Socket ownership (the survey once died of breaking it): a connected socket is held by a
+:class:`SocketLease`. Until a transport is made from it the lease closes the socket; once
+``loop.create_connection(sock=...)`` made a transport, that transport owns the socket and
+the lease closes the *transport* (``abort()``, which marks it closing at once), never the
+socket behind it. Closing a socket behind a live transport frees its descriptor number while
+asyncio still has the transport registered under it; the OS hands the number to the next
+socket and ``loop.sock_connect`` refuses it (``RuntimeError: File descriptor N is used by
+transport``). TLS is started on the leased plain transport (``StreamWriter.start_tls``), so
+the lease always holds the bottom transport, whatever layer failed. Addresses reach the OS
+as IP literals only: nothing here resolves a name.
+
 OS-level failures are translated here into :class:`NetError` (``kind``: refused, timeout,
 reset, tls, unreachable) so the stages above handle one flat error.
 """
@@ -17,7 +28,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +40,7 @@ __all__ = [
     "Backend",
     "NetError",
     "RealBackend",
+    "SocketLease",
     "Stream",
     "Timeouts",
     "open_checked_socket",
@@ -85,9 +97,41 @@ class Backend(Protocol):
         """Send one UDP datagram, return the first reply (b"" when none came in time)."""
         ...
 
-    def raw_socket(self, ip: IPAddress, port: int) -> AbstractAsyncContextManager[socket.socket]:
-        """A connected, scope-checked TCP socket (for asyncssh's ``sock=``)."""
+    def raw_socket(self, ip: IPAddress, port: int) -> AbstractAsyncContextManager[SocketLease]:
+        """A connected, scope-checked TCP socket, held by a lease (for asyncssh)."""
         ...
+
+
+class SocketLease:
+    """A connected socket and, once one is made from it, the transport that owns it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._handed = False
+        self.transport: asyncio.Transport | None = None
+
+    async def create_connection(
+        self, factory: Callable[[], asyncio.BaseProtocol]
+    ) -> tuple[asyncio.Transport, asyncio.BaseProtocol]:
+        """``loop.create_connection(factory, sock=...)``: from now on the transport owns it."""
+        if self._handed:
+            raise RuntimeError("this socket was already handed to a transport")
+        self._handed = True
+        loop = asyncio.get_running_loop()
+        transport, protocol = await loop.create_connection(factory, sock=self._sock)
+        self.transport = transport
+        return transport, protocol
+
+    def close(self) -> None:
+        """Abort the owning transport, or close the socket when no transport owns it.
+
+        A transport whose creation failed was closed by asyncio itself (it is closing, so
+        its descriptor may be freed); a live transport is aborted, never bypassed.
+        """
+        if self.transport is not None:
+            self.transport.abort()
+        else:
+            self._sock.close()
 
 
 def open_checked_socket(scope: Scope, address: object, kind: int) -> socket.socket:
@@ -124,9 +168,12 @@ def peer_subject(der: bytes | None) -> str | None:
 
 
 class _AsyncioStream:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, lease: SocketLease
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._lease = lease
 
     async def read(self, max_bytes: int) -> bytes:
         try:
@@ -142,10 +189,14 @@ class _AsyncioStream:
             raise _map_os_error(exc) from exc
 
     async def close(self) -> None:
-        self._writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
-            async with asyncio.timeout(0.5):
-                await self._writer.wait_closed()
+        """Close politely (TLS close_notify) for at most 0.5 s, then abort the transport."""
+        try:
+            self._writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError, TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await self._writer.wait_closed()
+        finally:
+            self._lease.close()
 
     def cert_subject(self) -> str | None:
         obj = self._writer.get_extra_info("ssl_object")
@@ -198,14 +249,23 @@ class RealBackend:
             return True
 
     @asynccontextmanager
-    async def raw_socket(self, ip: IPAddress, port: int) -> AsyncIterator[socket.socket]:
+    async def raw_socket(self, ip: IPAddress, port: int) -> AsyncIterator[SocketLease]:
         self.scope.check(ip)
         async with self.limits.slot(ip):
-            sock = await self._connected(ip, port)
+            lease = SocketLease(await self._connected(ip, port))
             try:
-                yield sock
+                yield lease
             finally:
-                sock.close()
+                lease.close()
+
+    async def _open_stream(self, lease: SocketLease, tls: bool) -> _AsyncioStream:
+        reader = asyncio.StreamReader(limit=1 << 16)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        transport, _ = await lease.create_connection(lambda: protocol)
+        writer = asyncio.StreamWriter(transport, protocol, reader, asyncio.get_running_loop())
+        if tls:
+            await writer.start_tls(self._tls)
+        return _AsyncioStream(reader, writer, lease)
 
     @asynccontextmanager
     async def connect(
@@ -214,22 +274,16 @@ class RealBackend:
         self.scope.check(ip)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(self.limits.slot(ip))
-            sock = await self._connected(ip, port)
+            lease = SocketLease(await self._connected(ip, port))
             try:
                 async with asyncio.timeout(self.timeouts.connect + self.timeouts.read):
-                    reader, writer = await asyncio.open_connection(
-                        sock=sock,
-                        ssl=self._tls if tls else None,
-                        server_hostname="" if tls else None,
-                        limit=1 << 16,
-                    )
+                    stream = await self._open_stream(lease, tls)
             except (OSError, ssl.SSLError, TimeoutError) as exc:
-                sock.close()
+                lease.close()
                 raise _map_os_error(exc) from exc
             except BaseException:
-                sock.close()
+                lease.close()
                 raise
-            stream = _AsyncioStream(reader, writer)
             try:
                 yield stream
             finally:

@@ -5,27 +5,43 @@ under the backend's limits): a connect per requested port (or ZMap's open ports)
 connection per open service, SSDP over UDP 1900, then the host's identity merged from every
 service's banners in :data:`SOURCE_ORDER`, then (unless disabled) the login check, one
 service after another. Each host's findings go to ``on_findings`` as soon as it is done, so
-a run of any size keeps only counts in memory.
+a run of any size keeps only counts in memory; ``on_done(target, findings)`` (optional,
+may be a coroutine function) follows, for the run's progress record.
+
+One host never ends the run: an exception escaping one service's login check becomes that
+service's ``error`` login, one escaping the rest of a host's check becomes an ``error``
+finding for the host (service ``error``, port 0), both counted (``host_errors``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from iotscope.fingerprint import merge_identities
 from iotscope.records import Finding, Identity, Login, Survey
 from iotscope.survey._login import CredentialLike, LoginPolicy, check_login
 from iotscope.survey._net import Backend, Timeouts
+from iotscope.survey._order import Permutation
 from iotscope.survey._probe import ServiceResult, probe_service, probe_ssdp
 from iotscope.survey._scope import IPAddress, Scope
 from iotscope.survey._targets import Ports, Shard
 
-__all__ = ["SOURCE_ORDER", "SurveyEngine", "SurveyOptions", "Target", "new_survey_id"]
+__all__ = [
+    "SOURCE_ORDER",
+    "SurveyEngine",
+    "SurveyOptions",
+    "Target",
+    "host_counts",
+    "new_survey_id",
+    "ordered_targets",
+]
 
 # Most device-specific first: a certificate subject or page title names the model, a bare
 # HTTP Server header or SSH version usually names only the software inside.
@@ -35,16 +51,21 @@ SOURCE_ORDER = (
 )  # fmt: skip
 
 Identifier = Callable[[str, str], Identity | None]
+T = TypeVar("T")
+FindingsSink = Callable[[list[Finding]], Awaitable[None] | None]
+DoneSink = Callable[["Target", list[Finding]], Awaitable[None] | None]
 Merger = Callable[[Iterable[Identity]], Identity | None]
 CveLookup = Callable[[Identity], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class Target:
-    """One host to survey; ``open_ports`` are known open TCP ports (ZMap) or None."""
+    """One host to survey; ``open_ports`` are known open TCP ports (ZMap) or None;
+    ``position`` is its place in the run's visiting order (for resuming), or None."""
 
     ip: IPAddress
     open_ports: tuple[int, ...] | None = None
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,8 +84,56 @@ def new_survey_id(now: datetime) -> str:
 
 
 def scope_targets(scope: Scope, shard: Shard) -> Iterator[Target]:
-    """Every in-scope address this shard owns."""
+    """Every in-scope address this shard owns, in ascending order."""
     return (Target(ip) for ip in scope.addresses() if shard.owns(ip))
+
+
+def ordered_targets(
+    size: int, seed: int, at: Callable[[int], Target], skip: Callable[[int], bool] | None = None
+) -> Iterator[Target]:
+    """The targets ``at(index)`` for index ``0..size-1`` in the seed's pseudo-random order,
+    each with its position, leaving out the positions ``skip`` names (done before a resume).
+    O(1) memory: nothing is listed in advance."""
+    permutation = Permutation(size, seed)
+    for position, index in permutation.iter_from(0):
+        if skip is None or not skip(position):
+            target = at(index)
+            yield Target(target.ip, target.open_ports, position)
+
+
+def host_counts(findings: Sequence[Finding]) -> Counter[str]:
+    """The counts one finished host adds to a survey's record (``hosts`` included)."""
+    counts: Counter[str] = Counter(hosts=1)
+    if not findings:
+        return counts
+    counts["hosts_up"] += 1
+    counts["hosts_identified"] += findings[0].identity is not None
+    counts["hosts_weak"] += any(f.login.outcome in ("accepted", "no_auth") for f in findings)
+    counts["host_errors"] += any(f.service == "error" for f in findings)
+    for f in findings:
+        counts["services"] += 1
+        counts[f"service:{f.service}"] += 1
+        counts[f"login:{f.login.outcome}"] += 1
+        counts["probe_errors"] += "error" in f.details
+    return +counts
+
+
+def _crash_text(exc: BaseException) -> str:
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]  # a TaskGroup's wrapper: name the error inside
+    return f"crash: {type(exc).__name__}: {exc}"[:300]
+
+
+async def _all(jobs: Iterable[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run ``jobs`` together; if one raises, the others are cancelled (no orphan sockets)."""
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(job) for job in jobs]
+    return [task.result() for task in tasks]
+
+
+async def _maybe_await(value: Awaitable[None] | None) -> None:
+    if inspect.isawaitable(value):
+        await value
 
 
 class SurveyEngine:
@@ -92,14 +161,14 @@ class SurveyEngine:
         if target.open_ports is not None:
             return sorted(target.open_ports)
         tcp = self.options.ports.tcp
-        states = await asyncio.gather(*(self.backend.is_open(target.ip, p) for p in tcp))
+        states = await _all(self.backend.is_open(target.ip, p) for p in tcp)
         return [p for p, is_open in zip(tcp, states, strict=True) if is_open]
 
     async def _probe_all(self, target: Target) -> list[ServiceResult]:
         open_ports = await self._open_ports(target)
         t = self.options.timeouts
         jobs = [probe_service(self.backend, target.ip, port, t) for port in open_ports]
-        results: list[ServiceResult] = list(await asyncio.gather(*jobs))
+        results: list[ServiceResult] = await _all(jobs)
         if 1900 in self.options.ports.udp:
             ssdp = await probe_ssdp(self.backend, target.ip, t)
             if ssdp is not None:
@@ -131,10 +200,16 @@ class SurveyEngine:
                 logins.append(Login(protocol=result.service, outcome="not_tried",
                                     detail="probe failed"))  # fmt: skip
             else:
-                logins.append(await check_login(self.backend, result, self.credentials,
-                                                identity, self.options.policy,
-                                                self.options.timeouts))  # fmt: skip
+                logins.append(await self._login(result, identity))
         return logins
+
+    async def _login(self, result: ServiceResult, identity: Identity | None) -> Login:
+        try:
+            return await check_login(self.backend, result, self.credentials, identity,
+                                     self.options.policy, self.options.timeouts)  # fmt: skip
+        except Exception as exc:  # one service's crash is that service's error, not the run's
+            self.counts["login_crashes"] += 1
+            return Login(protocol=result.service, outcome="error", detail=_crash_text(exc))
 
     def _finding(
         self, result: ServiceResult, identity: Identity | None, login: Login, cves: tuple[str, ...]
@@ -157,44 +232,47 @@ class SurveyEngine:
         identity = self._identity(results)
         cves = self.cves(identity) if (self.cves and identity) else ()
         logins = await self._logins(results, identity)
-        findings = [
-            self._finding(r, identity, lg, cves) for r, lg in zip(results, logins, strict=True)
-        ]
-        self._count(findings)
-        return findings
+        return [self._finding(r, identity, lg, cves) for r, lg in zip(results, logins, strict=True)]
 
-    def _count(self, findings: list[Finding]) -> None:
-        self.counts["hosts_up"] += 1
-        self.counts["hosts_identified"] += findings[0].identity is not None
-        self.counts["hosts_weak"] += any(
-            f.login.outcome in ("accepted", "no_auth") for f in findings
-        )
-        for f in findings:
-            self.counts["services"] += 1
-            self.counts[f"service:{f.service}"] += 1
-            self.counts[f"login:{f.login.outcome}"] += 1
-            self.counts["probe_errors"] += "error" in f.details
+    def _error_finding(self, target: Target, exc: BaseException) -> Finding:
+        return Finding(
+            ip=target.ip, port=0, service="error", time=datetime.now(UTC),
+            login=Login(protocol="none", outcome="error", detail=_crash_text(exc)),
+            details={"error": _crash_text(exc)}, survey_id=self.options.survey_id,
+        )  # fmt: skip
+
+    async def check_host(self, target: Target) -> list[Finding]:
+        """:meth:`survey_host`, with any exception turned into an ``error`` finding."""
+        try:
+            return await self.survey_host(target)
+        except Exception as exc:
+            return [self._error_finding(target, exc)]
 
     # -- the run ----------------------------------------------------------------------------
-    async def _worker(
-        self, targets: Iterator[Target], on_findings: Callable[[list[Finding]], None]
-    ) -> None:
+    async def _worker(self, targets: Iterator[Target], on_findings: FindingsSink,
+                      on_done: DoneSink | None) -> None:  # fmt: skip
         for target in targets:
             if not self.options.shard.owns(target.ip):
                 continue
-            self.counts["hosts"] += 1
-            findings = await self.survey_host(target)
-            on_findings(findings)
+            findings = await self.check_host(target)
+            self.counts.update(host_counts(findings))
+            await _maybe_await(on_findings(findings))
+            if on_done is not None:
+                await _maybe_await(on_done(target, findings))
 
     async def run(
         self,
         targets: Iterable[Target],
-        on_findings: Callable[[list[Finding]], None],
+        on_findings: FindingsSink,
         survey: Survey,
+        on_done: DoneSink | None = None,
     ) -> Survey:
-        """Survey every target (this shard's share), then the finished survey record."""
+        """Survey every target (this shard's share), then the finished survey record
+        (its counts: ``survey.counts`` plus this run's)."""
         shared = iter(targets)
         workers = max(1, self.options.concurrency // 4)
-        await asyncio.gather(*(self._worker(shared, on_findings) for _ in range(workers)))
-        counts = {**survey.counts, **dict(self.counts)}
-        return survey.model_copy(update={"finished": datetime.now(UTC), "counts": counts})
+        jobs = (self._worker(shared, on_findings, on_done) for _ in range(workers))
+        await asyncio.gather(*jobs)
+        counts = Counter(survey.counts)
+        counts.update(self.counts)
+        return survey.model_copy(update={"finished": datetime.now(UTC), "counts": dict(counts)})

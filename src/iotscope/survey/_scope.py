@@ -6,6 +6,17 @@ socket-opening function (``_net.open_checked_socket``) calls before any system c
 outside scope-minus-exclusions, a hostname or any other non-address raises
 :class:`~iotscope.errors.ScopeError`.
 
+The built-in blocklist (``special_purpose.csv``: RFC 6890 and the IANA special-purpose
+registries, ZMap's default blocklist for IPv4) is subtracted from every scope entry that
+merely overlaps one of its ranges, so ``0.0.0.0/0`` never reaches 10/8, 127/8, multicast or
+broadcast space. A scope entry lying wholly inside one such range is taken as deliberate and
+kept (a lab on 127.0.0.0/8): :attr:`Scope.deliberate` names it for the start-up message.
+Because the intervals themselves exclude the blocklist, :meth:`Scope.check` (the socket
+layer) refuses a blocklisted address whoever asks.
+
+:meth:`Scope.address_at` maps an index in ``0..size-1`` to an address (one binary search),
+so targets can be visited in any order (``_order.Permutation``) without a list.
+
 File format (scope and exclusion alike): one address or CIDR per line; ``#`` starts a comment;
 blank lines are ignored. A bad line is a :class:`~iotscope.errors.ConfigError` naming the file
 and the line number; a scope file that leaves nothing to contact is refused.
@@ -14,9 +25,13 @@ and the line number; a scope file that leaves nothing to contact is refused.
 from __future__ import annotations
 
 import bisect
+import csv
+import functools
 import ipaddress
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from iotscope.errors import ConfigError, ScopeError
@@ -25,7 +40,37 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Interval = tuple[int, int]  # inclusive first and last address as integers
 
-__all__ = ["IPAddress", "IPNetwork", "Scope", "parse_networks", "read_networks"]
+__all__ = [
+    "IPAddress",
+    "IPNetwork",
+    "Scope",
+    "SpecialRange",
+    "parse_networks",
+    "read_networks",
+    "special_purpose_ranges",
+]
+
+
+@dataclass(frozen=True)
+class SpecialRange:
+    """One special-purpose range of the built-in blocklist."""
+
+    network: IPNetwork
+    name: str
+    reference: str
+
+    def __str__(self) -> str:
+        return f"{self.network} ({self.name}, {self.reference})"
+
+
+@functools.cache
+def special_purpose_ranges() -> tuple[SpecialRange, ...]:
+    """The built-in blocklist, read from ``special_purpose.csv`` shipped with the package."""
+    text = resources.files("iotscope.survey").joinpath("special_purpose.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return tuple(
+        SpecialRange(ipaddress.ip_network(r["cidr"]), r["name"], r["reference"]) for r in rows
+    )
 
 
 def parse_networks(lines: Iterable[str], source: str = "<input>") -> list[IPNetwork]:
@@ -84,9 +129,50 @@ def _intervals(networks: Iterable[IPNetwork], version: int) -> list[Interval]:
     )
 
 
+def _inside(net: IPNetwork, blocklist: Sequence[SpecialRange]) -> SpecialRange | None:
+    """The special range ``net`` lies wholly inside, if any."""
+    for special in blocklist:
+        if net.version == special.network.version and net.subnet_of(special.network):  # type: ignore[arg-type]
+            return special
+    return None
+
+
+def _apply_blocklist(
+    networks: Sequence[IPNetwork], blocklist: Sequence[SpecialRange]
+) -> tuple[list[IPNetwork], list[str], list[str]]:
+    """(networks to keep whole, deliberate entries, special ranges subtracted) -- the
+    overlapping entries are returned cut: every address of the blocklist removed."""
+    kept: list[IPNetwork] = []
+    deliberate: list[str] = []
+    blocked: dict[str, None] = {}
+    for net in networks:
+        special = _inside(net, blocklist)
+        if special is not None:
+            kept.append(net)
+            deliberate.append(f"{net} inside {special}")
+            continue
+        pieces: list[IPNetwork] = [net]
+        for sp in blocklist:
+            if sp.network.version == net.version and sp.network.overlaps(net):
+                blocked[str(sp)] = None
+                pieces = [x for p in pieces for x in _cut(p, sp.network)]
+        kept.extend(pieces)
+    return kept, deliberate, list(blocked)
+
+
+def _cut(net: IPNetwork, hole: IPNetwork) -> list[IPNetwork]:
+    if not net.overlaps(hole):
+        return [net]
+    if net.subnet_of(hole):  # type: ignore[arg-type]
+        return []
+    return list(net.address_exclude(hole))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Scope:
-    """Networks minus exclusions. Build with :meth:`from_networks` or :meth:`from_files`."""
+    """Networks minus the blocklist minus exclusions. Build with :meth:`from_networks` or
+    :meth:`from_files`. ``deliberate``: entries kept inside a special range; ``blocked``: the
+    special ranges subtracted from the entries that overlapped them."""
 
     networks: tuple[str, ...]
     exclude: tuple[str, ...]
@@ -94,16 +180,30 @@ class Scope:
     _v6: tuple[Interval, ...] = field(repr=False)
     _v4_starts: tuple[int, ...] = field(repr=False)
     _v6_starts: tuple[int, ...] = field(repr=False)
+    _offsets: tuple[int, ...] = field(repr=False, default=(0,))
+    _all: tuple[Interval, ...] = field(repr=False, default=())
+    deliberate: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
 
     @classmethod
     def from_networks(
-        cls, networks: Sequence[IPNetwork], exclude: Sequence[IPNetwork] = ()
+        cls,
+        networks: Sequence[IPNetwork],
+        exclude: Sequence[IPNetwork] = (),
+        blocklist: Sequence[SpecialRange] | None = None,
     ) -> Scope:
-        """The scope ``networks - exclude``; ``ConfigError`` when that leaves no address."""
-        v4 = _subtract(_intervals(networks, 4), _intervals(exclude, 4))
-        v6 = _subtract(_intervals(networks, 6), _intervals(exclude, 6))
+        """The scope ``networks - blocklist - exclude`` (the blocklist defaults to the
+        built-in one); ``ConfigError`` when that leaves no address."""
+        special = special_purpose_ranges() if blocklist is None else blocklist
+        kept, deliberate, blocked = _apply_blocklist(networks, special)
+        v4 = _subtract(_intervals(kept, 4), _intervals(exclude, 4))
+        v6 = _subtract(_intervals(kept, 6), _intervals(exclude, 6))
         if not v4 and not v6:
-            raise ConfigError("the scope is empty (after exclusions): refusing to run")
+            raise ConfigError(
+                "the scope is empty (after the special-purpose blocklist and exclusions): "
+                "refusing to run", blocked=blocked,
+            )  # fmt: skip
+        sizes = [hi - lo + 1 for lo, hi in (*v4, *v6)]
         return cls(
             networks=tuple(str(n) for n in networks),
             exclude=tuple(str(n) for n in exclude),
@@ -111,6 +211,10 @@ class Scope:
             _v6=tuple(v6),
             _v4_starts=tuple(lo for lo, _ in v4),
             _v6_starts=tuple(lo for lo, _ in v6),
+            _offsets=(0, *itertools.accumulate(sizes)),
+            _all=(*v4, *v6),
+            deliberate=tuple(deliberate),
+            blocked=tuple(blocked),
         )
 
     @classmethod
@@ -152,8 +256,16 @@ class Scope:
         return ip
 
     def size(self) -> int:
-        """How many addresses the scope holds."""
-        return sum(hi - lo + 1 for lo, hi in (*self._v4, *self._v6))
+        """How many addresses the scope holds (after the blocklist and exclusions)."""
+        return self._offsets[-1]
+
+    def address_at(self, index: int) -> IPAddress:
+        """The ``index``-th address in ascending order (v4 first); ``IndexError`` outside."""
+        if not 0 <= index < self.size():
+            raise IndexError(index)
+        i = bisect.bisect_right(self._offsets, index) - 1
+        value = self._all[i][0] + index - self._offsets[i]
+        return ipaddress.IPv4Address(value) if i < len(self._v4) else ipaddress.IPv6Address(value)
 
     def addresses(self) -> Iterator[IPAddress]:
         """Every address in scope, in ascending order (v4 first)."""

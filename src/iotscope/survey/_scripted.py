@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import socket
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from iotscope.survey._net import NetError, Stream
+from iotscope.survey._net import NetError, SocketLease, Stream
 from iotscope.survey._scope import IPAddress, Scope
 
 __all__ = ["Chunks", "Handler", "ScriptedBackend"]
@@ -139,7 +138,7 @@ class ScriptedBackend:
         return self.udp.get(key, b"")[:max_bytes]
 
     @asynccontextmanager
-    async def raw_socket(self, ip: IPAddress, port: int) -> AsyncIterator[socket.socket]:
+    async def raw_socket(self, ip: IPAddress, port: int) -> AsyncIterator[SocketLease]:
         self._check(ip, port, "raw")
         raise NetError("refused", "the scripted backend has no raw sockets")
         yield  # pragma: no cover

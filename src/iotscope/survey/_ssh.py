@@ -5,7 +5,13 @@ RFC 4253 §4.2: the server sends ``SSH-protoversion-softwareversion [SP comments
 number of bytes.
 
 asyncssh never opens its own socket here: it gets one from the backend's ``raw_socket``,
-which the scope has already checked (``asyncssh.connect(sock=...)``). A login check
+which the scope has already checked, through :class:`_LeasedTunnel` (asyncssh's
+``tunnel=`` hook: the lease learns the transport made from its socket and aborts that
+transport when the check ends, see ``_net``). Nothing of the operator's own SSH set-up is
+used (:data:`_OPTIONS`): no ``~/.ssh/config`` (ProxyJump, Hostname, IdentityFile,
+CanonicalizeHostname), no agent (``SSH_AUTH_SOCK``), no keys or known_hosts files, no
+X.509 or PKCS#11 stores, no GSSAPI, and the host is the IP literal of the leased socket: no
+name is resolved. A login check
 offers up to six passwords of one username per connection (OpenSSH's default MaxAuthTries)
 and disconnects as soon as one is accepted: no session, no command.
 """
@@ -16,11 +22,12 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncssh
 
 from iotscope.errors import ParseError
-from iotscope.survey._net import Backend, NetError
+from iotscope.survey._net import Backend, NetError, SocketLease
 from iotscope.survey._scope import IPAddress
 
 __all__ = ["SshInfo", "VersionReader", "ssh_login", "ssh_server_info"]
@@ -101,27 +108,61 @@ class _Observer(asyncssh.SSHClient):
         return self.passwords[self.sent - 1]
 
 
-_OPTIONS = {
+# Every asyncssh default that reads the operator's files, environment or network, disabled.
+_OPTIONS: dict[str, Any] = {
+    "config": None,  # never ~/.ssh/config: no ProxyJump, Hostname, IdentityFile, Match exec
     "known_hosts": None,  # we record host keys, we do not trust them
-    "agent_path": None,
-    "client_keys": None,
+    "agent_path": None,  # never SSH_AUTH_SOCK / IdentityAgent
+    "agent_forwarding": False,
+    "client_keys": None,  # never ~/.ssh/id_*
+    "client_host_keysign": False,
+    "host_based_auth": False,
+    "x509_trusted_certs": None,  # never ~/.ssh/ca-bundle.crt
+    "x509_trusted_cert_paths": [],  # never ~/.ssh/crt
+    "pkcs11_provider": None,
+    "gss_host": None,  # no Kerberos, no host name lookup for it
+    "gss_kex": False,
+    "gss_auth": False,
+    "proxy_command": None,
+    "canonicalize_hostname": False,
     "ignore_encrypted": True,
     "preferred_auth": "publickey,keyboard-interactive,password",
 }
+
+
+class _LeasedTunnel:
+    """asyncssh's tunnel interface over one leased, scope-checked socket."""
+
+    def __init__(self, lease: SocketLease) -> None:
+        self.lease = lease
+
+    async def create_connection(
+        self, session_factory: Any, remote_host: str, remote_port: int
+    ) -> tuple[Any, Any]:
+        return await self.lease.create_connection(session_factory)
+
+    def close(self) -> None:
+        self.lease.close()
+
+    async def wait_closed(self) -> None:
+        return None
+
+
+async def _connect(
+    lease: SocketLease, ip: IPAddress, port: int, username: str, observer: _Observer, timeout: float
+) -> asyncssh.SSHClientConnection:
+    return await asyncssh.connect(
+        str(ip), port, tunnel=_LeasedTunnel(lease), username=username,
+        client_factory=lambda: observer, login_timeout=timeout, **_OPTIONS,
+    )  # fmt: skip
 
 
 async def ssh_server_info(backend: Backend, ip: IPAddress, port: int, timeout: float) -> SshInfo:
     """Host-key algorithm and offered auth methods, without authenticating."""
     info = SshInfo()
     try:
-        async with backend.raw_socket(ip, port) as sock, asyncio.timeout(timeout):
-            conn = await asyncssh.connect(
-                sock=sock,
-                username="iotscope",
-                client_factory=lambda: _Observer(info),
-                login_timeout=timeout,
-                **_OPTIONS,
-            )
+        async with backend.raw_socket(ip, port) as lease, asyncio.timeout(timeout):
+            conn = await _connect(lease, ip, port, "iotscope", _Observer(info), timeout)
             conn.close()  # the server let us in with no auth at all
             info.auth_methods.append("none")
     except (asyncssh.Error, OSError, NetError, TimeoutError, ValueError):
@@ -144,14 +185,8 @@ async def ssh_login(
     """
     observer = _Observer(SshInfo(), passwords[:MAX_PER_CONNECTION])
     try:
-        async with backend.raw_socket(ip, port) as sock, asyncio.timeout(timeout):
-            conn = await asyncssh.connect(
-                sock=sock,
-                username=username,
-                client_factory=lambda: observer,
-                login_timeout=timeout,
-                **_OPTIONS,
-            )
+        async with backend.raw_socket(ip, port) as lease, asyncio.timeout(timeout):
+            conn = await _connect(lease, ip, port, username, observer, timeout)
             conn.close()  # authenticated: disconnect at once, open no session
             await conn.wait_closed()
             return ("accepted" if observer.sent else "no_auth"), observer.sent

@@ -26,7 +26,7 @@ from iotscope.pcap import Frames, iter_frames
 from iotscope.records import Sighting
 from iotscope.telescope._aggregate import Partial, merge, reduce_rows, targets, top_ports
 from iotscope.telescope._classify import classify, columns, mirai_share
-from iotscope.telescope._decode import V6_BASE, Prefix, V6Registry, decode
+from iotscope.telescope._decode import V6_BASE, Decoded, Prefix, V6Registry, decode
 
 __all__ = ["Ingest", "IngestStats", "Options", "ingest", "ingest_frames"]
 
@@ -38,6 +38,9 @@ class Options:
     ``prefixes``: count only packets to these darknet prefixes (CIDR; empty = all).
     ``research_prefixes``: sources known to be research scanners. ``top_ports``: ports kept per
     source (the most-hit ones). ``batch``: packets decoded at once (memory vs. overhead).
+    ``skip_ns``: packet-time ranges ``(first, last)`` in ns, inclusive, that the sensor's
+    stored captures already cover; packets inside are counted as ``already_stored`` and
+    skipped (captures of one sensor are cut from one stream, so they are counted already).
     """
 
     sensor: str = "telescope"
@@ -45,6 +48,7 @@ class Options:
     research_prefixes: tuple[str, ...] = ()
     top_ports: int = 20
     batch: int = 1 << 19
+    skip_ns: tuple[tuple[int, int], ...] = ()
 
     def networks(self, which: tuple[str, ...]) -> tuple[Prefix, ...]:
         try:
@@ -56,7 +60,9 @@ class Options:
 @dataclass(frozen=True)
 class IngestStats:
     """Counts of one ingest; every packet read is in exactly one of ``counted``, ``not_ip``,
-    ``malformed`` or ``outside_prefix``; ``capture_errors`` are broken capture records."""
+    ``malformed``, ``outside_prefix`` or ``already_stored``; ``capture_errors`` are broken
+    capture records. ``first_ns``/``last_ns``: the capture's packet-time range (every record
+    read), None when it has none."""
 
     frames: int = 0
     counted: int = 0
@@ -65,18 +71,28 @@ class IngestStats:
     outside_prefix: int = 0
     capture_errors: int = 0
     sources: int = 0
+    already_stored: int = 0
+    first_ns: int | None = None
+    last_ns: int | None = None
 
-    def add(
-        self, frames: Frames, counted: int, not_ip: int, malformed: int, outside: int
-    ) -> IngestStats:
+    def add(self, frames: Frames, rows: Decoded, stored: int) -> IngestStats:
+        """These counts plus one batch's (``stored``: its rows inside ``skip_ns``)."""
+        first, last = self.first_ns, self.last_ns
+        if len(frames):
+            lo, hi = int(frames.ts_ns.min()), int(frames.ts_ns.max())
+            first = lo if first is None else min(first, lo)
+            last = hi if last is None else max(last, hi)
         return IngestStats(
             self.frames + len(frames),
-            self.counted + counted,
-            self.not_ip + not_ip,
-            self.malformed + malformed,
-            self.outside_prefix + outside,
+            self.counted + rows.src.shape[0] - stored,
+            self.not_ip + rows.not_ip,
+            self.malformed + rows.malformed,
+            self.outside_prefix + rows.outside,
             self.capture_errors + frames.errors,
             self.sources,
+            self.already_stored + stored,
+            first,
+            last,
         )
 
 
@@ -102,8 +118,10 @@ def ingest_frames(batches: Iterable[Frames], options: Options | None = None) -> 
     families: tuple[list[Partial], list[Partial]] = ([], [])  # IPv4, IPv6
     for frames in batches:
         rows = decode(frames, registry, prefixes)
-        stats = stats.add(frames, rows.src.shape[0], rows.not_ip, rows.malformed, rows.outside)
-        for parts, sel in zip(families, rows.by_family(), strict=True):
+        fresh = outside_ranges(rows.ts_ns, opts.skip_ns)
+        stats = stats.add(frames, rows, int(rows.src.shape[0] - fresh.sum()))
+        for parts, family in zip(families, rows.by_family(), strict=True):
+            sel = family & fresh
             if sel.any():
                 parts.append(reduce_rows(*rows.local(sel)))
     sightings: list[Sighting] = []
@@ -111,6 +129,14 @@ def ingest_frames(batches: Iterable[Frames], options: Options | None = None) -> 
         if parts:
             sightings += _sightings(merge(parts), base, registry, research, opts)
     return Ingest(sightings, IngestStats(**{**stats.__dict__, "sources": len(sightings)}))
+
+
+def outside_ranges(ts_ns: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Mask of the times outside every inclusive ``(first, last)`` range."""
+    keep = np.ones(ts_ns.shape[0], dtype=bool)
+    for first, last in ranges:
+        keep &= (ts_ns < first) | (ts_ns > last)
+    return keep
 
 
 def _addresses(

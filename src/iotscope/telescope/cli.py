@@ -16,6 +16,7 @@ from iotscope._output import console, jsonl_sink, table, write_jsonl
 from iotscope.pcap import Frames, iter_frames
 from iotscope.records import Sighting
 from iotscope.store import open_store
+from iotscope.telescope._capture import ingest_stored
 from iotscope.telescope._ingest import Ingest, Options, ingest_frames
 
 app = typer.Typer(help="Darknet captures to per-source sightings.", no_args_is_help=True)
@@ -37,16 +38,24 @@ def ingest_command(
     top_ports: int = typer.Option(20, "--top-ports", min=1, help="ports kept per source"),
     store: bool = typer.Option(True, "--store/--no-store", help="save sightings in the store"),
 ) -> None:
-    """Summarise a darknet capture per source, classify sources, store the sightings."""
+    """Summarise a darknet capture per source, classify sources, store the sightings.
+
+    With the store, the capture is stored once (a file already stored is not counted again)
+    and packets inside the time range of the sensor's stored captures are skipped (counted as
+    already stored); the store merges the sightings of overlapping or adjacent captures.
+    """
     opts = Options(
         sensor=sensor,
         prefixes=tuple(prefix),
         research_prefixes=tuple(research),
         top_ports=top_ports,
     )
-    result = ingest_frames(_with_progress(capture, opts.batch), opts)
-    if store and result.sightings:
-        open_store().save_sightings(result.sightings)
+    if store:
+        result, status = ingest_stored(open_store(), capture, opts, _with_progress)
+        if status != "stored":
+            console.print(f"{capture} ({sensor}): {status}, nothing saved")
+    else:
+        result = ingest_frames(_with_progress(capture, opts.batch), opts)
     with jsonl_sink(out) as sink:
         if sink is not None:
             write_jsonl(sink, result.sightings)
@@ -86,6 +95,7 @@ def _print_summary(result: Ingest) -> None:
         ("skipped: not IP", st.not_ip),
         ("skipped: malformed", st.malformed),
         ("skipped: outside prefix", st.outside_prefix),
+        ("skipped: already stored", st.already_stored),
         ("broken capture records", st.capture_errors),
         ("sources", st.sources),
         *((f"  {k}", v) for k, v in sorted(kinds.items())),

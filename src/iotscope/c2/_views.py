@@ -1,0 +1,68 @@
+"""The known hosts' views the detection SQL reads, built the same way on DuckDB and Spark.
+
+Inputs (registered by the engine): ``known_input(ip, kind)``, the known hosts the caller
+gives (a bare address is kind ``infected``), and ``known_c2_input(ip, port, proto)``, C2
+endpoints known from outside the run (a feed, a partner, an earlier confirmed report).
+
+* ``known_hosts(ip, kind)``: the given rows, plus kind ``c2_contact`` for every client the
+  run's own ``flows`` show contacting a known C2 endpoint (computed in SQL, in the run);
+* ``infected(ip)``: the distinct addresses of the kinds counted as infected, by default
+  ``infected`` and ``c2_contact`` (evidence of a bot); ``weak_login`` (the survey got in: a
+  device that can be taken over, not proof it was) only when the caller asks for it.
+
+Feeding a run's own candidates back as known C2 would make their clients "infected" and
+lock a false C2 in, so the known C2 list should come from outside the detection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+import pyarrow as pa
+
+from iotscope.errors import ConfigError
+
+Known = str | tuple[str, str]
+Endpoint = tuple[str, int, str]
+INFECTED_KINDS = ("infected", "c2_contact")
+KINDS = ("infected", "c2_contact", "weak_login")
+
+
+def known_table(known: Iterable[Known]) -> pa.Table:
+    """``(ip, kind)`` rows, distinct and sorted; a bare address is kind ``infected``."""
+    pairs = sorted({(k, "infected") if isinstance(k, str) else (k[0], k[1]) for k in known})
+    bad = {kind for _, kind in pairs} - set(KINDS)
+    if bad:
+        raise ConfigError("unknown kind of known host", kinds=sorted(bad), known=KINDS)
+    return pa.table(
+        {
+            "ip": pa.array([p[0] for p in pairs], pa.string()),
+            "kind": pa.array([p[1] for p in pairs], pa.string()),
+        }
+    )
+
+
+def c2_table(endpoints: Iterable[Endpoint]) -> pa.Table:
+    """``(ip, port, proto)`` rows of known C2 endpoints, distinct and sorted."""
+    rows = sorted({(str(ip), int(port), str(proto)) for ip, port, proto in endpoints})
+    return pa.table(
+        {
+            "ip": pa.array([r[0] for r in rows], pa.string()),
+            "port": pa.array([r[1] for r in rows], pa.int32()),
+            "proto": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
+
+
+def view_statements(kinds: Collection[str] = INFECTED_KINDS) -> list[str]:
+    """``known_hosts`` and ``infected`` over the inputs (after the ``flows`` view exists)."""
+    if not kinds or set(kinds) - set(KINDS):
+        raise ConfigError("infected kinds must be among", kinds=sorted(kinds), known=KINDS)
+    listed = ", ".join(f"'{k}'" for k in sorted(kinds))
+    return [
+        "CREATE OR REPLACE TEMP VIEW known_hosts AS SELECT ip, kind FROM known_input UNION "
+        "SELECT DISTINCT f.src AS ip, 'c2_contact' AS kind FROM flows f JOIN known_c2_input k "
+        "ON f.dst = k.ip AND f.dport = k.port AND f.proto = k.proto",
+        f"CREATE OR REPLACE TEMP VIEW infected AS SELECT DISTINCT ip FROM known_hosts "
+        f"WHERE kind IN ({listed})",
+    ]
