@@ -4,6 +4,7 @@ through the flows part (Zeek and NetFlow/IPFIX) as at an ISP."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from iotscope.c2.cli import app
 from iotscope.errors import ConfigError
 from iotscope.flows import ingest_files
 from iotscope.lab.traffic import generate
+from iotscope.records import Finding, Login, Survey
+from iotscope.store import open_store
 from iotscope.telescope import Options
 from iotscope.telescope import ingest as telescope_ingest
 
@@ -93,6 +96,24 @@ def test_evaluate_command_takes_the_list_from_the_telescope(
     assert none.exit_code == 0 and json.loads(out.read_text())["infected_listed"] == 0
     bad = CliRunner().invoke(app, [*args, "--infected-from", "truth"])
     assert bad.exit_code != 0
+
+
+def test_evaluate_counts_survey_logins_only_when_asked(
+    lab: tuple[Path, Path, dict, set[str]], tmp_path: Path
+) -> None:
+    truth_path, root, truth, listed = lab
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    store = open_store()
+    store.save_survey(Survey(id="s1", started=t, scope=("100.64.0.0/16",)))
+    login = Login(protocol="telnet", outcome="accepted")
+    store.save_findings([Finding(ip="100.64.250.1", port=23, service="telnet", time=t,
+                                 survey_id="s1", login=login)])  # fmt: skip
+    out = tmp_path / "eval.json"
+    args = ["evaluate", "--truth", str(truth_path), "--flows", str(root), "--out", str(out)]
+    for extra, want in (([], len(listed)), (["--weak-login-as-infected"], len(listed) + 1)):
+        result = CliRunner().invoke(app, [*args, "--site", truth["sites"][0], *extra])
+        assert result.exit_code == 0, result.output
+        assert json.loads(out.read_text())["infected_listed"] == want
 
 
 def test_bad_truth_file_is_a_clear_error(tmp_path: Path) -> None:

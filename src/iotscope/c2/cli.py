@@ -130,19 +130,23 @@ def _telescope_infected(darknet: Path) -> set[str]:
     return {str(s.src) for s in result.sightings if s.classification in ("mirai", "iot")}
 
 
-def _evaluate_infected(source: str, darknet: Path) -> set[str]:
-    from iotscope.c2 import known_infected, survey_infected
+def _evaluate_infected(source: str, darknet: Path, weak_login: bool) -> set[str]:
+    """The known-infected list of an evaluation, as ``c2 detect`` would count it: the
+    telescope's scanners (from ``darknet`` or the store) and, when asked, the survey's logins."""
+    from iotscope.c2._known import INFECTED, WITH_WEAK_LOGIN, counted, known_hosts
     from iotscope.store import open_store
 
+    if source not in ("telescope", "store", "none"):
+        raise ConfigError("--infected-from must be telescope, store or none", value=source)
+    if source == "none":
+        return set()
+    known = known_hosts(open_store())
     if source == "telescope":
         if not darknet.is_file():
             raise ConfigError("no darknet capture for the telescope", path=str(darknet))
-        return _telescope_infected(darknet) | survey_infected(open_store())
-    if source == "store":
-        return known_infected(open_store())
-    if source == "none":
-        return set()
-    raise ConfigError("--infected-from must be telescope, store or none", value=source)
+        known = [(ip, k) for ip, k in known if k != "infected"]
+        known += [(ip, "infected") for ip in _telescope_infected(darknet)]
+    return set(counted(known, WITH_WEAK_LOGIN if weak_login else INFECTED))
 
 
 EVAL_KEYS = ("precision", "recall", "tp", "fp", "fn", "new_c2", "ttd_median_s", "ttd_max_s",
@@ -197,8 +201,13 @@ def evaluate(
     infected_from: str = typer.Option(
         "telescope",
         "--infected-from",
-        help="telescope (the darknet capture through the telescope, plus the store's survey "
-        "findings), store (the store's telescope sightings and survey findings), none",
+        help="telescope (the darknet capture through the telescope), store (the store's "
+        "telescope sightings), none",
+    ),
+    weak_login: bool = typer.Option(
+        False,
+        "--weak-login-as-infected",
+        help="also count devices the survey logged into (the store's findings) as infected",
     ),
     darknet: Path | None = typer.Option(
         None, "--darknet", help="darknet capture (default: darknet.pcap beside --truth)"
@@ -218,7 +227,7 @@ def evaluate(
     from iotscope.flows import flows_root
 
     data = load_truth(truth)
-    known = _evaluate_infected(infected_from, darknet or truth.parent / "darknet.pcap")
+    known = _evaluate_infected(infected_from, darknet or truth.parent / "darknet.pcap", weak_login)
     params = dataclasses.replace(Params(), threshold=threshold)
     root = flows or flows_root()
     result = run_evaluate(root, data, infected=known, site=site, params=params)
