@@ -216,3 +216,20 @@ def test_long_session_cut_at_any_active_timeout_is_a_kept_channel(timeout_min: i
         kit.add(t, bot, C2, 6667, packets=40, nbytes=2400, sport=48123, dur_ms=step - 1000)
     found = _by_ip(detect(kit.table(), infected=[bot]))
     assert set(found) == {C2}
+
+
+def test_c2_that_never_moved_in_a_long_window_is_still_found_by_its_bots() -> None:
+    """A C2 polled by listed bots from the first to the last minute of a 2-day window is
+    "stable" like a vendor cloud; the stability penalty yields to the bots' lift over the
+    base rate, while the same shape kept by clean devices stays clean."""
+    kit = Kit()
+    subs = _background(kit, days=2, n=60)
+    bots = subscribers(6, "100.64.3.")
+    for b in bots:
+        kit.beacon(b, C2, 443, T0, T0 + 2 * DAY, 120, nbytes=300)
+    for s in subs[10:40]:  # clean devices keeping a cloud channel: the base rate
+        kit.beacon(s, POLLED, 443, T0, T0 + 2 * DAY, 300, nbytes=900)
+    rows = _by_ip(detect(kit.table(), infected=bots, params=LOW))
+    assert rows[C2].score >= Params().threshold, rows[C2].reasons
+    assert rows[POLLED].score < Params().threshold, rows[POLLED].reasons
+    assert C2 not in _by_ip(detect(kit.table()))  # no list, quiet bots: no bot evidence

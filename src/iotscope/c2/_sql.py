@@ -195,9 +195,10 @@ EVIDENCE: tuple[Evidence, ...] = (
     Evidence(
         "stable",
         "p_stable",
-        "stable_share",
+        "stable_share * (1.0 - infected_lift)",
         "penalty: polled by {stable_clients}/{clients} clients from the window's start to its "
-        "end without change (long-lived service?)",
+        "end without change (long-lived service?), less its bots' lift over the base rate "
+        "(a C2 that never moved is still kept by bots)",
         -1,
     ),
 )
