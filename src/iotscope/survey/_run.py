@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from iotscope.fingerprint import merge_identities
 from iotscope.records import Finding, Identity, Login, Survey
-from iotscope.survey._login import CredentialLike, LoginPolicy, check_login
+from iotscope.survey._login import CredentialLike, LoginPolicy, check_login, host_budget
 from iotscope.survey._net import Backend, Timeouts
 from iotscope.survey._probe import ServiceResult, probe_service, probe_ssdp
 from iotscope.survey._scope import IPAddress, Scope
@@ -123,6 +123,7 @@ class SurveyEngine:
 
     async def _logins(self, results: list[ServiceResult], identity: Identity | None) -> list[Login]:
         logins = []
+        budget = host_budget(self.options.policy, results)  # shared by the checked services
         for result in results:
             if not self.options.login:
                 logins.append(Login(protocol=result.service, outcome="not_tried",
@@ -133,7 +134,7 @@ class SurveyEngine:
             else:
                 logins.append(await check_login(self.backend, result, self.credentials,
                                                 identity, self.options.policy,
-                                                self.options.timeouts))  # fmt: skip
+                                                self.options.timeouts, budget))  # fmt: skip
         return logins
 
     def _finding(

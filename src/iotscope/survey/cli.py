@@ -112,13 +112,20 @@ def run(
         1000, "--max-attempts", min=1, help="logins per service (default: the whole list)"
     ),
     login_delay: float = typer.Option(0.05, "--login-delay", min=0.0, help="s between logins"),
+    login_budget: float = typer.Option(
+        120.0, "--login-budget", min=1.0, help="s of login checks per host (all its services)"
+    ),
+    login_parallel: int = typer.Option(
+        4, "--login-parallel", min=1, help="most connections at once to one service (fail delays)"
+    ),
 ) -> None:
     """Survey the scope: discovery, banners, identification and (unless --no-login) logins."""
     config = SurveyConfig(
         scope=scope, exclude=exclude, ports=ports, credentials=credentials, login=not no_login,
         concurrency=concurrency, per_subnet=per_subnet, rate=rate, shard=shard,
         zmap_csv=zmap_csv, timeouts=Timeouts(read=timeout), survey_id=survey_id,
-        rules=tuple(db), policy=LoginPolicy(max_attempts=max_attempts, delay=login_delay),
+        rules=tuple(db), policy=LoginPolicy(max_attempts=max_attempts, delay=login_delay,
+                                           budget=login_budget, max_parallel=login_parallel),
     )  # fmt: skip
     prepared = prepare(config)
     store = open_store()
