@@ -117,7 +117,7 @@ def test_pace_opens_connections_only_when_the_list_would_not_fit() -> None:
     assert pace.parallel(100, 0.0) == 1  # nothing measured yet: one connection
     pace.learn(AttemptResult("rejected", 3, (3.0, 3.0, 3.0)), 9.6)
     assert pace.fail_delay() == 3.0
-    assert pace.parallel(20, 9.6) == 2  # 20 x 3.2 s in 50.4 s
+    assert pace.parallel(20, 9.6) == 2  # 20 x 3.2 s by 70% of the budget (42 s)
     assert pace.parallel(100, 9.6) == 4  # capped
     fast = Pace(budget=60.0, max_parallel=4, timeouts=Timeouts(), started=0.0)
     fast.learn(AttemptResult("rejected", 3), 0.03)

@@ -37,6 +37,7 @@ from iotscope.survey._net import Timeouts
 __all__ = ["AttemptResult", "HostBudget", "Pace", "run_paced"]
 
 SLOW_RETRIES = 2  # an entry whose answer is late is tried again at most this many times
+AIM = 0.7  # plan to finish the list in this share of the budget (answers vary)
 
 
 class Entry(Protocol):
@@ -117,10 +118,10 @@ class Pace:
         cost = self.cost()
         if self.serial or cost is None:
             return 1
-        left = self.deadline - now
-        if left <= 0:
+        if now >= self.deadline:
             return 0
-        want = math.ceil(remaining * cost / left)
+        left = self.started + AIM * self.budget - now
+        want = math.ceil(remaining * cost / left) if left > 0 else self.max_parallel
         allowed = max(1, min(self.max_parallel, want))
         self.peak = max(self.peak, allowed)
         return allowed

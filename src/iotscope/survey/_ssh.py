@@ -101,12 +101,19 @@ class _Observer(asyncssh.SSHClient):
         return self.passwords[self.sent - 1]
 
 
+_HOST_KEY_ORDER = [
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-dss",
+]  # fmt: skip
 _OPTIONS = {
     "known_hosts": None,  # we record host keys, we do not trust them
     "agent_path": None,
     "client_keys": None,
     "ignore_encrypted": True,
     "preferred_auth": "publickey,keyboard-interactive,password",
+    # OpenSSH's order, not asyncssh's RSA first: Debian's dropbear with only an ECDSA or
+    # Ed25519 key still offers RSA and aborts the connection when a client picks it
+    "server_host_key_algs": _HOST_KEY_ORDER,
 }
 
 
