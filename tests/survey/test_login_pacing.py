@@ -184,3 +184,15 @@ async def test_one_slow_answer_does_not_lose_the_host() -> None:
                                   None, LoginPolicy(budget=30.0), Timeouts(read=0.6))  # fmt: skip
     assert (login.outcome, login.credential) == ("accepted", "mirai-2016#2")
     assert device.tries.count(("root", "xc3511")) >= 2  # the slow one was asked again
+
+
+async def test_a_host_that_never_answers_a_password_is_not_waited_on_for_the_budget() -> None:
+    device = BinLogin("root", "vizxv", fail_delay=600.0)  # a tarpit after the password
+    host = "127.213.0.41"
+    async with served(device, host) as port:
+        began = time.monotonic()
+        login = await check_login(_backend(), _target(host, port), load_default_credentials(),
+                                  None, LoginPolicy(budget=100.0), Timeouts(read=0.5))  # fmt: skip
+        took = time.monotonic() - began
+    assert login.outcome == "error" and "no answer to a password" in (login.detail or "")
+    assert took < 12.0  # windows of 1, 2 and 4 s, not the 100 s budget

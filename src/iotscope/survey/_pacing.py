@@ -263,7 +263,7 @@ async def _settle(
         run.tried += k
         return _login(run, result.outcome, run.entries[indices[k - 1]], pace.remark())
     if result.outcome == "slow":
-        return _slow(run, indices, k)
+        return _slow(run, indices, k, pace)
     if result.outcome == "locked":
         return await _locked(run, indices, k, pace, backoff)
     run.tried += k
@@ -273,12 +273,16 @@ async def _settle(
     return None
 
 
-def _slow(run: _Run, indices: list[int], k: int) -> Login | None:
-    """The ``k``-th entry's answer was late: the earlier ones failed, it is tried again."""
+def _slow(run: _Run, indices: list[int], k: int, pace: Pace) -> Login | None:
+    """The ``k``-th entry's answer was late: the earlier ones failed, it is tried again. A
+    host that never answered any password at all (a tarpit) is not waited on for long."""
     late = indices[max(0, k - 1)]
     run.tried += max(0, k - 1)
     run.failures += max(0, k - 1)
     run.slow[late] = run.slow.get(late, 0) + 1
+    if not run.failures and sum(run.slow.values()) > SLOW_RETRIES:
+        window = pace.timeouts.read * 2
+        return _login(run, "error", detail=f"no answer to a password within {window:.0f} s")
     if run.slow[late] > SLOW_RETRIES:  # it never answers in time: counted, not retried
         run.tried += 1
         run.errors += 1
@@ -305,6 +309,10 @@ async def _locked(
 
 
 def _finished(run: _Run, pace: Pace) -> Login:
+    note = pace.note(run.tried, len(run.entries))
+    spent = "budget spent: " if run.todo else ""
     if run.failures:
-        return _login(run, "rejected", detail=pace.note(run.tried, len(run.entries)))
+        return _login(run, "rejected", detail=f"{spent}{note}")
+    if not run.tried and run.todo:
+        return _login(run, "not_tried", detail="the host's login budget was spent")
     return _login(run, "error", detail=f"{run.errors} attempts failed without an answer")
