@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root: b
 
 from benchmarks.bench_survey import (
     iotscope_software,
+    nmap_timed_out,
     parse_nmap_xml,
     same_name,
     score,
@@ -29,7 +30,8 @@ NMAP_XML = """<?xml version="1.0"?>
 </service></port>
 <port protocol="tcp" portid="23"><state state="open"/><service name="telnet"/></port>
 </ports></host>
-<host><status state="up"/><address addr="127.88.0.6" addrtype="ipv4"/></host></nmaprun>
+<host timedout="true"><status state="up"/><address addr="127.88.0.6" addrtype="ipv4"/></host>
+</nmaprun>
 """
 
 
@@ -64,6 +66,7 @@ def test_nmap_xml_gives_products_and_device_vendors_only(tmp_path: Path) -> None
     assert software == {"127.88.0.5:22": "Dropbear sshd",
                         "127.88.0.5:80": "Hikvision IP camera httpd"}  # fmt: skip
     assert vendors == {"127.88.0.5": "hikvision"}  # linux_kernel is not a device vendor
+    assert nmap_timed_out(path) == 1
     assert parse_nmap_xml(tmp_path / "missing.xml") == ({}, {})
 
 
