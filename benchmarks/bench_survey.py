@@ -246,14 +246,18 @@ class _Chunk:
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     wall: float = 0.0
+    rss_mib: float = 0.0
     killed: bool = False
 
 
 def _poll(chunk: _Chunk) -> bool:
     """Has ``chunk``'s nmap ended (killed at its cap if need be)?"""
     assert chunk.proc is not None
-    if chunk.proc.poll() is not None:
+    pid, status, usage = os.wait4(chunk.proc.pid, os.WNOHANG)
+    if pid:
+        chunk.proc.returncode = os.waitstatus_to_exitcode(status)
         chunk.wall = time.perf_counter() - chunk.started
+        chunk.rss_mib = usage.ru_maxrss / 1024
         return True
     if time.perf_counter() - chunk.started > chunk.cap and not chunk.killed:
         chunk.proc.kill()
@@ -295,7 +299,9 @@ def run_nmap(
     wall = time.perf_counter() - start
     print(f"[bench]   {wall:.1f} s", file=sys.stderr, flush=True)
     killed = [c for c in done if c.killed]
-    return {"wall_s": wall, "processes_at_once": jobs, "hosts_per_process": NMAP_CHUNK,
+    return {"wall_s": wall, "peak_rss_mib": max(c.rss_mib for c in done),
+            "peak_rss_note": "the largest of the nmap processes", "processes_at_once": jobs,
+            "hosts_per_process": NMAP_CHUNK,
             "xml": [c.xml for c in done if c.name != "hostile" and not c.killed],
             "hostile_hosts": len(hostile),
             "hostile_chunk_killed": any(c.name == "hostile" for c in killed),
