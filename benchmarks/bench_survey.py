@@ -22,7 +22,8 @@
      hardware/OS CPE vendor (``cpe:/h:`` or ``cpe:/o:``, Linux itself not a device vendor).
    For each: ``named`` (share of the truth the tool put any name on), ``correct`` (share
    named right) and ``accuracy`` (correct among named).
-4. ``iotscope survey run`` with logins (same hosts, ``--login-budget`` = the host limit):
+4. ``iotscope survey run`` with logins (same hosts, ``--login-budget`` = the host limit) on
+   a freshly started lab (nmap's probes would have locked some telnet services out):
    weak-login recall and precision against the lab's truth.
 5. ``--sweep``: a 10,000-device lab, ``--no-login``: hosts/s and peak memory.
 
@@ -373,6 +374,9 @@ def compare(devices: int, limit: int, jobs: int, work: Path, env: dict[str, str]
         wall, rss, _ = _run(survey_cmd(scope, ours, False, "bench-nologin", limit), env)
         benign = [ip for ip in ips if ip not in hostile]
         nmap = run_nmap(benign, sorted(hostile), tcp, work, limit, jobs)
+    # a fresh lab for the logins: nmap's probes count as failed logins on a telnet service
+    # that locks out, and would hide those weak devices from the login check
+    with LabProcess(devices, SEED, network, work / "manifest-logins.json"):
         logins = work / "login.jsonl"
         l_wall, l_rss, _ = _run(survey_cmd(scope, logins, True, "bench-login", limit), env)
     found = read_findings(ours)
