@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 SYSTEM_TOOLS := nmap tcpdump tshark softflowd nfdump dropbear-bin
+# real servers the survey is tested against (tests/survey/test_real_servers.py); Debian's
+# busybox-static has telnetd and httpd (its plain busybox package has neither)
+SYSTEM_TOOLS += busybox-static lighttpd mini-httpd mosquitto login openssl
 
 .PHONY: demo test lint typecheck bench system-deps clean
 

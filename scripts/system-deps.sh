@@ -9,8 +9,16 @@ done
 if [ -n "$missing" ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         echo "system-deps: installing$missing"
+        # Daemons installed as test peers (lighttpd, mosquitto, dropbear...) must not start as
+        # system services: one listening on *:80 would take port 80 from every lab address.
+        made_policy=""
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d \
+                && made_policy=1
+        fi
         (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) \
             >/tmp/iotscope-apt.log 2>&1 || echo "system-deps: apt-get failed (see /tmp/iotscope-apt.log); tests needing$missing will skip"
+        if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
     else
         echo "system-deps: not root; tests needing$missing will be skipped"
     fi

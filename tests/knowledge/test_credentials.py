@@ -27,6 +27,32 @@ def test_default_list_has_every_mirai_pair(shared_data: Path) -> None:
     assert {(e.username, e.password) for e in mirai_ids} == mirai
 
 
+def test_mirai_weights_are_recorded_with_their_source(shared_data: Path) -> None:
+    weights: dict[tuple[str, str], float] = {}
+    with (shared_data / "credentials" / "mirai-2016.csv").open(newline="") as f:
+        for row in csv.DictReader(f):  # a pair Mirai lists twice counts twice
+            key = (row["username"], row["password"])
+            weights[key] = weights.get(key, 0) + float(row["weight"])
+    mirai = [e for e in load_default_credentials() if e.id.startswith("mirai-2016#")]
+    assert {(e.username, e.password): e.weight for e in mirai} == weights
+    assert all("add_auth_entry" in e.source and "weight" in e.source for e in mirai)
+    others = [e for e in load_default_credentials() if not e.id.startswith("mirai-2016#")]
+    assert all(e.weight is None for e in others)  # no public figure: unknown, not invented
+
+
+def test_weight_column_is_optional_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "w.csv"
+    path.write_text(
+        "id,protocols,username,password,source,vendors,weight\n"
+        "a#1,telnet,root,x,src,,2.5\nb#1,telnet,root,y,src,acme,\nc#1,telnet,root,z,src\n"
+    )
+    assert [e.weight for e in load_credentials_file(path)] == [2.5, None, None]
+    for bad in ("heavy", "-1", "nan", "inf"):
+        path.write_text(f"a#1,telnet,root,x,src,,{bad}\n")
+        with pytest.raises(ConfigError, match="weight"):
+            load_credentials_file(path)
+
+
 def test_default_list_shape() -> None:
     entries = load_default_credentials()
     assert 100 <= len(entries) <= 200

@@ -1,19 +1,23 @@
 """The login check under NOTICE's rules: listed credentials only, stop at the first success.
 
 For one probed service (telnet, ssh, http/https with Basic or Digest, mqtt) :func:`check_login`
-tries the configured credential list, entries for the device's likely vendor first, at most
-``max_attempts`` times, one attempt at a time with ``delay`` seconds between attempts (so a
-device's lockout does not hide it). A sign of lockout (a "locked" message, or refused
-connections after failures) makes it back off once and then stop. On success it closes at
-once and runs no command. The outcome is recorded with the username and the id of the list
-entry that worked, never the password.
+tries the configured credential list in :func:`order_credentials`' order (the identified
+vendor's defaults first, then by how often a pair is known to work), at most ``max_attempts``
+entries, paced within the host's login budget by :mod:`._pacing` (one connection at first;
+more, up to ``max_parallel``, only when the host's fail delay would not let the list fit in
+the budget; ``delay`` seconds between two connections). A sign of lockout (a "locked"
+message, or refused connections after failures) makes it back off once, go on one connection
+at a time, and stop at the second sign. On success it closes at once and runs no command.
+The outcome is recorded with the username and the id of the list entry that worked, never
+the password.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,12 +30,21 @@ from iotscope.survey._http import (
     parse_challenge,
 )
 from iotscope.survey._mqtt import DISCONNECT, build_connect, parse_connack
-from iotscope.survey._net import Backend, NetError, Timeouts
+from iotscope.survey._net import Backend, NetError, Stream, Timeouts
+from iotscope.survey._pacing import Attempt, AttemptResult, Entry, HostBudget, Pace, run_paced
 from iotscope.survey._probe import ServiceResult, http_exchange, read_until, telnet_conversation
 from iotscope.survey._ssh import MAX_PER_CONNECTION, ssh_login
 from iotscope.survey._telnet import Outcome, Prompt, TelnetCodec, TelnetDialogue
 
-__all__ = ["CredentialLike", "LoginPolicy", "check_login", "login_protocol", "order_credentials"]
+__all__ = [
+    "CredentialLike",
+    "LoginPolicy",
+    "check_login",
+    "host_budget",
+    "login_protocol",
+    "next_batch",
+    "order_credentials",
+]
 
 _LOCK_WORDS = ("locked", "too many", "try again later")
 
@@ -51,13 +64,25 @@ class CredentialLike(Protocol):
     def source(self) -> str | None: ...
     @property
     def vendors(self) -> Sequence[str]: ...
+    @property
+    def weight(self) -> float | None: ...
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
+    """How hard the login check may try. ``budget`` is seconds per host, shared by its
+    services (:class:`~._pacing.HostBudget`); ``max_parallel`` bounds the connections open at
+    once to one service when its fail delay needs them."""
+
     max_attempts: int = 1000  # per service: by default the whole list
-    delay: float = 0.05  # seconds between two attempts on one host
+    delay: float = 0.05  # seconds between two connection starts to one service
     lockout_backoff: float = 2.0  # seconds to wait once when a lockout shows
+    budget: float = 120.0  # seconds of login checks per host
+    max_parallel: int = 4  # connections at once to one service, at most
+
+    def __post_init__(self) -> None:
+        if self.budget <= 0 or self.max_parallel < 1 or self.max_attempts < 1:
+            raise ValueError("budget must be > 0, max_parallel and max_attempts >= 1")
 
 
 def login_protocol(result: ServiceResult) -> str | None:
@@ -67,6 +92,11 @@ def login_protocol(result: ServiceResult) -> str | None:
     if result.service in ("http", "https") and result.auth in ("basic", "digest"):
         return "http"
     return None
+
+
+def host_budget(policy: LoginPolicy, results: Sequence[ServiceResult]) -> HostBudget:
+    """One host's login budget, shared by those of its services a login check applies to."""
+    return HostBudget(policy.budget, sum(login_protocol(r) is not None for r in results))
 
 
 def _vendor_words(identity: Identity | None) -> list[str]:
@@ -81,48 +111,82 @@ def order_credentials(
 ) -> list[CredentialLike]:
     """Entries for ``protocol``, at most ``cap``: first the pairs the list names as the
     identified vendor's defaults, then entries whose id or source mentions the vendor, product
-    or model, then the rest in list order (devices that lock out leave no room for guessing)."""
+    or model, then the rest; within each group by weight (how often the pair is known to work,
+    highest first; unknown weights after known ones), list order among equals. Devices that
+    lock out or make every failure cost seconds leave no room for unlikely guesses first."""
     words = _vendor_words(identity)
     vendor = (identity.vendor or "").lower() if identity else ""
 
-    def rank(entry: CredentialLike) -> int:
+    def rank(entry: CredentialLike) -> tuple[int, int, float]:
         if vendor and vendor in entry.vendors:
-            return 0
-        text = f"{entry.id} {entry.source or ''}".lower()
-        return 1 if any(w in text for w in words) else 2
+            group = 0
+        else:
+            text = f"{entry.id} {entry.source or ''}".lower()
+            group = 1 if any(w in text for w in words) else 2
+        weight = entry.weight
+        return group, weight is None, -(weight or 0.0)
 
     usable = [e for e in entries if protocol in e.protocols]
-    return sorted(usable, key=rank)[:cap]  # sorted is stable: list order within a rank
+    return sorted(usable, key=rank)[:cap]  # sorted is stable: list order among equals
 
 
 Batch = list[CredentialLike]
-Attempt = Callable[[Batch], Awaitable[tuple[str, int]]]
 TELNET_PER_CONNECTION = 3  # BusyBox login and most embedded telnetds allow three tries
 
 
-def _telnet_outcome(dialogue: TelnetDialogue) -> str:
+class _Timed:
+    """A stream that remembers when we last wrote and whether the server hung up."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream, self.wrote, self.eof = stream, time.monotonic(), False
+
+    async def read(self, max_bytes: int) -> bytes:
+        data = await self.stream.read(max_bytes)
+        self.eof = self.eof or not data
+        return data
+
+    async def write(self, data: bytes) -> None:
+        self.wrote = time.monotonic()
+        await self.stream.write(data)
+
+    async def close(self) -> None:
+        await self.stream.close()
+
+    def cert_subject(self) -> str | None:
+        return self.stream.cert_subject()
+
+
+def _telnet_outcome(dialogue: TelnetDialogue, eof: bool) -> str:
     if dialogue.outcome is Outcome.PENDING:
         locked = any(w in dialogue.seen.lower() for w in _LOCK_WORDS)
-        return "locked" if locked else ("rejected" if dialogue.sent_password else "error")
+        if locked:
+            return "locked"
+        if dialogue.sent_password and not eof and not dialogue.pending.strip():
+            return "slow"  # no answer to the password yet: not a failure
+        return "rejected" if dialogue.sent_password else "error"
     return dialogue.outcome.value
 
 
 async def _telnet_batch(
     backend: Backend, r: ServiceResult, t: Timeouts, batch: Batch
-) -> tuple[str, int]:
-    """Up to three entries on one connection, each after the device's next login prompt."""
-    async with backend.connect(r.ip, r.port) as stream:
-        codec, carry = TelnetCodec(), ""
+) -> AttemptResult:
+    """Up to three entries on one connection, each after the device's next login prompt;
+    the fail delay of each rejected one is measured (password sent -> failure seen)."""
+    delays: list[float] = []
+    async with backend.connect(r.ip, r.port) as raw:
+        stream, codec, carry = _Timed(raw), TelnetCodec(), ""
         for k, entry in enumerate(batch, start=1):
             dialogue = TelnetDialogue(entry.username or "", entry.password or "")
             if carry and (out := dialogue.feed(carry)):
                 await stream.write(out)
             await telnet_conversation(stream, dialogue, t, codec=codec)
-            outcome = _telnet_outcome(dialogue)
+            outcome = _telnet_outcome(dialogue, stream.eof)
+            if outcome == "rejected" and dialogue.sent_password:
+                delays.append(time.monotonic() - stream.wrote)
             if outcome != "rejected" or dialogue.prompt is not Prompt.LOGIN:
-                return outcome, k
+                return AttemptResult(outcome, k, tuple(delays))
             carry = dialogue.pending  # "Login incorrect ... login: ": the next try's prompt
-    return "rejected", len(batch)
+    return AttemptResult("rejected", len(batch), tuple(delays))
 
 
 async def _http_attempt(
@@ -180,68 +244,31 @@ def next_batch(protocol: str, entries: Sequence[CredentialLike], start: int) -> 
     return list(entries[start : start + size])
 
 
-def _attempt(backend: Backend, r: ServiceResult, t: Timeouts, protocol: str) -> Attempt:
-    async def ssh(batch: Batch) -> tuple[str, int]:
+def _attempt(backend: Backend, r: ServiceResult, protocol: str) -> Attempt:
+    async def ssh(batch: Batch, t: Timeouts) -> AttemptResult:
         passwords = [e.password or "" for e in batch]
         outcome, k = await ssh_login(backend, r.ip, r.port, batch[0].username or "", passwords,
                                      t.read * 2)  # fmt: skip
-        return outcome, max(k, 1)
+        return AttemptResult(outcome, max(k, 1))
 
-    async def telnet(batch: Batch) -> tuple[str, int]:
+    async def telnet(batch: Batch, t: Timeouts) -> AttemptResult:
         return await _telnet_batch(backend, r, t, batch)
 
-    async def single(batch: Batch) -> tuple[str, int]:
+    async def single(batch: Batch, t: Timeouts) -> AttemptResult:
         fn = _http_attempt if protocol == "http" else _mqtt_attempt
-        return await fn(backend, r, t, batch[0]), 1
+        return AttemptResult(await fn(backend, r, t, batch[0]), 1)
 
-    return {"ssh": ssh, "telnet": telnet}.get(protocol, single)
+    run = {"ssh": ssh, "telnet": telnet}.get(protocol, single)
 
+    async def guarded(batch: Batch, t: Timeouts) -> AttemptResult:
+        try:
+            return await run(batch, t)
+        except NetError as exc:  # after a failure, a refused or reset connection is a lock
+            return AttemptResult("refused" if exc.kind in ("refused", "reset") else "error", 1)
+        except (ParseError, TimeoutError):
+            return AttemptResult("no_answer", 1)
 
-async def _one(attempt: Attempt, batch: Batch, failures: int) -> tuple[str, int]:
-    try:
-        return await attempt(batch)
-    except NetError as exc:
-        return ("locked" if failures and exc.kind in ("refused", "reset") else "error"), 1
-    except (ParseError, TimeoutError):
-        return ("locked" if failures else "error"), 1
-
-
-def _done(protocol: str, outcome: str, entry: CredentialLike, attempts: int) -> Login:
-    accepted = outcome == "accepted"
-    return Login(protocol=protocol, outcome=outcome,
-                 username=entry.username if accepted else None,
-                 credential=entry.id if accepted else None, attempts=attempts)  # fmt: skip
-
-
-async def _try_list(
-    attempt: Attempt, entries: list[CredentialLike], policy: LoginPolicy, protocol: str
-) -> Login:
-    """Entries in order, batch by batch; stop at the first success or a second lockout."""
-    failures = errors = i = 0
-    backed_off = False
-    while i < len(entries):
-        if i or failures:
-            await asyncio.sleep(policy.delay)
-        batch = next_batch(protocol, entries, i)
-        outcome, k = await _one(attempt, batch, failures)
-        if outcome in ("accepted", "no_auth"):
-            return _done(protocol, outcome, batch[k - 1], i + k)
-        if outcome == "locked":
-            if backed_off:
-                return Login(protocol=protocol, outcome="error", attempts=i + k,
-                             detail="locked out; stopped")  # fmt: skip
-            backed_off = True
-            failures += k - 1
-            i += k - 1  # the entry that met the lock is tried again after the back-off
-            await asyncio.sleep(policy.lockout_backoff)
-            continue
-        failures += k if outcome == "rejected" else k - 1
-        errors += outcome == "error"
-        i += k
-    if failures:
-        return Login(protocol=protocol, outcome="rejected", attempts=len(entries))
-    return Login(protocol=protocol, outcome="error", attempts=len(entries),
-                 detail=f"{errors} attempts failed without an answer")  # fmt: skip
+    return guarded  # type: ignore[return-value]
 
 
 async def check_login(
@@ -251,8 +278,10 @@ async def check_login(
     identity: Identity | None,
     policy: LoginPolicy,
     timeouts: Timeouts,
+    budget: HostBudget | None = None,
 ) -> Login:
-    """The login outcome of one probed service (see the module docstring)."""
+    """The login outcome of one probed service (see the module docstring), within its share
+    of the host's ``budget`` (default: the policy's whole per-host budget)."""
     protocol = login_protocol(result)
     if protocol is None:
         detail = "form login" if result.auth == "form" else "no login to check"
@@ -264,9 +293,12 @@ async def check_login(
     ordered = order_credentials(entries, protocol, identity, policy.max_attempts)
     if not ordered:
         return Login(protocol=protocol, outcome="not_tried", detail="no credential for protocol")
-    attempt = _attempt(backend, result, timeouts, protocol)
-    try:
-        async with asyncio.timeout(timeouts.login):
-            return await _try_list(attempt, ordered, policy, protocol)
-    except TimeoutError:
-        return Login(protocol=protocol, outcome="error", detail="login check timed out")
+    seconds = (budget or HostBudget(policy.budget, 1)).share()
+    pace = Pace(seconds, policy.max_parallel, timeouts, asyncio.get_running_loop().time())
+    attempt = _attempt(backend, result, protocol)
+
+    def batcher(window: Sequence[Entry], start: int) -> list[Entry]:
+        return next_batch(protocol, window, start)  # type: ignore[arg-type,return-value]
+
+    return await run_paced(attempt, batcher, ordered, protocol, pace, policy.delay,
+                           policy.lockout_backoff)  # fmt: skip

@@ -26,9 +26,10 @@ from typing import Any, TypeVar
 
 from iotscope.fingerprint import merge_identities
 from iotscope.records import Finding, Identity, Login, Survey
-from iotscope.survey._login import CredentialLike, LoginPolicy, check_login
+from iotscope.survey._login import CredentialLike, LoginPolicy, check_login, host_budget
 from iotscope.survey._net import Backend, Timeouts
 from iotscope.survey._order import Permutation
+from iotscope.survey._pacing import HostBudget
 from iotscope.survey._probe import ServiceResult, probe_service, probe_ssdp
 from iotscope.survey._scope import IPAddress, Scope
 from iotscope.survey._targets import Ports, Shard
@@ -192,6 +193,7 @@ class SurveyEngine:
 
     async def _logins(self, results: list[ServiceResult], identity: Identity | None) -> list[Login]:
         logins = []
+        budget = host_budget(self.options.policy, results)  # shared by the checked services
         for result in results:
             if not self.options.login:
                 logins.append(Login(protocol=result.service, outcome="not_tried",
@@ -200,13 +202,16 @@ class SurveyEngine:
                 logins.append(Login(protocol=result.service, outcome="not_tried",
                                     detail="probe failed"))  # fmt: skip
             else:
-                logins.append(await self._login(result, identity))
+                logins.append(await self._login(result, identity, budget))
         return logins
 
-    async def _login(self, result: ServiceResult, identity: Identity | None) -> Login:
+    async def _login(
+        self, result: ServiceResult, identity: Identity | None, budget: HostBudget
+    ) -> Login:
         try:
             return await check_login(self.backend, result, self.credentials, identity,
-                                     self.options.policy, self.options.timeouts)  # fmt: skip
+                                     self.options.policy, self.options.timeouts,
+                                     budget)  # fmt: skip
         except Exception as exc:  # one service's crash is that service's error, not the run's
             self.counts["login_crashes"] += 1
             return Login(protocol=result.service, outcome="error", detail=_crash_text(exc))

@@ -108,6 +108,10 @@ class _Observer(asyncssh.SSHClient):
         return self.passwords[self.sent - 1]
 
 
+_HOST_KEY_ORDER = [
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+    "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa", "ssh-dss",
+]  # fmt: skip
 # Every asyncssh default that reads the operator's files, environment or network, disabled.
 _OPTIONS: dict[str, Any] = {
     "config": None,  # never ~/.ssh/config: no ProxyJump, Hostname, IdentityFile, Match exec
@@ -127,6 +131,9 @@ _OPTIONS: dict[str, Any] = {
     "canonicalize_hostname": False,
     "ignore_encrypted": True,
     "preferred_auth": "publickey,keyboard-interactive,password",
+    # OpenSSH's order, not asyncssh's RSA first: Debian's dropbear with only an ECDSA or
+    # Ed25519 key still offers RSA and aborts the connection when a client picks it
+    "server_host_key_algs": _HOST_KEY_ORDER,
 }
 
 

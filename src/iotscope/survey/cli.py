@@ -154,6 +154,12 @@ def run(
     flush_every: float = typer.Option(
         2.0, "--flush-every", min=0.01, help="seconds between store writes"
     ),
+    login_budget: float = typer.Option(
+        120.0, "--login-budget", min=1.0, help="s of login checks per host (all its services)"
+    ),
+    login_parallel: int = typer.Option(
+        4, "--login-parallel", min=1, help="most connections at once to one service (fail delays)"
+    ),
 ) -> None:
     """Survey the scope: discovery, banners, identification and (unless --no-login) logins."""
     store = open_store()
@@ -172,7 +178,9 @@ def run(
                 login=not no_login, concurrency=concurrency, per_subnet=per_subnet,
                 rate=rate or None, shard=shard, zmap_csv=zmap_csv,
                 timeouts=Timeouts(read=timeout), survey_id=survey_id, rules=tuple(db),
-                policy=LoginPolicy(max_attempts=max_attempts, delay=login_delay), seed=seed,
+                policy=LoginPolicy(max_attempts=max_attempts, delay=login_delay,
+                                   budget=login_budget, max_parallel=login_parallel),
+                seed=seed,
             )  # fmt: skip
             prepared, progress = prepare(config), None
         with jsonl_sink(out) as jsonl:
