@@ -7,8 +7,8 @@ that a daemon checks through /etc/passwd and /etc/shadow (dropbear, /bin/login) 
 inside a private mount namespace the test creates (``unshare -m`` with bind-mounted copies
 of the account files): the machine's own accounts are never changed.
 
-Identity assertions wait on fingerprint rules that name server software (the
-fingerprint-world part); they are marked xfail with that reason.
+The survey names the server software of each (dropbear, lighttpd, mini_httpd) from the
+shipped rules.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from iotscope.knowledge import load_default_credentials
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(300)]
 NET = f"127.214.{20 + os.getpid() % 200}"
-WAITING_ON_RULES = "fingerprint rules naming server software are the fingerprint-world part"
 
 
 def need(*tools: str) -> None:
@@ -177,7 +176,6 @@ def test_dropbear_logins(dropbear_run: dict[str, Any]) -> None:
     assert (strong["outcome"], strong["attempts"]) == ("rejected", 12)
 
 
-@pytest.mark.xfail(reason=WAITING_ON_RULES, strict=False)
 def test_dropbear_is_named(dropbear_run: dict[str, Any]) -> None:
     identity = dropbear_run["found"][f"{dropbear_run['hosts']['rsa']}:22"]["identity"] or {}
     assert "dropbear" in (identity.get("product") or "").lower()
@@ -351,7 +349,6 @@ def test_mini_httpd_basic_auth(web_run: dict[str, Any]) -> None:
     assert login_of(rec) == ("accepted", "admin", "mirai-2016#13")
 
 
-@pytest.mark.xfail(reason=WAITING_ON_RULES, strict=False)
 @pytest.mark.parametrize(
     ("name", "product", "version"),
     [("lighttpd", "lighttpd", "1.4.69"), ("mini_httpd", "mini_httpd", "1.30")],
