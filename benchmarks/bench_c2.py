@@ -5,7 +5,8 @@ Run: ``.venv/bin/python -m benchmarks.bench_c2 [--small] [--rows N] [--keep]``
 1. Generates ``--rows`` FLOW_SCHEMA rows (default 100M; ``--small`` 5M) as Parquet in the
    flows layout (``site=<site>/day=<day>/part-*.parquet``), in chunks of 5M with numpy and
    pyarrow: mostly benign traffic (subscribers to Zipf-popular services, DNS, NTP, the long tail)
-   with embedded C2 heartbeats (20 C2s x 40 bots, every 60 s) and DDoS bursts.
+   with embedded C2 heartbeats (20 C2s x 40 bots, every 60 s), DDoS bursts and clean devices'
+   vendor-cloud polls (the bots are given as the infected list, as a telescope would list them).
 2. Runs :func:`iotscope.c2.run_duckdb` on it in a subprocess, timing it and reading the
    subprocess's peak RSS (``VmHWM`` from ``/proc/self/status``).
 3. Runs the baseline: a plain Python loop over rows (dicts from ``to_pylist``) doing the same
@@ -44,6 +45,7 @@ SUBS = 400_000  # subscribers per site
 SUB0 = {s: 0x64400000 + i * 0x00100000 for i, s in enumerate(SITES)}  # 100.64/12, 100.80/12
 NET0 = 0xC6120000  # 198.18.0.0
 C2_0 = 0xCB007100  # 203.0.113.0
+CLOUD_0 = 0xC6336500  # 198.51.101.0
 VICTIM0 = 0xC6336400  # 198.51.100.0
 RESULTS = Path(__file__).resolve().parent / "results" / "c2.json"
 
@@ -96,16 +98,38 @@ def _c2(rng: np.random.Generator, site: str) -> dict[str, np.ndarray]:
     n = len(src)
     flood_src = np.repeat(bots[:5].ravel(), 300)
     m = len(flood_src)
+    polls = _cloud_polls(rng, site)
+    k = len(polls["src"])
     return {
-        "start": np.concatenate([start, T0 + DAY // 2 + rng.integers(0, 600_000, m)]),
-        "src": np.concatenate([src, flood_src]),
-        "dst": np.concatenate([C2_0 + 1 + c2, np.full(m, VICTIM0 + 7)]),
-        "sport": rng.integers(32768, 61000, n + m),
-        "dport": np.concatenate([np.where(c2 % 3 == 0, 6667, 23), np.full(m, 80)]),
-        "proto": np.full(n + m, 6),
-        "packets": np.concatenate([rng.integers(3, 6, n), np.full(m, 100)]),
-        "bytes": np.concatenate([rng.integers(120, 200, n), np.full(m, 4000)]),
-        "flags": np.concatenate([np.full(n, 0x1B), np.full(m, 0x02)]),
+        "start": np.concatenate(
+            [start, T0 + DAY // 2 + rng.integers(0, 600_000, m), polls["start"]]
+        ),
+        "src": np.concatenate([src, flood_src, polls["src"]]),
+        "dst": np.concatenate([C2_0 + 1 + c2, np.full(m, VICTIM0 + 7), polls["dst"]]),
+        "sport": rng.integers(32768, 61000, n + m + k),
+        "dport": np.concatenate([np.where(c2 % 3 == 0, 6667, 23), np.full(m, 80), polls["dport"]]),
+        "proto": np.full(n + m + k, 6),
+        "packets": np.concatenate([rng.integers(3, 6, n), np.full(m, 100), rng.integers(8, 12, k)]),
+        "bytes": np.concatenate(
+            [rng.integers(120, 200, n), np.full(m, 4000), rng.integers(900, 1400, k)]
+        ),
+        "flags": np.concatenate([np.full(n, 0x1B), np.full(m, 0x02), np.full(k, 0x1B)]),
+        "bots": bots.ravel(),
+    }
+
+
+def _cloud_polls(rng: np.random.Generator, site: str) -> dict[str, np.ndarray]:
+    """Clean devices keeping vendor-cloud channels (2,000 hosts, 8 clouds, 443/8883, every
+    300 s): the periodic base rate a real site has, against which the bots' share is lifted."""
+    hosts = SUB0[site] + 1 + rng.choice(SUBS - 2, 2000, replace=False)
+    beats = np.arange(0, DAY, 300_000)
+    src = np.repeat(hosts, len(beats))
+    cloud = np.repeat(rng.integers(0, 8, len(hosts)), len(beats))
+    return {
+        "start": T0 + np.tile(beats, len(hosts)) + rng.integers(0, 9000, len(src)),
+        "src": src,
+        "dst": CLOUD_0 + 1 + cloud,
+        "dport": np.where(cloud % 2 == 0, 443, 8883),
     }
 
 
@@ -131,10 +155,13 @@ def generate(root: Path, rows: int, seed: int = 1) -> int:
     rng = np.random.default_rng(seed)
     fav = {site: _favourites(rng) for site in SITES}
     written = 0
+    bots: list[np.ndarray] = []
     for site in SITES:
         part = root / f"site={site}" / "day=2026-11-01"
         part.mkdir(parents=True, exist_ok=True)
-        pq.write_table(_table(_c2(rng, site), site), part / "part-c2.parquet")
+        cols = _c2(rng, site)
+        bots.append(cols["bots"])
+        pq.write_table(_table(cols, site), part / "part-c2.parquet")
         written += pq.read_metadata(part / "part-c2.parquet").num_rows
     k, chunk = 0, max(1, min(CHUNK, (rows - written) // 4))
     while written < rows:
@@ -143,7 +170,15 @@ def generate(root: Path, rows: int, seed: int = 1) -> int:
         path = root / f"site={site}" / "day=2026-11-01" / f"part-{k:04d}.parquet"
         pq.write_table(_table(_benign(rng, n, site, fav[site]), site), path, compression="zstd")
         written, k = written + n, k + 1
+    # The bots, as a telescope would list them (they do not scan in this data, and the
+    # detector reports no endpoint without bot evidence).
+    infected = ipv4_strings(np.concatenate(bots).astype(np.uint32)).to_pylist()
+    _infected_file(root).write_text("\n".join(infected) + "\n")
     return written
+
+
+def _infected_file(root: Path) -> Path:
+    return root.parent / "infected.txt"
 
 
 _CHILD = """
@@ -153,9 +188,11 @@ from iotscope.c2 import Window, run_duckdb
 import duckdb
 con = duckdb.connect()
 con.execute("SET memory_limit = '{mem}'")
+con.execute("SET preserve_insertion_order = false")
 con.execute("SET temp_directory = '{tmp}'")
 t = time.perf_counter()
-rows = run_duckdb(Path(sys.argv[1]), [], Window(), con=con)
+infected = Path(sys.argv[2]).read_text().split()
+rows = run_duckdb(Path(sys.argv[1]), infected, Window(), con=con)
 elapsed = time.perf_counter() - t
 hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))
 print(json.dumps({{"seconds": elapsed, "peak_rss_mb": hwm / 1024, "candidates": len(rows),
@@ -163,11 +200,15 @@ print(json.dumps({{"seconds": elapsed, "peak_rss_mb": hwm / 1024, "candidates": 
 """
 
 
-def run_duckdb_child(root: Path, mem: str = "12GB") -> dict[str, Any]:
+def run_duckdb_child(root: Path, mem: str = "18GB") -> dict[str, Any]:
     code = _CHILD.format(mem=mem, tmp=root.parent / "duck-spill")
     out = subprocess.run(
-        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(root), str(_infected_file(root))],
+        capture_output=True,
+        text=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"the DuckDB run failed ({out.returncode}):\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
