@@ -21,7 +21,7 @@ that went backwards, is an exporter restart: counted in ``resets``, never as los
 Some exporters count differently: softflowd's IPFIX sequence number already includes the flow
 records of its own message (and not its options records). The first ``PROBE_MESSAGES``
 messages of a domain pick the convention (``_best_mode``: the RFC's unless at least two
-observations, and more than for the RFC's, agree with another); the counters are recomputed
+observations, and two more than for the RFC's, agree with another); the counters are recomputed
 from those messages whenever the pick changes, then it is kept.
 """
 
@@ -205,7 +205,9 @@ def _best_mode(probe: list[list[int]]) -> str:
         for m in MODES
     }
     best = max(MODES, key=lambda m: (scores[m], -MODES.index(m)))
-    return best if scores[best] >= 2 and scores[best] > scores["rfc"] else "rfc"
+    # A lost or late message between two of equal size reads as one agreement for the
+    # inclusive conventions and one disagreement for the RFC's: demand a margin of two.
+    return best if scores[best] >= 2 and scores[best] >= scores["rfc"] + 2 else "rfc"
 
 
 def _normalised(mode: str, obs: list[int]) -> tuple[int, int | None]:

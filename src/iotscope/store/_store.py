@@ -94,14 +94,7 @@ class Store:
         return [Survey.model_validate(r) for r in self._select(s.surveys)]
 
     def save_findings(self, findings: Iterable[Finding]) -> int:
-        rows = []
-        for f in findings:
-            if f.survey_id is None:
-                raise StoreError("a stored finding needs its survey_id", ip=str(f.ip))
-            row = f.model_dump(mode="json")
-            row["time"] = f.time
-            rows.append(row)
-        return self._upsert(s.findings, rows)
+        return self._upsert(s.findings, finding_rows(findings))
 
     def findings(self, survey_id: str | None = None) -> list[Finding]:
         out = []
@@ -252,3 +245,15 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    """The findings table's rows (every stored finding names its survey)."""
+    rows = []
+    for f in findings:
+        if f.survey_id is None:
+            raise StoreError("a stored finding needs its survey_id", ip=str(f.ip))
+        row = f.model_dump(mode="json")
+        row["time"] = f.time
+        rows.append(row)
+    return rows

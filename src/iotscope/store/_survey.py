@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from iotscope.errors import StoreError
 from iotscope.records import Finding
 from iotscope.store import _schema as s
-from iotscope.store._store import Store
+from iotscope.store._store import Store, finding_rows
 
 __all__ = ["SurveyProgress", "load_survey_progress", "save_survey_batch"]
 
@@ -32,17 +32,6 @@ class SurveyProgress:
     done: tuple[int, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
-
-
-def _finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    rows = []
-    for f in findings:
-        if f.survey_id is None:
-            raise StoreError("a stored finding needs its survey_id", ip=str(f.ip))
-        row = f.model_dump(mode="json")
-        row["time"] = f.time
-        rows.append(row)
-    return rows
 
 
 def _ranges(positions: Sequence[int]) -> list[list[int]]:
@@ -86,7 +75,7 @@ def save_survey_batch(store: Store, findings: Sequence[Finding], progress: Surve
     }  # fmt: skip
     try:
         with store.engine.begin() as conn:
-            _upsert(conn, s.findings, _finding_rows(findings))
+            _upsert(conn, s.findings, finding_rows(findings))
             _upsert(conn, s.survey_progress, [row])
     except SQLAlchemyError as exc:
         raise StoreError("write failed", table="survey_progress", reason=str(exc)[:300]) from exc
