@@ -98,7 +98,7 @@ def test_detect_options(tmp_path: Path) -> None:
     assert none.exit_code != 0
 
 
-def test_known_infected_joins_telescope_survey_and_file(tmp_path: Path) -> None:
+def test_known_infected_is_telescope_and_file_weak_logins_only_when_asked(tmp_path: Path) -> None:
     from iotscope.c2 import known_infected
     from iotscope.records import Finding, Login, Survey
 
@@ -113,5 +113,6 @@ def test_known_infected_joins_telescope_survey_and_file(tmp_path: Path) -> None:
     store.save_sightings([_sighting("100.64.6.1")])
     extra = tmp_path / "more.txt"
     extra.write_text("100.64.7.1\n")
-    assert known_infected(store, extra) == {"100.64.5.1", "100.64.5.2", "100.64.6.1",
-                                            "100.64.7.1"}  # fmt: skip
+    assert known_infected(store, extra) == {"100.64.6.1", "100.64.7.1"}
+    weak = {"100.64.5.1", "100.64.5.2"}  # accepted, no_auth; not the rejected one
+    assert known_infected(store, extra, weak_login=True) == weak | {"100.64.6.1", "100.64.7.1"}

@@ -111,9 +111,9 @@ def survey_infected(store: Any) -> set[str]:
     return {str(f.ip) for f in store.findings() if f.login.outcome in INFECTED_OUTCOMES}
 
 
-def known_infected(store: Any, extra: Path | None = None) -> set[str]:
-    """Telescope sightings (mirai, iot) plus survey findings whose login was accepted/no_auth."""
-    ips = set(store.infected_ips()) | survey_infected(store)
-    if extra is not None:
-        ips |= infected_from_file(extra)
-    return ips
+def known_infected(store: Any, extra: Path | None = None, *, weak_login: bool = False) -> set[str]:
+    """The addresses ``c2 detect`` counts as bots: telescope sightings (mirai, iot) and the
+    ``extra`` file, plus survey weak logins only when ``weak_login`` (one SQL query)."""
+    from iotscope.c2._known import INFECTED, WITH_WEAK_LOGIN, counted, known_hosts
+
+    return set(counted(known_hosts(store, extra), WITH_WEAK_LOGIN if weak_login else INFECTED))
