@@ -112,7 +112,7 @@ def ours(rules: RuleSet) -> Callable[[str], str | None]:
     return run
 
 
-def rate(fn: Callable[[str], str | None], texts: list[str], min_seconds: float) -> float:
+def rate(fn: Callable[[str], object], texts: list[str], min_seconds: float) -> float:
     """Calls per second over whole passes of ``texts`` lasting at least ``min_seconds``."""
     calls, start = 0, time.perf_counter()
     while True:

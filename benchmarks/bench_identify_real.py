@@ -30,6 +30,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.bench_fingerprint import rate
 from iotscope.fingerprint import RuleSet, identify, load_rules
 from iotscope.fingerprint._engine import DEBIAN_NMAP_PROBES, NMAP_BANNER_SERVICES
 from iotscope.fingerprint._eval import (
@@ -105,17 +106,6 @@ def _identifier(rules: RuleSet) -> Callable[[str], object]:
         return identify("telnet", text, rules)
 
     return run
-
-
-def rate(fn: Callable[[str], object], texts: list[str], min_seconds: float) -> float:
-    calls, start = 0, time.perf_counter()
-    while True:
-        for text in texts:
-            fn(text)
-        calls += len(texts)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return calls / elapsed
 
 
 def report(result: dict[str, object], console: Console) -> None:

@@ -20,6 +20,7 @@ import pytest
 from iotscope.survey import Limits, RealBackend, Scope, Timeouts
 from iotscope.survey._scope import parse_networks
 from iotscope.survey._ssh import ssh_login, ssh_server_info
+from tests.survey.test_ssh_real import Server as PasswordServer
 
 pytestmark = pytest.mark.network
 HOST = "127.0.0.1"
@@ -30,17 +31,6 @@ class NoAuthServer(asyncssh.SSHServer):
 
     def begin_auth(self, username: str) -> bool:
         return False
-
-
-class PasswordServer(asyncssh.SSHServer):
-    def begin_auth(self, username: str) -> bool:
-        return True
-
-    def password_auth_supported(self) -> bool:
-        return True
-
-    def validate_password(self, username: str, password: str) -> bool:
-        return (username, password) == ("root", "vizxv")
 
 
 async def _serve(factory: type[asyncssh.SSHServer]) -> asyncssh.SSHAcceptor:

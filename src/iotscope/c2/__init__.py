@@ -11,7 +11,6 @@ from iotscope.c2._detect import (
     infected_from_file,
     known_infected,
     reasons,
-    survey_infected,
 )
 from iotscope.c2._engines import Window, run_duckdb, run_spark, spark_session
 from iotscope.c2._evaluate import (
@@ -44,6 +43,5 @@ __all__ = [
     "run_duckdb",
     "run_spark",
     "spark_session",
-    "survey_infected",
     "truth_c2",
 ]

@@ -16,7 +16,6 @@ from iotscope.errors import ConfigError
 from iotscope.records import C2Candidate
 
 Engine = Literal["duckdb", "spark"]
-INFECTED_OUTCOMES = ("accepted", "no_auth")
 
 
 def _ms(value: Any) -> datetime:
@@ -104,11 +103,6 @@ def infected_from_file(path: Path) -> set[str]:
         except ValueError as exc:
             raise ConfigError("bad address in --infected file", path=str(path), line=no) from exc
     return out
-
-
-def survey_infected(store: Any) -> set[str]:
-    """Survey findings whose login was accepted or needed none (open to any bot)."""
-    return {str(f.ip) for f in store.findings() if f.login.outcome in INFECTED_OUTCOMES}
 
 
 def known_infected(store: Any, extra: Path | None = None, *, weak_login: bool = False) -> set[str]:
