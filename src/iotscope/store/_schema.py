@@ -152,3 +152,17 @@ survey_progress = Table(
     Column("config", JSON, nullable=False),  # the options the run resumes with
     Column("updated", DateTime(timezone=True), nullable=False),
 )
+
+# Each area keeps its tables in its own module (one migration each); importing them here puts
+# them in ``metadata``.
+from iotscope.store import (  # noqa: E402
+    _schema_attribution,  # noqa: F401
+    _schema_block,  # noqa: F401
+    _schema_followup,  # noqa: F401
+    _schema_hub,  # noqa: F401
+    _schema_isp,  # noqa: F401
+    _schema_notices,  # noqa: F401
+    _schema_service,  # noqa: F401
+    _schema_share,  # noqa: F401
+    _schema_vulns,  # noqa: F401
+)
