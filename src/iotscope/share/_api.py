@@ -92,7 +92,7 @@ def collection_for(store: Store, principal: Principal, collection_id: str) -> Co
         ensure_shared(store)
     coll = hs.get_collection(store.engine, collection_id)
     if coll is None or not visible(principal, coll):
-        raise TaxiiError(404, "collection not found", f"no collection {collection_id[:80]!r}")
+        raise TaxiiError(404, "collection not found")
     return coll
 
 
