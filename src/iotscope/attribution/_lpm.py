@@ -38,7 +38,9 @@ class RangeTable:
         """The value for each key (``NONE`` where no prefix covers it)."""
         if len(self.bounds) == 0 or len(keys) == 0:
             return np.full(len(keys), NONE, dtype=np.int64)
-        idx = np.searchsorted(self.bounds, keys, side="right") - 1
+        order = np.argsort(keys)
+        idx = np.empty(len(keys), dtype=np.intp)
+        idx[order] = np.searchsorted(self.bounds, keys[order], side="right") - 1
         out = self.values[np.clip(idx, 0, None)]
         return np.where(idx >= 0, out, NONE)
 
@@ -72,19 +74,24 @@ def _paint(
     lengths: npt.NDArray[np.int64],
     values: npt.NDArray[np.int64],
 ) -> RangeTable:
-    bounds = np.unique(np.concatenate([starts, ends]))
-    lo = np.searchsorted(bounds, starts)
-    hi = np.searchsorted(bounds, ends)
+    bounds = sorted_unique(np.concatenate([starts, ends]))
+    lo = search_sorted(bounds, starts)
+    hi = search_sorted(bounds, ends)
     painted = np.full(len(bounds), NONE, dtype=np.int64)
-    for length in np.unique(lengths):
-        sel = np.flatnonzero(lengths == length)
-        marks = np.zeros(len(bounds) + 1, dtype=np.int64)
-        # ids are shifted by one so that 0 means "not this length"; a later duplicate of the
-        # same prefix overwrites an earlier one (np.add.at would sum them, so dedupe first).
+    # Group prefix indices by length, keeping input order within a length (stable sort).
+    by_length = np.argsort(lengths, kind="stable")
+    counts = np.bincount(lengths, minlength=1)
+    for sel in np.split(by_length, np.cumsum(counts)[:-1]):
+        if len(sel) == 0:
+            continue
         sel = _last_of_duplicates(sel, lo)
-        np.add.at(marks, lo[sel], sel + 1)
-        np.add.at(marks, hi[sel], -(sel + 1))
-        cover = np.cumsum(marks[:-1])
+        # Same-length prefixes are disjoint: +id at each first bound, -id at each bound past
+        # the end, and a running sum is the id inside a prefix and 0 between prefixes.
+        marks = np.zeros(len(bounds) + 1, dtype=np.int64)
+        marks[lo[sel]] += sel + 1
+        ends_marks = np.zeros(len(bounds) + 1, dtype=np.int64)
+        ends_marks[hi[sel]] = sel + 1
+        cover = np.cumsum(marks[:-1] - ends_marks[:-1])
         hit = cover > 0
         painted[hit] = values[cover[hit] - 1]
     return RangeTable(bounds, painted)
@@ -94,9 +101,30 @@ def _last_of_duplicates(
     sel: npt.NDArray[np.intp], lo: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.intp]:
     """Among prefixes of one length with the same start, keep the last given."""
-    rev = sel[::-1]
-    _, first = np.unique(lo[rev], return_index=True)
-    return np.sort(rev[first])
+    order = np.argsort(lo[sel], kind="stable")
+    ranked = lo[sel][order]
+    last = np.append(ranked[1:] != ranked[:-1], True)
+    return sel[order][last]
+
+
+def sorted_unique(a: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """``np.unique`` by sorting (numpy 2.x's hash-based unique is far slower on 1M+ keys)."""
+    s = np.sort(a)
+    if len(s) == 0:
+        return s
+    return s[np.append(True, s[1:] != s[:-1])]
+
+
+def search_sorted(
+    bounds: npt.NDArray[np.generic], keys: npt.NDArray[np.generic]
+) -> npt.NDArray[np.intp]:
+    """``searchsorted`` with the needles visited in sorted order: a binary search over a
+    table of millions touches the same cache lines for neighbouring keys, which is several
+    times faster than random order on a million keys."""
+    order = np.argsort(keys)
+    out = np.empty(len(keys), dtype=np.intp)
+    out[order] = np.searchsorted(bounds, keys[order])
+    return out
 
 
 def v4_keys(ips: Sequence[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:

@@ -155,11 +155,11 @@ def _rib_v2(body: memoryview, version: int, add_path: bool) -> tuple[int, int, i
     origins = []
     for _ in range(count):
         at += 6 + (4 if add_path else 0)  # peer index, originated time, path identifier
-        (alen,) = struct.unpack_from(">H", body, at)
+        (alen,) = _U16.unpack_from(body, at)
         at += 2
         if at + alen > len(body):
             raise ValueError("attributes run past the record")
-        origin = origin_as(body[at : at + alen], as4=True)
+        origin = _origin_in(body, at, at + alen, as4=True)
         at += alen
         if origin is not None:
             origins.append(origin)
@@ -183,45 +183,56 @@ def _table_dump(body: memoryview, version: int) -> tuple[int, int, int, list[int
     return version, net, length, [] if origin is None else [origin]
 
 
-def origin_as(attrs: memoryview, as4: bool) -> int | None:
+def origin_as(attrs: memoryview | bytes, as4: bool) -> int | None:
     """The origin AS from BGP path attributes (RFC 4271 4.3): AS_PATH's, or AS4_PATH's
     when AS_PATH uses 2-byte ASNs and its origin is AS_TRANS (RFC 6793 4.2.3)."""
+    return _origin_in(attrs, 0, len(attrs), as4)
+
+
+_U16 = struct.Struct(">H")
+_U32 = struct.Struct(">I")
+
+
+def _origin_in(buf: memoryview | bytes, at: int, size: int, as4: bool) -> int | None:
+    """``origin_as`` over ``buf[at:size]`` without copying (the hot path of a RIB load)."""
     path = path4 = None
-    at, size = 0, len(attrs)
     while at < size:
-        flags, code = attrs[at], attrs[at + 1]
+        flags, code = buf[at], buf[at + 1]
         if flags & 0x10:  # extended length
-            (alen,) = struct.unpack_from(">H", attrs, at + 2)
+            (alen,) = _U16.unpack_from(buf, at + 2)
             at += 4
         else:
-            alen = attrs[at + 2]
+            alen = buf[at + 2]
             at += 3
         if at + alen > size:
             raise ValueError("attribute runs past the attributes")
         if code == AS_PATH:
-            path = attrs[at : at + alen]
+            path = (at, at + alen)
         elif code == AS4_PATH:
-            path4 = attrs[at : at + alen]
+            path4 = (at, at + alen)
         at += alen
     if path is None:
         return None
-    origin = _path_origin(path, 4 if as4 else 2)
+    origin = _path_origin(buf, *path, 4 if as4 else 2)
     if not as4 and path4 is not None and origin == AS_TRANS:
-        origin = _path_origin(path4, 4)
+        origin = _path_origin(buf, *path4, 4)
     return origin
 
 
-def _path_origin(path: memoryview, width: int) -> int | None:
-    at, last = 0, None
-    fmt = ">I" if width == 4 else ">H"
-    while at < len(path):
-        seg_type, count = path[at], path[at + 1]
+def _path_origin(buf: memoryview | bytes, at: int, end: int, width: int) -> int | None:
+    """The last AS of the last segment (an AS_SET's lowest member)."""
+    last = None
+    unpack = (_U32 if width == 4 else _U16).unpack_from
+    while at < end:
+        seg_type, count = buf[at], buf[at + 1]
         at += 2
-        end = at + count * width
-        if end > len(path):
+        stop = at + count * width
+        if stop > end:
             raise ValueError("AS_PATH segment runs past the attribute")
         if count:
-            asns = [v for (v,) in struct.iter_unpack(fmt, path[at:end])]
-            last = min(asns) if seg_type == AS_SET else asns[-1]
-        at = end
+            if seg_type == AS_SET:
+                last = min(unpack(buf, at + i * width)[0] for i in range(count))
+            else:
+                last = unpack(buf, stop - width)[0]
+        at = stop
     return last
