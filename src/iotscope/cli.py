@@ -17,6 +17,7 @@ from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
 from iotscope.lab.cli import app as lab_app
+from iotscope.report.cli import app as report_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
 from iotscope.survey.cli import app as survey_app
@@ -35,6 +36,7 @@ app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(token_app, name="token")
 app.add_typer(registry_app, name="registry")
+app.add_typer(report_app, name="report")
 app.command("serve")(serve_command)
 
 
