@@ -80,7 +80,9 @@ def message(isp: IspEntry, files: Sequence[ReportFile], sender: str = SENDER) ->
     msg["Message-ID"] = make_msgid(domain="iotscope.localhost")
     msg.set_content(_BODY[isp.language].format(isp=isp.name, period=period, files=listing))
     for f in files:
-        msg.add_attachment(f.content, maintype="text", subtype="csv", filename=f.filename)
+        msg.add_attachment(
+            f.content.decode("utf-8"), subtype="csv", charset="utf-8", filename=f.filename
+        )
     return msg
 
 
