@@ -83,23 +83,39 @@ def encode(report_type: str, rows: Iterable[Row]) -> tuple[bytes, int]:
     return buf.getvalue().encode("utf-8"), n
 
 
+Item = tuple[str, object]
+
+
+def gather(
+    store: Store, since: datetime, until: datetime
+) -> list[tuple[str, str, datetime, datetime, object]]:
+    """Every record of the window: (kind, ip, active from, active until, record)."""
+    weak, vulnerable = src.survey_records(store, since, until)
+    items: list[tuple[str, str, datetime, datetime, object]] = []
+    items += [("weak", w.ip, w.time, w.time, w) for w in weak]
+    items += [("vuln", v.ip, v.time, v.time, v) for v in vulnerable]
+    items += [("infected", x.ip, x.first_seen, x.last_seen, x)
+              for x in src.infected(store, since, until)]  # fmt: skip
+    items += [("c2", c.ip, c.first_seen, c.last_seen, c)
+              for c in src.c2_servers(store, since, until)]  # fmt: skip
+    return items
+
+
 def collect(
-    store: Store, period: Period, table: AttributionTable
-) -> dict[str, dict[str, list[Row]]]:
-    """Every report row of the window, by ISP then report type (addresses of no ISP dropped)."""
-    since, until = period.start, period.end
-    items: list[tuple[str, str, object]] = []
-    items += [("weak", w.ip, w) for w in src.weak_logins(store, since, until)]
-    items += [("vuln", v.ip, v) for v in src.vulnerable_devices(store, since, until)]
-    items += [("infected", x.ip, x) for x in src.infected(store, since, until)]
-    items += [("c2", c.ip, c) for c in src.c2_servers(store, since, until)]
-    idx, asns = table.lookup([ip for _, ip, _ in items])
-    out: dict[str, dict[str, list[Row]]] = {}
-    for (kind, _, rec), i, asn in zip(items, idx.tolist(), asns.tolist(), strict=True):
+    store: Store, periods: Sequence[Period], table: AttributionTable
+) -> dict[str, dict[str, dict[str, list[Row]]]]:
+    """Report rows by period label, ISP and report type, from one read of the store over the
+    periods' union and one vectorised attribution (addresses of no ISP are dropped)."""
+    items = gather(store, min(p.start for p in periods), max(p.end for p in periods))
+    idx, asns = table.lookup([ip for _, ip, _, _, _ in items])
+    out: dict[str, dict[str, dict[str, list[Row]]]] = {p.label: {} for p in periods}
+    for (kind, _, first, last, rec), i, asn in zip(items, idx.tolist(), asns.tolist(), strict=True):
         if i < 0:
             continue
-        rtype, row = _row(kind, rec, asn, period)
-        out.setdefault(table.isps[i], {}).setdefault(rtype, []).append(row)
+        for p in periods:
+            if first < p.end and last >= p.start:
+                rtype, row = _row(kind, rec, asn, p)
+                out[p.label].setdefault(table.isps[i], {}).setdefault(rtype, []).append(row)
     return out
 
 
@@ -121,16 +137,17 @@ def build_reports(
     store: Store, day: date, isps: Sequence[IspEntry], table: AttributionTable | None = None
 ) -> list[ReportFile]:
     """The report files of ``isps`` for the period holding ``day`` (only non-empty types, as
-    Shadowserver sends only reports that have events). ISPs sharing an interval share one pass
-    over the store."""
+    Shadowserver sends only reports that have events), from one pass over the store."""
     table = table or table_of(store)
+    periods = {e.interval: period_of(day, e.interval) for e in isps}
+    if not periods:
+        return []
+    rows = collect(store, list(periods.values()), table)
     files: list[ReportFile] = []
-    for interval in sorted({e.interval for e in isps}):
-        period = period_of(day, interval)
-        by_isp = collect(store, period, table)
-        for e in (e for e in isps if e.interval == interval):
-            for rtype, rows in sorted(by_isp.get(e.name, {}).items()):
-                content, n = encode(rtype, rows)
-                name = filename(period, rtype, e.name)
-                files.append(ReportFile(e.name, period.label, rtype, name, n, content))
+    for e in isps:
+        period = periods[e.interval]
+        for rtype, mine in sorted(rows[period.label].get(e.name, {}).items()):
+            content, n = encode(rtype, mine)
+            name = filename(period, rtype, e.name)
+            files.append(ReportFile(e.name, period.label, rtype, name, n, content))
     return files

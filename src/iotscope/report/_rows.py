@@ -16,15 +16,17 @@ Row = dict[str, str]
 
 def stamp(t: datetime) -> str:
     """Shadowserver's timestamp form: UTC, ``YYYY-MM-DD HH:MM:SS`` (IntelMQ appends UTC)."""
-    return t.strftime("%Y-%m-%d %H:%M:%S")
+    return t.isoformat(sep=" ", timespec="seconds")[:19]
 
 
 def clean(text: str | None, limit: int = 1000) -> str:
     """Text for a CSV cell: control characters (NUL breaks CSV readers) shown as ``\\xNN``."""
     if not text:
         return ""
-    out = "".join(c if c >= " " or c in "\t" else f"\\x{ord(c):02x}" for c in text[:limit])
-    return out
+    return text[:limit].translate(_ESCAPES)
+
+
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if c != 0x09}
 
 
 def _asn(asn: int) -> str:

@@ -73,26 +73,36 @@ def utc(t: datetime) -> datetime:
 
 
 def _findings(store: Store, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The window's findings, only the columns reports use (the JSON ones cost decoding)."""
     f = s.findings
-    stmt = select(f).where(f.c.time >= since, f.c.time < until)
+    cols = (f.c.ip, f.c.port, f.c.transport, f.c.service, f.c.time, f.c.banner, f.c.identity,
+            f.c.login, f.c.cves)  # fmt: skip
+    stmt = select(*cols).where(f.c.time >= since, f.c.time < until)
     return store._query(stmt, f.name)
 
 
-def weak_logins(store: Store, since: datetime, until: datetime) -> Iterator[WeakLogin]:
-    """Findings whose login was accepted with a list credential or needed none."""
-    for r in _findings(store, since, until):
+def survey_records(
+    store: Store, since: datetime, until: datetime
+) -> tuple[list[WeakLogin], list[VulnerableDevice]]:
+    """Weak logins (accepted with a list credential, or no login needed) and vulnerable
+    devices found in the window, from one read of the findings."""
+    weak: list[WeakLogin] = []
+    vulnerable: list[VulnerableDevice] = []
+    rows = _findings(store, since, until)
+    for r in rows:
         login = r["login"] or {}
-        if login.get("outcome") not in WEAK_OUTCOMES:
-            continue
-        yield WeakLogin(
-            ip=r["ip"], port=r["port"], transport=r["transport"], service=r["service"],
-            time=utc(r["time"]), protocol=str(login.get("protocol") or r["service"]),
-            outcome=str(login["outcome"]), identity=r["identity"] or {}, banner=r["banner"],
-        )  # fmt: skip
+        if login.get("outcome") in WEAK_OUTCOMES:
+            weak.append(WeakLogin(
+                ip=r["ip"], port=r["port"], transport=r["transport"], service=r["service"],
+                time=utc(r["time"]), protocol=str(login.get("protocol") or r["service"]),
+                outcome=str(login["outcome"]), identity=r["identity"] or {}, banner=r["banner"],
+            ))  # fmt: skip
+    vulnerable = list(vulnerable_devices(store, since, until, rows))
+    return weak, vulnerable
 
 
 def vulnerable_devices(
-    store: Store, since: datetime, until: datetime
+    store: Store, since: datetime, until: datetime, rows: list[dict[str, Any]] | None = None
 ) -> Iterator[VulnerableDevice]:
     """Devices with CVEs found in the window.
 
@@ -102,20 +112,14 @@ def vulnerable_devices(
     try:
         from iotscope.vulns import device_vulns
     except ImportError:
-        yield from _vulnerable_from_findings(store, since, until)
+        for r in rows if rows is not None else _findings(store, since, until):
+            if r["cves"]:
+                yield VulnerableDevice(
+                    ip=r["ip"], port=r["port"], transport=r["transport"], time=utc(r["time"]),
+                    identity=r["identity"] or {}, cves=tuple(r["cves"]), kev=False, cvss=None,
+                )  # fmt: skip
         return
     yield from _group_vulns(device_vulns(store), since, until)
-
-
-def _vulnerable_from_findings(
-    store: Store, since: datetime, until: datetime
-) -> Iterator[VulnerableDevice]:
-    for r in _findings(store, since, until):
-        if r["cves"]:
-            yield VulnerableDevice(
-                ip=r["ip"], port=r["port"], transport=r["transport"], time=utc(r["time"]),
-                identity=r["identity"] or {}, cves=tuple(r["cves"]), kev=False, cvss=None,
-            )  # fmt: skip
 
 
 def _group_vulns(vulns: Any, since: datetime, until: datetime) -> Iterator[VulnerableDevice]:
