@@ -54,3 +54,19 @@ def test_lab_leases_import_and_resolve(tmp_path: Path) -> None:
     assert subscriber_at(store, CENTRE, r.isp, r.address, mid) == r.subscriber_id
     held = addresses_of(store, CENTRE, r.isp, r.subscriber_id)
     assert r.address in [ip for ip, _, _ in held] and len(held) >= 2
+
+
+def test_anchor_end_leaves_every_subscriber_on_its_device() -> None:
+    m = _world().manifest
+    rows = lease_log(m.isps, m.devices, seed=5, days=10, churn=0.3, anchor="end")
+    open_now = {r.subscriber_id: r.address for r in rows if r.end is None}
+    assert sorted(open_now.values()) == sorted(str(d.ip) for d in m.devices if d.isp)
+    assert any(r.end is not None for r in rows)  # and a history of other addresses before
+    by_addr: dict[str, list[tuple[datetime, datetime]]] = {}
+    far = datetime(9999, 1, 1, tzinfo=UTC)
+    for r in rows:
+        assert r.end is None or r.start < r.end
+        by_addr.setdefault(r.address, []).append((r.start, r.end or far))
+    for spans in by_addr.values():
+        spans.sort()
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))

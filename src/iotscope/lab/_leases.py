@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from iotscope.records import Device, Isp
 
@@ -54,11 +55,24 @@ def lease_log(
     days: int,
     churn: float,
     start: datetime = LEASE_START,
+    anchor: Literal["start", "end"] = "start",
 ) -> list[LeaseRow]:
     """Leases of every device's subscriber over ``days`` days from ``start`` (sorted by ISP,
-    start, address). A device with no ISP (outside every prefix) has no lease."""
+    start, address). A device with no ISP (outside every prefix) has no lease.
+
+    ``anchor="start"``: each subscriber holds its device's manifest address on day 0 and may
+    move later (for a simulation that moves devices forward). ``anchor="end"``: it holds that
+    address at the end (a lab running now, with the address history behind it), made by
+    mirroring the same log in time."""
     if not 0.0 <= churn <= 1.0:
         raise ValueError("churn is a probability (0-1)")
+    if anchor == "end":
+        end = start + timedelta(days=days)
+        forward = lease_log(manifest_isps, devices, seed, days, churn, start, "start")
+        return sorted(
+            (_mirror(r, start, end) for r in forward),
+            key=lambda r: (r.isp, r.start, _ip_int(r.address)),
+        )
     rng = random.Random(f"leases|{seed}")
     rows: list[LeaseRow] = []
     for isp in sorted(manifest_isps, key=lambda i: i.name):
@@ -97,6 +111,22 @@ def _isp_leases(
             current[sub] = (new, moved)
     rows += [LeaseRow(isp.name, ip, began, None, sub) for sub, (ip, began) in current.items()]
     return rows
+
+
+def _mirror(r: LeaseRow, start: datetime, end: datetime) -> LeaseRow:
+    """``t -> start + (end - t)``: the open lease becomes the first, the first becomes the open
+    one (its pre-log part keeps its length, before ``start``)."""
+
+    def m(t: datetime) -> datetime:
+        return start + (end - t)
+
+    if r.end is None and r.start < start:  # held all along: unchanged
+        return r
+    if r.end is None:  # held at the end -> held from before the start
+        return LeaseRow(r.isp, r.address, start - (end - r.start), m(r.start), r.subscriber_id)
+    if r.start < start:  # began before the log -> still held at the end
+        return LeaseRow(r.isp, r.address, m(r.end), None, r.subscriber_id)
+    return LeaseRow(r.isp, r.address, m(r.end), m(r.start), r.subscriber_id)
 
 
 class _Pool:
