@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from iotscope.vulns import VulnDb, parse_cve, read_document
+
+DATA = Path(__file__).parent / "data"
+NVD = DATA / "nvd"
+
+
+def load_record(cve: str):  # type: ignore[no-untyped-def]
+    _, doc = read_document(NVD / f"{cve}.json")
+    return parse_cve(doc)
+
+
+@pytest.fixture(scope="session")
+def real_db() -> VulnDb:
+    """The hand-written real NVD records; KEV flags as CISA's catalog (2025.08.25) has them."""
+    records = [load_record(p.stem) for p in sorted(NVD.glob("CVE-*.json"))]
+    kev = {
+        "CVE-2018-10561",
+        "CVE-2021-36260",
+        "CVE-2015-2051",
+        "CVE-2019-17621",
+        "CVE-2023-1389",
+        "CVE-2018-14847",
+    }
+    return VulnDb.build(records, kev)
