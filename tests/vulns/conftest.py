@@ -28,3 +28,16 @@ def real_db() -> VulnDb:
         "CVE-2018-14847",
     }
     return VulnDb.build(records, kev)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The store contract: every test runs on SQLite and on PostgreSQL (where reachable)."""
+    from iotscope.store import open_store
+
+    if request.param == "sqlite":
+        st = open_store(f"sqlite:///{tmp_path / 'vulns.db'}")
+    else:
+        st = open_store(request.getfixturevalue("pg_schema_url"))
+    yield st
+    st.engine.dispose()
