@@ -80,9 +80,12 @@ W = Value("value", "1.", tail="*")
         (W, V, Rel.SUPERSET),
         (W, Value("value", "2.0"), Rel.DISJOINT),
         (V, W, Rel.UNDEFINED),
-        (W, W, Rel.EQUAL),
+        (W, W, Rel.UNDEFINED),
+        (ANY, W, Rel.UNDEFINED),
+        (NA, W, Rel.UNDEFINED),
         (Value("value", "1.", tail="?"), V, Rel.SUPERSET),
         (Value("value", "1.", tail="?"), Value("value", "1.10"), Rel.DISJOINT),
+        (Value("value", "1.", tail="??"), Value("value", "1."), Rel.SUPERSET),  # up to n
         (Value("value", "0", head="??"), Value("value", "1.0"), Rel.SUPERSET),
     ],
 )

@@ -5,7 +5,8 @@ vendor, product, version, update, edition, language, sw_edition, target_sw, targ
 An attribute is ``*`` (ANY), ``-`` (NA) or a value. In a value, ``\\`` quotes the next
 character (``\\:`` ``\\.`` ``\\/`` ...); unquoted, only letters, digits, ``_``, ``-`` and ``.``
 may appear, plus the wildcards ``*`` (any run) and ``?`` (one character) at either end
-(NISTIR 7695 s5.3.2: ``*`` at most once at each end, ``?`` in runs at either end).
+(NISTIR 7695 s5.3.2: ``*`` at most once at each end, ``?`` in runs at either end; a run of
+n ``?`` matches up to n characters, as NISTIR 7696's reference ``compare_strings`` does).
 
 Values are kept unquoted and lower-cased (CPE comparisons ignore case, NISTIR 7696 s6.1.3.1)
 with the wildcards at each end held apart, so a match is a string compare or, for a value
@@ -206,14 +207,21 @@ class Rel(IntEnum):
 
 @lru_cache(maxsize=4096)
 def _pattern(head: str, text: str, tail: str) -> re.Pattern[str]:
+    # NISTIR 7696 s6.3 compare_strings: a run of n leading (trailing) "?" lets the literal
+    # start (end) up to n characters in, as the reference algorithm reads it
     def run(w: str) -> str:
-        return ".*" if w == "*" else "." * len(w)
+        return ".*" if w == "*" else f".{{0,{len(w)}}}" if w else ""
 
     return re.compile(run(head) + re.escape(text) + run(tail), re.DOTALL)
 
 
 def compare(source: Value, target: Value) -> Rel:
-    """The relation of ``source`` (a criterion) to ``target`` (a name), Table 6-2."""
+    """The relation of ``source`` (a criterion) to ``target`` (a name), Table 6-2.
+
+    A target holding unquoted wildcards is a pattern, not a name: UNDEFINED (rows 4, 8, 12
+    and 16), whatever the source."""
+    if target.wild:
+        return Rel.UNDEFINED
     if source.kind == "any":
         return Rel.EQUAL if target.kind == "any" else Rel.SUPERSET
     if target.kind == "any":
@@ -222,8 +230,6 @@ def compare(source: Value, target: Value) -> Rel:
         return Rel.EQUAL if target.kind == "na" else Rel.DISJOINT
     if target.kind == "na":
         return Rel.DISJOINT
-    if target.wild:
-        return Rel.EQUAL if source == target else Rel.UNDEFINED
     if source.wild:
         hit = _pattern(source.head, source.text, source.tail).fullmatch(target.text)
         return Rel.SUPERSET if hit else Rel.DISJOINT
