@@ -20,7 +20,7 @@ unquoted colon is taken literally and nothing is a wildcard.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
 
@@ -60,10 +60,10 @@ class Value:
     text: str = ""
     head: str = ""
     tail: str = ""
+    wild: bool = field(init=False, compare=False)  # a wildcard at either end
 
-    @property
-    def wild(self) -> bool:
-        return bool(self.head or self.tail)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "wild", bool(self.head or self.tail))
 
     def to_fs(self) -> str:
         if self.kind == "any":
@@ -160,11 +160,23 @@ def _run(tokens: list[tuple[str, bool]], where: str) -> str:
     return run
 
 
-def _value(raw: str, lenient: bool, where: str) -> Value:
+_PLAIN_RUN = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+@lru_cache(maxsize=16384)
+def _plain(raw: str) -> Value | None:
+    """The common case, a value of plain characters only (no quoting, no wildcard)."""
     if raw == "*":
         return ANY
     if raw == "-":
         return NA
+    return Value("value", raw.lower()) if _PLAIN_RUN.fullmatch(raw) else None
+
+
+def _value(raw: str, lenient: bool, where: str) -> Value:
+    fast = _plain(raw)
+    if fast is not None:
+        return fast
     tokens = _tokens(raw, lenient, where)
     if not tokens:
         raise CpeError("empty CPE attribute", cpe=where)
@@ -184,7 +196,8 @@ def parse_cpe(text: str, lenient: bool = False) -> Cpe:
         raise CpeError("not a CPE 2.3 string", cpe=str(text)[:80])
     if not text.lower().startswith("cpe:2.3:"):
         raise CpeError("not a CPE 2.3 string (must start cpe:2.3:)", cpe=text[:80])
-    fields = _split(text[8:], text[:80])
+    body = text[8:]
+    fields = body.split(":") if "\\" not in body else _split(body, text[:80])
     if len(fields) != 11:
         raise CpeError("a CPE 2.3 string has 11 attributes", cpe=text[:80], found=len(fields))
     values = tuple(_value(f, lenient, text[:80]) for f in fields)
@@ -240,9 +253,14 @@ def name_match(source: Cpe, target: Cpe, skip_version: bool = False) -> bool:
     """CPE_NAME_MATCH (NISTIR 7696 s6.2): every attribute SUPERSET or EQUAL.
 
     ``skip_version``: the caller compares the version by an NVD range instead."""
-    for i, (s, t) in enumerate(zip(source.values, target.values, strict=True)):
+    sv, tv = source.values, target.values
+    for i in range(11):
+        s, t = sv[i], tv[i]
+        if s is t and not t.wild:  # the same parsed value (ANY, NA and cached literals)
+            continue
         if skip_version and i == 3:
             continue
-        if compare(s, t) not in (Rel.SUPERSET, Rel.EQUAL):
+        rel = compare(s, t)
+        if rel is not Rel.SUPERSET and rel is not Rel.EQUAL:
             return False
     return True

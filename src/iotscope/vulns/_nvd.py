@@ -306,13 +306,15 @@ def _array_items(text: str, key: str) -> Iterator[Item] | None:
 def _walk(text: str, pos: int) -> Iterator[Item]:
     decoder = json.JSONDecoder()
     ws = re.compile(r"[\s,]*")
-    i = 0
+    i, line, counted = 0, 1, 0
     while True:
         pos = ws.match(text, pos).end()  # type: ignore[union-attr]
         if pos >= len(text) or text[pos] == "]":
             return
         value, end = decoder.raw_decode(text, pos)
-        yield Item(i, text.count("\n", 0, pos) + 1, value)
+        line += text.count("\n", counted, pos)  # lines counted once, front to back
+        counted = pos
+        yield Item(i, line, value)
         i, pos = i + 1, end
 
 
