@@ -24,6 +24,7 @@ from iotscope.service.cli import token_app
 from iotscope.share.cli import app as share_app
 from iotscope.survey.cli import app as survey_app
 from iotscope.telescope.cli import app as telescope_app
+from iotscope.vulns.cli import app as vulns_app
 
 app = typer.Typer(
     help="iotscope: national IoT botnet countermeasures (survey, darknet, flows, C2).",
@@ -36,6 +37,7 @@ app.add_typer(fingerprint_app, name="fingerprint")
 app.add_typer(telescope_app, name="telescope")
 app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
+app.add_typer(vulns_app, name="vulns")
 app.add_typer(token_app, name="token")
 app.add_typer(registry_app, name="registry")
 app.add_typer(report_app, name="report")
