@@ -450,6 +450,11 @@ def main() -> None:
         )
         print("clients", results["clients"], flush=True)
     results["load_average_end"] = load_average()
+    results["notes"] = [
+        "load_seconds (add_objects into SQLite) is not part of the paging time",
+        "clients, SSE streams and publisher share one asyncio process; SSE streams are "
+        "cancelled 2 s after publishing stops (events in flight then are not counted)",
+    ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps({k: results[k] for k in ("comparison",) if k in results}, indent=2))
