@@ -16,6 +16,7 @@ from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
 from iotscope.lab.cli import app as lab_app
+from iotscope.notify.cli import app as notice_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
 from iotscope.survey.cli import app as survey_app
@@ -33,6 +34,7 @@ app.add_typer(telescope_app, name="telescope")
 app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(token_app, name="token")
+app.add_typer(notice_app, name="notice")
 app.command("serve")(serve_command)
 
 

@@ -120,15 +120,22 @@ def _existing_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
     return out
 
 
-def _event(conn: Connection, notice_id: str, event: NoticeEvent, when: datetime,
-           detail: dict[str, Any]) -> None:  # fmt: skip
+def _event(
+    conn: Connection, notice_id: str, event: NoticeEvent, when: datetime, detail: dict[str, Any]
+) -> None:
     conn.execute(
         insert(notice_events).values(notice_id=notice_id, event=event, time=when, detail=detail)
     )
 
 
-def record_event(store: Store, notice_id: str, event: NoticeEvent, when: datetime,
-                 detail: dict[str, Any] | None = None, **columns: Any) -> None:  # fmt: skip
+def record_event(
+    store: Store,
+    notice_id: str,
+    event: NoticeEvent,
+    when: datetime,
+    detail: dict[str, Any] | None = None,
+    **columns: Any,
+) -> None:
     """Append ``event``; the notice's column of that name keeps its first time. ``columns``
     updates other notice columns in the same transaction (a message id, a new token hash)."""
     with store._write(notice_events.name) as conn:
@@ -143,8 +150,9 @@ def record_event(store: Store, notice_id: str, event: NoticeEvent, when: datetim
             conn.execute(update(notices).where(notices.c.id == notice_id).values(**columns))
 
 
-def list_notices(store: Store, principal: Principal, isp: str, *,
-                 unsent: bool = False) -> list[Notice]:  # fmt: skip
+def list_notices(
+    store: Store, principal: Principal, isp: str, *, unsent: bool = False
+) -> list[Notice]:
     check_isp(principal, isp)
     stmt = select(notices).where(notices.c.isp == isp)
     if unsent:
@@ -192,8 +200,9 @@ def insert_protections(store: Store, items: Iterable[Protection], actor: str) ->
     return added
 
 
-def list_protections(store: Store, principal: Principal, isp: str,
-                     state: str | None = None) -> list[Protection]:  # fmt: skip
+def list_protections(
+    store: Store, principal: Principal, isp: str, state: str | None = None
+) -> list[Protection]:
     check_isp(principal, isp)
     stmt = select(protections).where(protections.c.isp == isp)
     if state:
@@ -209,8 +218,9 @@ def get_protection(store: Store, principal: Principal, protection_id: str) -> Pr
     return Protection.model_validate(rows[0])
 
 
-def move_protection(store: Store, p: Protection, state: str, when: datetime, actor: str,
-                    reason: str | None) -> None:  # fmt: skip
+def move_protection(
+    store: Store, p: Protection, state: str, when: datetime, actor: str, reason: str | None
+) -> None:
     """Set ``p``'s state (guarded by its current state, so two racing moves cannot both win)."""
     values: dict[str, Any] = {"state": state}
     if state == "applied":
@@ -225,8 +235,11 @@ def move_protection(store: Store, p: Protection, state: str, when: datetime, act
         )
         if done.rowcount != 1:
             raise StoreError("protection changed meanwhile", protection_id=p.id)
-        conn.execute(insert(protection_events).values(
-            protection_id=p.id, state=state, time=when, actor=actor, reason=reason))  # fmt: skip
+        conn.execute(
+            insert(protection_events).values(
+                protection_id=p.id, state=state, time=when, actor=actor, reason=reason
+            )
+        )
 
 
 def protection_history(

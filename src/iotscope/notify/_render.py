@@ -47,7 +47,7 @@ def html_body(content: Content, *, link: bool = True) -> Markup:
 
 
 def html_email(content: Content) -> str:
-    return render("email.html.j2", content, body=html_body(content))
+    return render("email.html.j2", content, body=html_body(content)).strip() + "\n"
 
 
 def sms_text(content: Content) -> str:
