@@ -139,3 +139,20 @@ def test_sms_text_is_short_and_on_the_isp_domain(profile: NoticeProfile) -> None
         assert c.landing_url in text
         assert size.encoding == ("ucs2" if n.language == "ja" else "gsm7")
         assert size.segments <= 2, (text, size)
+
+
+def test_english_letter_wraps_at_spaces(profile: NoticeProfile, tmp_path: Path) -> None:
+    if japanese_font() is None:
+        pytest.skip("no Japanese TrueType font (install fonts-ipaexfont-gothic)")
+    pdftotext = require_tool("pdftotext")
+    from tests.notify.test_content import _notices
+
+    n = next(x for x in _notices("en") if x.subscriber_id == "sub-3")
+    content = compose(n, profile, contacts()[2], "TOKEN")
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(letter_pdf(content, ["Sakura Hikari Net"], FIXED_NOW))
+    text = subprocess.run([pdftotext, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    words = set(text.split())
+    for word in ("password", "settings", "reference"):
+        assert word in words, word  # whole words: no word broken across lines

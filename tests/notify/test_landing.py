@@ -101,3 +101,8 @@ def test_isp_api_is_tenancy_checked(store: Store, made: list[Notice]) -> None:
     assert r.json()["applied_by"] == f"Suzuki (isp:{ISP})"
     r = c.post(f"/notices/protections/{pid}/apply", data={"by": "Suzuki"}, headers=mine)
     assert r.status_code == 409  # already applied
+    nid = made[0].id
+    assert c.post(f"/notices/delivered/{nid}", headers=other).status_code == 404
+    r = c.post(f"/notices/delivered/{nid}", data={"source": "MTA DSN"}, headers=mine)
+    assert r.status_code == 200 and r.json()["delivered"]
+    assert [e["event"] for e in events_of(store, ISP_P, nid)] == ["created", "delivered"]

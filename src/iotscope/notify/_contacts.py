@@ -36,6 +36,8 @@ def parse_contacts(rows: Iterable[list[str]], path: Path, isp: str) -> list[Cont
         raise ConfigError("contacts header must be " + ",".join(HEADER), file=str(path), line=1)
     out: dict[str, Contact] = {}
     for line, row in enumerate(it, start=2):
+        if not row:
+            continue  # a blank line
         try:
             contact = _contact(row, isp)
         except ValueError as exc:

@@ -126,6 +126,14 @@ def router(store: Store) -> APIRouter:
             n.model_dump(mode="json") for n in _call(_db.list_notices, app_store(request), p, isp)
         ]
 
+    @r.post("/notices/delivered/{notice_id}")
+    def delivered(
+        notice_id: str, request: Request, source: str = Form("api"),
+        p: Principal = Depends(_isp_or_centre),
+    ) -> dict[str, Any]:  # fmt: skip
+        n = _call(_db.mark_delivered, app_store(request), p, notice_id, datetime.now(UTC), source)
+        return n.model_dump(mode="json")
+
     @r.get("/notices/{isp}/protections")
     def isp_protections(
         isp: str, request: Request, state: str | None = None, p: Principal = Depends(_isp_or_centre)

@@ -52,7 +52,7 @@ def inbound_filter(n: Notice) -> dict[str, object] | None:
 def c2_block(n: Notice, c2s: Sequence[C2Candidate]) -> dict[str, object] | None:
     if "infected" not in n.kinds or not c2s:
         return None
-    top = sorted(c2s, key=lambda c: (-c.score, str(c.ip), c.port))[:MAX_C2]
+    top = c2s[:MAX_C2]  # best first (plan_protections sorts them once)
     ip, fam = str(n.ip), _family(str(n.ip))
     rules = [
         f"add rule inet filter forward {fam} saddr {ip} {_family(str(c.ip))} daddr {c.ip} "
@@ -76,6 +76,7 @@ def plan_protections(
     notices: Sequence[Notice], profile: NoticeProfile, c2s: Sequence[C2Candidate], now: datetime
 ) -> list[Protection]:
     """The measures each notice's findings call for (pure)."""
+    c2s = sorted(c2s, key=lambda c: (-c.score, str(c.ip), c.port))
     out = []
     for n in notices:
         candidates: list[tuple[Measure, dict[str, object] | None]] = [

@@ -26,6 +26,8 @@ def environment() -> Environment:
         autoescape=_autoescape,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the package: no stat() per render
+        cache_size=64,
     )
 
 

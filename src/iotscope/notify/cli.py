@@ -170,6 +170,19 @@ def _t(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M") if when else "-"
 
 
+@app.command("delivered")
+def delivered(
+    notice_id: str = typer.Argument(..., help="the notice's id"),
+    isp: str = typer.Option(..., "--isp"),
+    source: str = typer.Option("operator", "--source", help="what confirmed it (MTA DSN, post)"),
+) -> None:
+    """Record that a notice reached its subscriber."""
+    n = _db.mark_delivered(
+        open_store(), Principal("isp", isp), notice_id, datetime.now(UTC), source
+    )
+    console.print(f"notice {n.id[:12]} delivered {_t(n.delivered)}")
+
+
 @app.command("protections")
 def protections(
     isp: str = typer.Option(..., "--isp"),
