@@ -110,7 +110,7 @@ class Counter:
     def __init__(self) -> None:
         self.n = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.n += 1
         return "250 OK"
 
