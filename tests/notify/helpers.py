@@ -39,3 +39,24 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         yield box, port
     finally:
         controller.stop()
+
+
+class Refusing(Mailbox):
+    """A server that refuses every recipient (550), as an MTA does for an unknown mailbox."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        return "550 5.1.1 no such mailbox"
+
+
+@contextmanager
+def refusing_server() -> Iterator[tuple[Mailbox, int]]:
+    box = Refusing()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()

@@ -156,3 +156,23 @@ def test_english_letter_wraps_at_spaces(profile: NoticeProfile, tmp_path: Path) 
     words = set(text.split())
     for word in ("password", "settings", "reference"):
         assert word in words, word  # whole words: no word broken across lines
+
+
+@pytest.mark.network
+def test_refused_mail_is_logged_and_retried_later(
+    store: Store, profile: NoticeProfile, tmp_path: Path
+) -> None:
+    from tests.notify.helpers import refusing_server
+
+    made = _made(store, profile)
+    mail = [n for n in made if n.channel == "email"]
+    with refusing_server() as (box, port):
+        report = send_notices(store, ISP_P, ISP, tmp_path, smtp=("127.0.0.1", port),
+                              notices=mail, now=FIXED_NOW)  # fmt: skip
+    assert report.failed["email"] == 1 and not report.sent and not box.messages
+    events = events_of(store, ISP_P, mail[0].id)
+    assert [e["event"] for e in events] == ["created", "send_failed"]
+    assert "550" in events[1]["detail"]["error"]
+    assert [n.id for n in list_notices(store, ISP_P, ISP, unsent=True) if n.channel == "email"] == [
+        mail[0].id
+    ]  # still unsent: the next run tries again

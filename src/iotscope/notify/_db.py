@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from iotscope.errors import IotscopeError, StoreError
 from iotscope.notify._model import (
+    EVENTS,
     Contact,
     Device,
     Notice,
@@ -145,7 +146,7 @@ def record_event(
     updates other notice columns in the same transaction (a message id, a new token hash)."""
     with store._write(notice_events.name) as conn:
         _event(conn, notice_id, event, when, detail or {})
-        if event != "created":
+        if event in EVENTS and event != "created":
             conn.execute(
                 update(notices)
                 .where(notices.c.id == notice_id, notices.c[event].is_(None))

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from iotscope.errors import ConfigError
 from iotscope.notify import _db
@@ -122,7 +123,7 @@ class _Batch:
             detail = self._deliver(n, content, contact, mailer)
         except DeliveryError as exc:
             self.report.failed[n.channel] += 1
-            _db.record_event(self.store, n.id, "sent", self.when, {"error": str(exc)[:300]})
+            _db.record_event(self.store, n.id, "send_failed", self.when, {"error": str(exc)[:300]})
             return
         columns = {} if n.token else {"token_hash": _db.token_hash(token)}
         if "message_id" in detail:
@@ -204,8 +205,8 @@ class _CsvSink:
 
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path, self.header = path, header
-        self.fh: object | None = None
-        self.writer: csv._writer | None = None  # type: ignore[name-defined]
+        self.fh: IO[str] | None = None
+        self.writer: Any = None  # csv.writer's type is private
 
     def write(self, row: list[object]) -> None:
         if self.writer is None:
@@ -219,5 +220,5 @@ class _CsvSink:
     def close(self) -> bool:
         if self.fh is None:
             return False
-        self.fh.close()  # type: ignore[attr-defined]
+        self.fh.close()
         return True
