@@ -14,10 +14,8 @@ from iotscope import __version__
 from iotscope.store import Store
 
 ROUTERS: tuple[str, ...] = (
-    # "iotscope.share:router",   the TAXII 2.1 hub (issue 9)
-    "iotscope.notify:router",  # subscriber landing pages, the ISP notice API (issue 8)
     "iotscope.share:router",  # the TAXII 2.1 hub (issue 9)
-    # "iotscope.notify:router",  subscriber landing pages (issue 8)
+    "iotscope.notify:router",  # subscriber landing pages, the ISP notice API (issue 8)
 )
 
 
