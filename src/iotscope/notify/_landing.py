@@ -146,7 +146,7 @@ def router(store: Store) -> APIRouter:
         protection_id: str,
         action: str,
         request: Request,
-        by: str = Form(...),
+        by: str = Form(""),
         reason: str | None = Form(None),
         p: Principal = Depends(_isp_or_centre),
     ) -> dict[str, Any]:

@@ -130,11 +130,11 @@ def move(
 ) -> Protection:
     """``apply`` or ``lift`` a protection as ``by`` (a person of the ISP, recorded with the
     caller's role); refuses moves the state does not allow."""
+    p = _db.get_protection(store, principal, protection_id)  # first: others learn nothing
     if action not in TRANSITIONS:
         raise ConfigError("action must be apply or lift", action=action)
     if not by.strip():
         raise ConfigError("say who does it (--by NAME)")
-    p = _db.get_protection(store, principal, protection_id)
     allowed, target = TRANSITIONS[action]
     if p.state not in allowed:
         raise ConfigError(f"cannot {action} a protection that is {p.state}", protection_id=p.id)
