@@ -176,3 +176,16 @@ def test_refused_mail_is_logged_and_retried_later(
     assert [n.id for n in list_notices(store, ISP_P, ISP, unsent=True) if n.channel == "email"] == [
         mail[0].id
     ]  # still unsent: the next run tries again
+
+
+def test_a_batch_of_letters_is_one_pdf_with_page_index(profile: NoticeProfile) -> None:
+    if japanese_font() is None:
+        pytest.skip("no Japanese TrueType font (install fonts-ipaexfont-gothic)")
+    from iotscope.notify._letter import letters_pdf
+    from tests.notify.test_content import _notices
+
+    items = [(compose(n, profile, contacts()[2], "T"), ["ISP"]) for n in _notices()[:3]]
+    pdf, starts = letters_pdf(items, FIXED_NOW)
+    assert starts[0] == 1 and starts == sorted(set(starts)) and len(starts) == 3
+    assert pdf.startswith(b"%PDF") and starts[-1] >= 3  # each letter starts on its own page
+    assert pdf.count(b"/FontFile2") == 1  # the font embedded once for the whole batch

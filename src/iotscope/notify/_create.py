@@ -150,9 +150,9 @@ def plan_notices(
     """
     groups, unresolved = group_findings(findings, subscriber_of)
     names = sorted(variants())
-    keyed = sorted(groups.items(), key=lambda kv: _key_id(isp, kv[0], kv[1]))
+    keyed = sorted((_key_id(isp, key, group), key, group) for key, group in groups.items())
     out, unreachable = [], 0
-    for (sub, _ip), group in keyed:
+    for _nid, (sub, _ip), group in keyed:
         variant = rng.choice(names)  # drawn for every device, reachable or not: a fixed stream
         contact = contacts.get(sub)
         channel = choose_channel(profile, contact)

@@ -2,7 +2,8 @@
 
 - e-mail: over SMTP to the server given (the ISP's MTA); without one, as ``.eml`` files in the
   output directory for the ISP's own mailer.
-- letter: a PDF per notice in ``letters/`` for the ISP's print service.
+- letter: one PDF of every letter of the batch in ``letters/`` for the ISP's print service
+  (the Japanese font embedded once), with a CSV index: reference -> first page.
 - sms: ``sms.csv`` (phone, text, encoding, segments) for the ISP's SMS gateway.
 - landing: ``walled-garden.csv`` (address, landing URL) for the ISP's redirecting proxy.
 
@@ -27,7 +28,7 @@ from iotscope.errors import ConfigError
 from iotscope.notify import _db
 from iotscope.notify._compose import Content, compose
 from iotscope.notify._email import DeliveryError, Mailer, build_email
-from iotscope.notify._letter import letter_pdf
+from iotscope.notify._letter import letters_pdf
 from iotscope.notify._model import Contact, Notice, NoticeProfile
 from iotscope.notify._render import sms_text
 from iotscope.notify._sms import sms_size
@@ -78,6 +79,7 @@ def send_notices(
             if n.isp != isp or n.sent is not None:
                 continue
             batch.one(n, contacts.get(n.subscriber_id), mailer)
+        batch.finish_letters()
     finally:
         if mailer is not None:
             mailer.close()
@@ -89,13 +91,9 @@ class _Batch:
     def __init__(
         self, store: Store, profile: NoticeProfile, out: Path, when: datetime, report: SendReport
     ) -> None:
-        self.store, self.profile, self.out, self.when, self.report = (
-            store,
-            profile,
-            out,
-            when,
-            report,
-        )
+        self.store, self.profile, self.out = store, profile, out
+        self.when, self.report = when, report
+        self.letters: list[tuple[Notice, Content, str]] = []  # printed as one batch at the end
         self.support = _CsvSink(
             out / "support.csv",
             [
@@ -119,12 +117,18 @@ class _Batch:
     def one(self, n: Notice, contact: Contact | None, mailer: Mailer | None) -> None:
         token = n.token or secrets.token_urlsafe(16)
         content = compose(n, self.profile, contact, token)
+        if n.channel == "letter":
+            self.letters.append((n, content, token))
+            return
         try:
             detail = self._deliver(n, content, contact, mailer)
         except DeliveryError as exc:
             self.report.failed[n.channel] += 1
             _db.record_event(self.store, n.id, "send_failed", self.when, {"error": str(exc)[:300]})
             return
+        self._record(n, content, token, detail)
+
+    def _record(self, n: Notice, content: Content, token: str, detail: dict[str, str]) -> None:
         columns = {} if n.token else {"token_hash": _db.token_hash(token)}
         if "message_id" in detail:
             columns["message_id"] = detail["message_id"]
@@ -138,12 +142,6 @@ class _Batch:
     ) -> dict[str, str]:
         if n.channel == "email":
             return self._email(content, contact, mailer)
-        if n.channel == "letter":
-            path = self.out / "letters" / f"{content.reference}.pdf"
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(letter_pdf(content, self._letterhead(content.language), self.when))
-            self.report.files.append(path)
-            return {"via": "file", "path": path.name}
         if n.channel == "sms":
             text = sms_text(content)
             size = sms_size(text)
@@ -168,6 +166,25 @@ class _Batch:
         path.write_bytes(msg.as_bytes())
         self.report.files.append(path)
         return {"via": "file", "message_id": str(msg["Message-ID"]), "path": path.name}
+
+    def finish_letters(self) -> None:
+        """Print the batch's letters into one PDF (one font embedding) with a page index."""
+        if not self.letters:
+            return
+        folder = self.out / "letters"
+        folder.mkdir(exist_ok=True)
+        stamp = self.when.strftime("%Y%m%dT%H%M%S")
+        path = folder / f"letters-{stamp}.pdf"
+        items = [(c, self._letterhead(c.language)) for _n, c, _t in self.letters]
+        pdf, starts = letters_pdf(items, self.when)
+        path.write_bytes(pdf)
+        self.report.files.append(path)
+        index = _CsvSink(folder / f"letters-{stamp}.csv", ["reference", "notice_id", "page"])
+        for (n, content, token), page in zip(self.letters, starts, strict=True):
+            index.write([content.reference, n.id, page])
+            self._record(n, content, token, {"via": "file", "path": path.name, "page": str(page)})
+        index.close()
+        self.report.files.append(index.path)
 
     def _letterhead(self, language: str) -> list[str]:
         p = self.profile
