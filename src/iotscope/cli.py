@@ -19,6 +19,7 @@ from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
 from iotscope.lab.cli import app as lab_app
 from iotscope.report.cli import app as report_app
+from iotscope.notify.cli import app as notice_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
 from iotscope.share.cli import app as share_app
@@ -41,6 +42,7 @@ app.add_typer(vulns_app, name="vulns")
 app.add_typer(token_app, name="token")
 app.add_typer(registry_app, name="registry")
 app.add_typer(report_app, name="report")
+app.add_typer(notice_app, name="notice")
 app.add_typer(block_app, name="block")
 app.add_typer(share_app, name="share")
 app.command("serve")(serve_command)
