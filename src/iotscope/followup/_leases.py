@@ -1,0 +1,104 @@
+"""A lease log held in memory, for the follow-up's address tracking.
+
+Reads the agreed lease-log CSV (``address,start,end,subscriber_id``; ISO 8601 UTC; an empty
+``end`` is a lease still held). A bad row stops the load with the file and line named: a
+half-read lease log would send a re-check to a stranger's address. Helper B's store-backed
+attribution (``iotscope.attribution.addresses_of``) answers the same questions for a
+deployment; :func:`store_locator` adapts it when it is installed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from iotscope.errors import ConfigError
+
+HEADER = ["address", "start", "end", "subscriber_id"]
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    address: str
+    start: datetime
+    end: datetime | None
+    subscriber_id: str
+
+
+def _time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"time without a zone: {text!r}")
+    return value.astimezone(UTC)
+
+
+def read_lease_csv(path: Path) -> list[LeaseRow]:
+    """Every lease of ``path``; a bad row raises ``ConfigError`` naming the file and line."""
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header != HEADER:
+                raise ConfigError("bad lease log header", file=str(path), line=1,
+                                  expected=",".join(HEADER))  # fmt: skip
+            return [_row(path, n, r) for n, r in enumerate(reader, start=2) if r]
+    except OSError as exc:
+        raise ConfigError("cannot read lease log", file=str(path), reason=str(exc)) from exc
+
+
+def _row(path: Path, line: int, row: list[str]) -> LeaseRow:
+    try:
+        address, start, end, subscriber = row
+        ipaddress.ip_address(address)
+        if not subscriber:
+            raise ValueError("empty subscriber_id")
+        lease = LeaseRow(address, _time(start), _time(end) if end else None, subscriber)
+        if lease.end is not None and lease.end < lease.start:
+            raise ValueError("end before start")
+        return lease
+    except ValueError as exc:
+        raise ConfigError("bad lease log row", file=str(path), line=line,
+                          reason=str(exc)) from exc  # fmt: skip
+
+
+class LeaseBook:
+    """Lease intervals per subscriber, sorted by start."""
+
+    def __init__(self, rows: Iterable[LeaseRow]) -> None:
+        self._by_sub: dict[str, list[LeaseRow]] = {}
+        for row in rows:
+            self._by_sub.setdefault(row.subscriber_id, []).append(row)
+        self._starts: dict[str, list[datetime]] = {}
+        for sub, leases in self._by_sub.items():
+            leases.sort(key=lambda x: x.start)
+            self._starts[sub] = [x.start for x in leases]
+
+    @classmethod
+    def from_csv(cls, path: Path) -> LeaseBook:
+        return cls(read_lease_csv(path))
+
+    def address_at(self, subscriber_id: str, when: datetime) -> str | None:
+        """The address ``subscriber_id`` held at ``when`` (leases are [start, end))."""
+        starts = self._starts.get(subscriber_id)
+        if not starts:
+            return None
+        i = bisect.bisect_right(starts, when) - 1
+        if i < 0:
+            return None
+        lease = self._by_sub[subscriber_id][i]
+        return lease.address if lease.end is None or when < lease.end else None
+
+    def addresses(
+        self, subscriber_id: str, since: datetime, until: datetime
+    ) -> list[tuple[str, datetime, datetime | None]]:
+        """Every lease of ``subscriber_id`` overlapping [since, until]."""
+        return [
+            (x.address, x.start, x.end)
+            for x in self._by_sub.get(subscriber_id, [])
+            if x.start <= until and (x.end is None or x.end > since)
+        ]
