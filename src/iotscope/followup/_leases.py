@@ -39,14 +39,22 @@ def _time(text: str) -> datetime:
 
 def read_lease_csv(path: Path) -> list[LeaseRow]:
     """Every lease of ``path``; a bad row raises ``ConfigError`` naming the file and line."""
+    line = 1
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
-            header = next(reader, None)
-            if header != HEADER:
+            if next(reader, None) != HEADER:
                 raise ConfigError("bad lease log header", file=str(path), line=1,
                                   expected=",".join(HEADER))  # fmt: skip
-            return [_row(path, n, r) for n, r in enumerate(reader, start=2) if r]
+            rows = []
+            for row in reader:
+                line = reader.line_num
+                if row:
+                    rows.append(_row(path, line, row))
+            return rows
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError("bad lease log row", file=str(path), line=line + 1,
+                          reason=str(exc)[:200]) from exc  # fmt: skip
     except OSError as exc:
         raise ConfigError("cannot read lease log", file=str(path), reason=str(exc)) from exc
 
