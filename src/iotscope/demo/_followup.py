@@ -37,8 +37,6 @@ from iotscope.followup import (
     with_notice,
 )
 from iotscope.lab._dynamics import (
-    CHANNELS,
-    VARIANTS,
     LabState,
     Simulation,
     Treatment,
@@ -49,6 +47,15 @@ from iotscope.lab._dynamics import (
     write_leases,
     write_truth,
 )
+from iotscope.notify import (
+    Contact,
+    Device,
+    DeviceFinding,
+    IspFindings,
+    NoticeProfile,
+    create_notices,
+)
+from iotscope.notify._db import save_contacts
 from iotscope.records import LabManifest, Sighting
 from iotscope.store import Store
 from iotscope.tenancy import CENTRE
@@ -94,18 +101,36 @@ def lab_findings(manifest: LabManifest, start: datetime) -> list[LabFinding]:
     return out
 
 
-def assign_channels(count: int, rng: random.Random) -> list[tuple[str, str]]:
-    """Channel and variant per notice, uniformly at random (C1's ``create_notices`` does
-    this for real notices; this stand-in keeps the trial self-contained)."""
-    arms = [(c, v) for c in CHANNELS for v in VARIANTS]
-    return [rng.choice(arms) for _ in range(count)]
+def lab_contacts(isp: str, subs: list[str], rng: random.Random) -> list[Contact]:
+    """Each lab subscriber's contact data: an e-mail address, a mobile number, a postal
+    address or none (then only the walled-garden landing page reaches them), at random and
+    independent of the device, so the channel the notice takes is a random assignment."""
+    out = []
+    for sub in subs:
+        kind = rng.choice(("email", "sms", "letter", "landing"))
+        out.append(Contact(
+            isp=isp, subscriber_id=sub,
+            email=f"{sub}@mail.example" if kind == "email" else None,
+            phone="090-0000-0000" if kind == "sms" else None,
+            postal="1-1 Chiyoda, Tokyo" if kind == "letter" else None,
+        ))  # fmt: skip
+    return out
+
+
+def _profile(isp: str) -> NoticeProfile:
+    slug = isp.lower().replace(" ", "-")
+    return NoticeProfile(isp=isp, domain=f"{slug}.example.jp",
+                         channels=("email", "sms", "letter", "landing"))  # fmt: skip
 
 
 def enrol(
-    store: Store, findings: list[LabFinding], start: datetime, trial: str, rng: random.Random
-) -> dict[int, Treatment]:
-    """Randomise every ISP's findings into notified (channel/variant) and holdout; store the
-    subjects; the lab treatments (manifest index -> notice) for the dynamics."""
+    store: Store, findings: list[LabFinding], start: datetime, trial: str, rng: random.Random,
+    leases: LeaseBook,
+) -> dict[int, Treatment]:  # fmt: skip
+    """Randomise every ISP's findings into notified and holdout; notify the first group
+    through ``iotscope.notify.create_notices`` (its channel from the subscriber's contact
+    data, its variant drawn at random, both recorded with the notice); store the subjects;
+    return the lab treatments (manifest index -> notice) for the dynamics."""
     treatments: dict[int, Treatment] = {}
     by_isp: dict[str, list[LabFinding]] = {}
     for f in findings:
@@ -113,13 +138,33 @@ def enrol(
     later = start + timedelta(days=60)
     for isp, mine in sorted(by_isp.items()):
         now, held = split_holdout(mine, HOLDOUT_SHARE, rng)
+        save_contacts(store, CENTRE, lab_contacts(isp, [f.subscriber_id for f in now], rng))
+        found = IspFindings(isp, tuple(_device_finding(f) for f in now),
+                            lambda ip, when: leases_owner(leases, ip, when))  # fmt: skip
+        notices = create_notices(store, CENTRE, found, rng, profile=_profile(isp), now=start)
+        sent = {(n.subscriber_id, str(n.ip)): n for n in notices}
         rows: list[Subject] = [make_subject(trial, isp, f, f.identity, start, later) for f in held]
-        for f, (channel, variant) in zip(now, assign_channels(len(now), rng), strict=True):
+        for f in now:
+            n = sent.get((f.subscriber_id, f.ip))
+            if n is None:
+                continue  # no subscriber at the address (not in the lease log): not notified
             x = make_subject(trial, isp, f, f.identity, start)
-            rows.append(with_notice(x, f"lab-{x.id[:16]}", channel, variant, start))
-            treatments[f.index] = Treatment(0, channel, variant)
+            rows.append(with_notice(x, n.id, n.channel, n.variant, start))
+            treatments[f.index] = Treatment(0, n.channel, n.variant)
         save_subjects(store, CENTRE, rows)
     return treatments
+
+
+def leases_owner(leases: LeaseBook, ip: str, when: datetime) -> str | None:
+    """The subscriber holding ``ip`` at ``when`` (the lease log read the other way)."""
+    return leases.holder_at(ip, when)
+
+
+def _device_finding(f: LabFinding) -> DeviceFinding:
+    device = Device(vendor=f.identity.get("vendor"), product=f.identity.get("product"),
+                    model=f.identity.get("model"))  # fmt: skip
+    return DeviceFinding(ip=f.ip, port=f.port, time=f.finding_time, kind="weak_login",
+                         service="telnet", device=device, protocol="telnet")  # fmt: skip
 
 
 def store_sightings(store: Store, state: LabState, day: int) -> int:
@@ -151,10 +196,13 @@ def run_trial(
     rng = random.Random(f"iotscope-trial:{seed}")
     trial = f"lab-{seed}-{start.date()}"
     findings = lab_findings(manifest, start)
-    treatments = enrol(store, findings, start, trial, rng)
+    # the month's leases are drawn first (moves do not depend on notices), so the notices
+    # resolve subscribers from the same lease log the follow-up reads
+    moves = simulate(manifest, {}, days, start, seed)
+    book = LeaseBook(LeaseRow(x.address, x.start, x.end, x.subscriber_id) for x in moves.leases)
+    treatments = enrol(store, findings, start, trial, rng, book)
     sim = simulate(manifest, treatments, days, start, seed)
     state = LabState(manifest, sim)
-    book = LeaseBook(LeaseRow(x.address, x.start, x.end, x.subscriber_id) for x in sim.leases)
     if out is not None:
         write_leases(sim.leases, out / "leases.csv")
     t1 = time.perf_counter()

@@ -82,9 +82,12 @@ class LeaseBook:
         for row in rows:
             self._by_sub.setdefault(row.subscriber_id, []).append(row)
         self._starts: dict[str, list[datetime]] = {}
+        self._by_address: dict[str, list[LeaseRow]] = {}
         for sub, leases in self._by_sub.items():
             leases.sort(key=lambda x: x.start)
             self._starts[sub] = [x.start for x in leases]
+            for lease in leases:
+                self._by_address.setdefault(lease.address, []).append(lease)
 
     @classmethod
     def from_csv(cls, path: Path) -> LeaseBook:
@@ -100,6 +103,13 @@ class LeaseBook:
             return None
         lease = self._by_sub[subscriber_id][i]
         return lease.address if lease.end is None or when < lease.end else None
+
+    def holder_at(self, address: str, when: datetime) -> str | None:
+        """The subscriber holding ``address`` at ``when`` (None: nobody)."""
+        for lease in self._by_address.get(address, ()):
+            if lease.start <= when and (lease.end is None or when < lease.end):
+                return lease.subscriber_id
+        return None
 
     def addresses(
         self, subscriber_id: str, since: datetime, until: datetime
