@@ -489,3 +489,27 @@ def _moved(runtime: DeviceRuntime, address: str) -> DeviceRuntime:
         return runtime
     device = runtime.device.model_copy(update={"ip": ipaddress.IPv4Address(address)})
     return replace(runtime, ip=address, device=device)
+
+
+# -- a simulation on disk (``iotscope lab simulate``) ---------------------------------------
+def save_simulation(sim: Simulation, directory: Path) -> None:
+    """``state.npz`` (what can be observed: states, addresses, online, devices), ``leases.csv``
+    (the ISPs' lease log) in ``directory``; the hidden rates go only to ``truth.json``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        directory / "state.npz", states=sim.states, address=sim.address, online=sim.online,
+        devices=np.array(sim.devices), subscribers=np.array(sim.subscribers),
+        start=np.array([sim.start.isoformat()]),
+    )  # fmt: skip
+    write_leases(sim.leases, directory / "leases.csv")
+
+
+def load_state(manifest: LabManifest, directory: Path) -> LabState:
+    """The observable side of a saved simulation (no hazards: they are not in the file)."""
+    data = np.load(directory / "state.npz")
+    start = datetime.fromisoformat(str(data["start"][0]))
+    hidden = ResponseModel(baseline=0.0, remediate={})  # never read by an observer
+    sim = Simulation(start, data["states"].shape[0] - 1, [int(x) for x in data["devices"]],
+                     [str(x) for x in data["subscribers"]], data["states"], data["address"],
+                     data["online"], [], hidden)  # fmt: skip
+    return LabState(manifest, sim)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from iotscope.lab._simulate_cli import simulate_command
 from iotscope.lab.traffic.cli import traffic
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.command("traffic")(traffic)
+app.command("simulate")(simulate_command)
 
 
 @app.command("up")
