@@ -13,6 +13,7 @@ from iotscope import __version__
 from iotscope._output import console
 from iotscope.block.cli import app as block_app
 from iotscope.c2.cli import app as c2_app
+from iotscope.cases.cli import app as case_app
 from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
@@ -35,6 +36,7 @@ app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(token_app, name="token")
 app.add_typer(block_app, name="block")
+app.add_typer(case_app, name="case")
 app.command("serve")(serve_command)
 
 

@@ -100,9 +100,10 @@ def test_a_round_concludes_each_state(store: Store) -> None:
         "127.81.0.3": ({"vendor": "TP-Link", "product": "Archer"}, False),
         "127.81.0.4": (CAM, True), "127.81.0.2": ({"vendor": "Other"}, True),
     })  # fmt: skip
-    store.save_capture("telescope", "cap-1", (when - timedelta(hours=5), when), [
-        Sighting(src="127.81.0.4", first_seen=when - timedelta(hours=5), last_seen=when,
-                 packets=10, targets=10, mirai_fingerprint=1.0, classification="mirai")])  # fmt: skip
+    seen = Sighting(src="127.81.0.4", first_seen=when - timedelta(hours=5), last_seen=when,
+                    packets=10, targets=10, mirai_fingerprint=1.0,
+                    classification="mirai")  # fmt: skip
+    store.save_capture("telescope", "cap-1", (when - timedelta(hours=5), when), [seen])
     result = run_round(store, CENTRE, "Kumo", "t1", when, backend, leases)
     assert result.round == 14 and result.moved == 1
     assert "127.81.0.2" not in backend.asked  # the old address now belongs to someone else
