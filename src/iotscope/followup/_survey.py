@@ -16,9 +16,19 @@ from datetime import datetime
 
 from iotscope.followup._model import Observation, Subject
 from iotscope.records import Finding
-from iotscope.survey import DEFAULT_PORTS, SurveyConfig, Timeouts, prepare, run_survey
+from iotscope.survey import (
+    DEFAULT_PORTS,
+    LoginPolicy,
+    SurveyConfig,
+    Timeouts,
+    prepare,
+    run_survey,
+)
 
 WEAK_OUTCOMES = ("accepted", "no_auth")
+# The list's most common pairs come first (the survey orders them by weight): a device still
+# on its default is found within them; a remediated one should not cost a whole list's budget.
+RECHECK_POLICY = LoginPolicy(max_attempts=60, budget=45.0)
 
 
 def _run(config: SurveyConfig) -> list[Finding]:
@@ -61,11 +71,16 @@ class SurveyRechecker:
     name = "survey"
 
     def __init__(
-        self, ports: str = DEFAULT_PORTS, timeouts: Timeouts | None = None, concurrency: int = 256
+        self,
+        ports: str = DEFAULT_PORTS,
+        timeouts: Timeouts | None = None,
+        concurrency: int = 256,
+        policy: LoginPolicy | None = None,
     ) -> None:
         self.ports = ports
         self.timeouts = timeouts or Timeouts()
         self.concurrency = concurrency
+        self.policy = policy or RECHECK_POLICY
 
     def recheck(
         self, targets: Sequence[tuple[Subject, str]], when: datetime
@@ -78,7 +93,7 @@ class SurveyRechecker:
         ports = ",".join([self.ports, *extra])
         config = SurveyConfig(networks=tuple(f"{a}/32" for a in addresses), ports=ports,
                               rate=None, concurrency=self.concurrency, per_subnet=256,
-                              timeouts=self.timeouts, seed=1)  # fmt: skip
+                              timeouts=self.timeouts, policy=self.policy, seed=1)  # fmt: skip
         by_address: dict[str, list[Finding]] = {}
         for f in _run(config):
             by_address.setdefault(str(f.ip), []).append(f)
