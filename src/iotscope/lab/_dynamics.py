@@ -219,17 +219,25 @@ def _draw_states(
     return states
 
 
-def _isp_pools(manifest: LabManifest, taken: set[int]) -> dict[str, list[int]]:
-    """Free addresses per ISP (its prefixes minus the devices', .0/.255 left out)."""
-    pools: dict[str, list[int]] = {}
-    for isp in manifest.isps:
-        free: list[int] = []
-        for prefix in isp.prefixes:
-            net = ipaddress.IPv4Network(prefix)
-            lo, hi = int(net.network_address), int(net.broadcast_address)
-            free.extend(a for a in range(lo, hi + 1) if a & 0xFF not in (0, 255) and a not in taken)
-        pools[isp.name] = free
-    return pools
+def _isp_ranges(manifest: LabManifest) -> dict[str, list[tuple[int, int]]]:
+    return {
+        isp.name: [(int(n.network_address), int(n.broadcast_address))
+                   for n in map(ipaddress.IPv4Network, isp.prefixes)]
+        for isp in manifest.isps
+    }  # fmt: skip
+
+
+def _free_address(
+    ranges: Sequence[tuple[int, int]], taken: set[int], rng: random.Random, tries: int = 64
+) -> int | None:
+    """A random address of the ISP (no .0/.255) that no device held this month, or None."""
+    sizes = [hi - lo + 1 for lo, hi in ranges]
+    for _ in range(tries if ranges else 0):
+        lo, _hi = rng.choices(ranges, weights=sizes)[0]
+        addr = lo + rng.randrange(sizes[ranges.index((lo, _hi))])
+        if addr & 0xFF not in (0, 255) and addr not in taken:
+            return addr
+    return None
 
 
 def _move(
@@ -241,27 +249,26 @@ def _move(
     rate: float,
     rng: np.random.Generator,
 ) -> tuple[npt.NDArray[np.uint32], list[Lease]]:
-    """Addresses per day and the lease log: each day a subscriber gets a new address from its
-    ISP's free pool with probability ``rate`` (the old lease ends, a new one starts)."""
-    first = np.array([int(manifest.devices[i].ip) for i in devices], dtype=np.uint32)
-    pools = _isp_pools(manifest, {int(d.ip) for d in manifest.devices})
-    shuffler = random.Random(int(rng.integers(1 << 62)))
-    for pool in pools.values():
-        shuffler.shuffle(pool)
+    """Addresses per day and the lease log: each day a subscriber gets a new address of its
+    ISP with probability ``rate`` (the old lease ends, a new one starts). An address held by
+    any device during the month is not handed out again within it."""
     address = np.empty((days + 1, len(devices)), dtype=np.uint32)
-    address[0] = first
-    began = [start - timedelta(days=int(rng.integers(1, 400))) for _ in devices]
+    address[0] = [int(manifest.devices[i].ip) for i in devices]
+    ranges = _isp_ranges(manifest)
+    taken = {int(d.ip) for d in manifest.devices}
+    picker = random.Random(int(rng.integers(1 << 62)))
+    began = [start - timedelta(days=int(x)) for x in rng.integers(1, 400, len(devices))]
     leases: list[Lease] = []
     for day in range(days):
         address[day + 1] = address[day]
         movers = np.flatnonzero(rng.random(len(devices)) < rate)
         when = start + timedelta(days=day + 1)
         for i in movers.tolist():
-            pool = pools.get(manifest.devices[devices[i]].isp or "", [])
-            if not pool:
+            new = _free_address(ranges.get(manifest.devices[devices[i]].isp or "", []), taken,
+                                picker)  # fmt: skip
+            if new is None:
                 continue
-            new = pool.pop()
-            pool.insert(0, int(address[day, i]))  # the old address is free again, later
+            taken.add(new)
             leases.append(Lease(_ip(address[day, i]), began[i], when, subscribers[i]))
             address[day + 1, i], began[i] = new, when
     leases.extend(Lease(_ip(address[days, i]), began[i], None, subscribers[i])
@@ -309,7 +316,8 @@ def simulate(
     subs = [all_subs[i] for i in chosen]
     address, leases = _move(manifest, chosen, subs, start, days, model.address_change, rng)
     online = rng.random((days + 1, len(chosen))) >= model.offline
-    kept = {chosen.index(i): t for i, t in treatments.items() if i in set(chosen)}
+    position = {dev: k for k, dev in enumerate(chosen)}
+    kept = {position[i]: t for i, t in treatments.items() if i in position}
     return Simulation(start, days, chosen, subs, states, address, online, leases, model, kept)
 
 
