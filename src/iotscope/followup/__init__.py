@@ -10,6 +10,7 @@
   with Greenwood log-log intervals); :func:`notice_status` for a notice's landing page.
 """
 
+from iotscope.followup._api import router
 from iotscope.followup._effect import TABLE_COLUMNS, Effect, GroupEffect, estimate
 from iotscope.followup._leases import LeaseBook, LeaseRow, read_lease_csv
 from iotscope.followup._model import (
@@ -61,6 +62,7 @@ __all__ = [
     "newcombe",
     "notice_status",
     "read_lease_csv",
+    "router",
     "run_round",
     "same_device",
     "save_checks",
