@@ -91,6 +91,7 @@ def coverage_run(seeds: int, devices: int, tmp: Path) -> dict[str, Any]:
 
 
 def _rate(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    rows = [r for r in rows if r[key] is not None]
     hit = sum(bool(r[key]) for r in rows)
     return {"covered": hit, "of": len(rows), "rate": round(hit / len(rows), 3) if rows else None}
 

@@ -66,3 +66,8 @@ def test_kaplan_meier_no_events_and_all_events() -> None:
     assert flat.survival == (1.0, 1.0, 1.0) and flat.median() is None
     drop = kaplan_meier([1, 2], [True, True])
     assert drop.survival == (0.5, 0.0) and drop.at(2)[2] == 0.0
+
+
+def test_kaplan_meier_of_nothing() -> None:
+    empty = kaplan_meier([], [])
+    assert empty.times == () and empty.median() is None and empty.at(5) == (1.0, 1.0, 1.0)

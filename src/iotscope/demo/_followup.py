@@ -235,13 +235,13 @@ def coverage(effect: Effect, real: dict[str, Any]) -> list[dict[str, Any]]:
     for name, true in [*real["channels"].items(), *real["arms"].items()]:
         g = effect.group(name)
         p, d = g.remediated, g.difference
-        assert d is not None
         rows.append({
             "group": name, "n": p.n, "estimate": p.estimate, "ci95": [p.low, p.high],
             "true": true["remediated"], "covered": p.low <= true["remediated"] <= p.high,
-            "difference": d.estimate, "difference_ci95": [d.low, d.high],
+            "difference": d.estimate if d else None,
+            "difference_ci95": [d.low, d.high] if d else None,
             "true_difference": true["difference"],
-            "difference_covered": d.low <= true["difference"] <= d.high,
+            "difference_covered": d.low <= true["difference"] <= d.high if d else None,
         })  # fmt: skip
     return rows
 

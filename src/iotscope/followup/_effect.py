@@ -32,7 +32,7 @@ class GroupEffect:
     group: str
     subjects: int
     remediated: Proportion
-    difference: Difference | None  # vs the holdout (None for the holdout itself)
+    difference: Difference | None  # vs the holdout (None: the holdout itself, or none answered)
     survival: Survival
 
     def to_json(self) -> dict[str, Any]:
@@ -100,7 +100,8 @@ def _group_effect(
     answered = [at[x.id] for x in members if x.id in at and at[x.id].state != "unreachable"]
     k = sum(c.state == "remediated" for c in answered)
     prop = wilson(k, len(answered))
-    diff = None if holdout is None else newcombe(k, len(answered), holdout.k, holdout.n)
+    compare = holdout is not None and holdout.n > 0 and answered
+    diff = newcombe(k, len(answered), holdout.k, holdout.n) if compare and holdout else None
     spans = [d for x in members if (d := _durations(history.get(x.id, []), until))]
     surv = kaplan_meier([d for d, _ in spans], [e for _, e in spans])
     return GroupEffect(name, len(members), prop, diff, surv)

@@ -94,6 +94,8 @@ def kaplan_meier(durations: Sequence[float], observed: Sequence[bool], z: float 
     e = np.asarray(observed, dtype=bool)
     if t.shape != e.shape:
         raise ValueError("durations and observed differ in length")
+    if t.size == 0:
+        return Survival((), (), (), (), (), ())
     times = np.unique(t)
     deaths = np.array([int(e[t == u].sum()) for u in times], dtype=float)
     leaving = np.array([int((t == u).sum()) for u in times], dtype=float)

@@ -59,12 +59,6 @@ def subjects(
     return [Subject(**aware(r)) for r in rows]
 
 
-def all_notified(store: Store) -> list[Subject]:
-    """Every notified subject of every ISP (for the lab's simulation: the lab is the
-    centre's, not a tenant's)."""
-    return [Subject(**aware(r)) for r in store._select(t.followup_subjects, arm="notified")]
-
-
 def subject_of_notice(store: Store, notice_id: str) -> Subject | None:
     rows = store._select(t.followup_subjects, notice_id=notice_id)
     return Subject(**aware(rows[0])) if rows else None

@@ -20,21 +20,25 @@ def simulate_command(
 ) -> None:
     """Simulate remediation, replacement, re-infection and address changes by hidden rates.
 
-    The lab devices notified are those enrolled in the store's follow-up (``notified`` arm,
-    matched by address and day of notice); the others keep the not-notified baseline.
+    The lab devices notified are those with a notice in the store (``notice send`` /
+    ``notify.create_notices``; matched by address, from the notice's day, with its channel and
+    variant); the others keep the not-notified baseline.
     """
-    from iotscope.followup._store import all_notified
     from iotscope.lab._dynamics import Treatment, save_simulation, simulate, truth, write_truth
     from iotscope.lab._manifest import read_manifest
+    from iotscope.notify import list_notices
     from iotscope.store import open_store
+    from iotscope.tenancy import CENTRE
 
     lab = read_manifest(manifest)
     day0 = datetime.fromisoformat(start).astimezone(UTC) if start else datetime.now(UTC)
     store = open_store()
     index = {str(d.ip): i for i, d in enumerate(lab.devices)}
+    notices = [n for isp in lab.isps for n in list_notices(store, CENTRE, isp.name)]
     treatments = {
-        index[x.ip]: Treatment(max(0, (x.notified - day0).days), x.channel or "", x.variant or "")
-        for x in all_notified(store) if x.ip in index and x.notified is not None
+        index[str(n.ip)]: Treatment(max(0, ((n.sent or n.created) - day0).days), n.channel,
+                                    n.variant)
+        for n in notices if str(n.ip) in index
     }  # fmt: skip
     sim = simulate(lab, treatments, days, day0, seed)
     save_simulation(sim, out)
