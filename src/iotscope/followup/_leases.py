@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import bisect
 import csv
+import importlib
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from iotscope.errors import ConfigError
 
 HEADER = ["address", "start", "end", "subscriber_id"]
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,29 @@ class LeaseBook:
             for x in self._by_sub.get(subscriber_id, [])
             if x.start <= until and (x.end is None or x.end > since)
         ]
+
+
+class StoreLeases:
+    """The ISP's lease log in the store, through helper B's ``iotscope.attribution``
+    (``addresses_of``), inside the ISP's tenancy. A :class:`~._model.Locator`."""
+
+    def __init__(self, store: object, principal: object, isp: str) -> None:
+        try:
+            self._attribution = importlib.import_module("iotscope.attribution")
+        except ImportError as exc:
+            raise ConfigError("no lease log in the store (iotscope.attribution missing): "
+                              "pass --leases FILE") from exc  # fmt: skip
+        self.store, self.principal, self.isp = store, principal, isp
+
+    def addresses(
+        self, subscriber_id: str, since: datetime, until: datetime
+    ) -> list[tuple[str, datetime, datetime | None]]:
+        found: list[tuple[str, datetime, datetime | None]] = self._attribution.addresses_of(
+            self.store, self.principal, self.isp, subscriber_id, since, until
+        )
+        return found
+
+    def address_at(self, subscriber_id: str, when: datetime) -> str | None:
+        held = [a for a, start, end in self.addresses(subscriber_id, when, when + _TICK)
+                if start <= when and (end is None or when < end)]  # fmt: skip
+        return held[-1] if held else None

@@ -19,8 +19,8 @@ from iotscope.followup._model import Rechecker
 def follow_up(
     isp: str = typer.Option(..., "--isp", help="the ISP whose notified devices to re-check"),
     after_days: int = typer.Option(14, "--after-days", help="re-check N days after the notice"),
-    leases: Path = typer.Option(
-        ..., "--leases", help="the ISP's lease log CSV (address,start,end,subscriber_id)"
+    leases: Path | None = typer.Option(
+        None, "--leases", help="the ISP's lease log CSV (default: the store's lease log)"
     ),
     backend: str = typer.Option(
         "survey",
@@ -43,6 +43,7 @@ def follow_up(
         subjects,
     )
     from iotscope.followup._enrol import enrol_notices
+    from iotscope.followup._leases import StoreLeases
     from iotscope.notify import list_notices
     from iotscope.store import open_store
     from iotscope.tenancy import CENTRE
@@ -57,7 +58,8 @@ def follow_up(
     rechecker = _backend(backend, lab, manifest)
     if backend == "survey":
         when = max(when, datetime.now(UTC))
-    result = run_round(store, CENTRE, isp, name, when, rechecker, LeaseBook.from_csv(leases))
+    book = LeaseBook.from_csv(leases) if leases else StoreLeases(store, CENTRE, isp)
+    result = run_round(store, CENTRE, isp, name, when, rechecker, book)
     console.print(f"enrolled {added} new notices; round {result.round} at {when:%Y-%m-%d %H:%M} "
                   f"({result.backend} re-check, {result.moved} subscribers moved)")  # fmt: skip
     console.print(table("states", ["state", "devices"], sorted(result.states.items())))
