@@ -71,14 +71,14 @@ def coverage_run(seeds: int, devices: int, tmp: Path) -> dict[str, Any]:
             s, lo, hi = g.survival.at(DAYS)
             true_s = trial.truth["channels" if "/" not in row["group"] else "arms"][row["group"]][
                 "survival"][DAYS]  # fmt: skip
-            row.update(km_s30=s, km_ci95=[lo, hi], true_s30=true_s,
-                       km_covered=lo <= true_s <= hi)  # fmt: skip
+            row.update(km_s30=s, km_ci95=[lo, hi], true_s30=float(true_s),
+                       km_covered=bool(lo <= true_s <= hi))  # fmt: skip
         hold = trial.effect.group("holdout").remediated
+        true_hold = trial.truth["holdout"]["remediated"]
         per_seed.append({
             "seed": seed, "weak_devices": len(trial.simulation.devices),
             "holdout": {"n": hold.n, "estimate": hold.estimate, "ci95": [hold.low, hold.high],
-                        "true": trial.truth["holdout"]["remediated"],
-                        "covered": hold.low <= trial.truth["holdout"]["remediated"] <= hold.high},
+                        "true": true_hold, "covered": bool(hold.low <= true_hold <= hold.high)},
             "hidden_rates": dict(trial.truth["model"]["remediate"]),
             "groups": rows, "seconds": round(time.perf_counter() - t0, 1),
             "stage_seconds": {k: round(v, 2) for k, v in trial.seconds.items()},
@@ -197,6 +197,13 @@ def end_to_end(findings: int, tmp: Path) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _plain(value: object) -> object:
+    """numpy scalars as Python ones (JSON)."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def _part(
     old: dict[str, Any], key: str, run: bool, work: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
@@ -242,8 +249,8 @@ def main() -> None:
                 "examples (tests/followup/test_stats.py)",
     }  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(json.dumps({"summary": cov.get("summary"), "end_to_end": e2e}, indent=1))
+    RESULTS.write_text(json.dumps(result, indent=1, default=_plain), encoding="utf-8")
+    print(json.dumps({"summary": cov.get("summary"), "end_to_end": e2e}, indent=1, default=_plain))
     print(f"wrote {RESULTS}")
 
 

@@ -237,11 +237,11 @@ def coverage(effect: Effect, real: dict[str, Any]) -> list[dict[str, Any]]:
         p, d = g.remediated, g.difference
         rows.append({
             "group": name, "n": p.n, "estimate": p.estimate, "ci95": [p.low, p.high],
-            "true": true["remediated"], "covered": p.low <= true["remediated"] <= p.high,
+            "true": true["remediated"], "covered": bool(p.low <= true["remediated"] <= p.high),
             "difference": d.estimate if d else None,
             "difference_ci95": [d.low, d.high] if d else None,
             "true_difference": true["difference"],
-            "difference_covered": d.low <= true["difference"] <= d.high if d else None,
+            "difference_covered": bool(d.low <= true["difference"] <= d.high) if d else None,
         })  # fmt: skip
     return rows
 

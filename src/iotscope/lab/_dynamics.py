@@ -331,7 +331,7 @@ def truth(sim: Simulation, follow_up_day: int) -> dict[str, Any]:
     arms: dict[str, list[Treatment]] = {}
     for t in sim.treatments.values():
         arms.setdefault(f"{t.channel}/{t.variant}", []).append(t)
-    hold = state_distribution(model, None, None, follow_up_day)[REMEDIATED]
+    hold = float(state_distribution(model, None, None, follow_up_day)[REMEDIATED])
     per_arm: dict[str, dict[str, Any]] = {}
     for arm, ts in sorted(arms.items()):
         channel, variant = arm.split("/")
