@@ -18,6 +18,7 @@ from iotscope.followup import (
     checks,
     classify,
     estimate,
+    holdout_due,
     make_subject,
     notice_status,
     run_round,
@@ -122,6 +123,9 @@ def test_a_round_concludes_each_state(store: Store) -> None:
 
 def test_an_isp_sees_only_its_own(store: Store) -> None:
     _enrol(store)
+    assert holdout_due(store, CENTRE, "Kumo", T0 + timedelta(days=59)) == []
+    (due,) = holdout_due(store, CENTRE, "Kumo", T0 + timedelta(days=60))
+    assert due.subscriber_id == "sub-6" and due.arm == "holdout"
     other = Principal("isp", "Fuji Access")
     with pytest.raises(AccessError):
         subjects(store, other, "Kumo")

@@ -35,7 +35,7 @@ from iotscope.followup._round import (
 from iotscope.followup._simulated import SimulatedRechecker
 from iotscope.followup._stats import kaplan_meier, newcombe, wilson
 from iotscope.followup._status import notice_status
-from iotscope.followup._store import checks, save_checks, save_subjects, subjects
+from iotscope.followup._store import checks, holdout_due, save_checks, save_subjects, subjects
 from iotscope.followup._survey import SurveyRechecker
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "checks",
     "classify",
     "estimate",
+    "holdout_due",
     "kaplan_meier",
     "make_subject",
     "newcombe",

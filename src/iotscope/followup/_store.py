@@ -59,6 +59,16 @@ def subjects(
     return [Subject(**aware(r)) for r in rows]
 
 
+def holdout_due(store: Store, principal: Principal, isp: str, now: datetime) -> list[Subject]:
+    """The ISP's holdout subjects whose deliberate delay is over and that have no notice yet:
+    the findings ``notice send`` owes a notice now (the comparison group is notified too)."""
+    return [
+        x for x in subjects(store, principal, isp)
+        if x.arm == "holdout" and x.notice_id is None
+        and x.notify_after is not None and x.notify_after <= now
+    ]  # fmt: skip
+
+
 def subject_of_notice(store: Store, notice_id: str) -> Subject | None:
     rows = store._select(t.followup_subjects, notice_id=notice_id)
     return Subject(**aware(rows[0])) if rows else None
