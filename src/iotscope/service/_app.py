@@ -17,6 +17,7 @@ ROUTERS: tuple[str, ...] = (
     "iotscope.share:router",  # the TAXII 2.1 hub (issue 9)
     # "iotscope.notify:router",  subscriber landing pages (issue 8)
     "iotscope.followup:router",  # follow-up effect, open refusal cases (issue 8)
+    "iotscope.report:router",  # ISP report files (issue 8)
 )
 
 
