@@ -16,7 +16,7 @@ the device's notice is sent, then the channel x variant rate. The rates are HIDD
 the seed within ranges anchored on published notification studies (DOMAIN.md: e-mail alone
 barely moves, a walled-garden landing page moves most), written only to the truth file, which
 no estimator reads. Subscribers also get new addresses now and then (a daily hazard), written
-as an ISP lease log (``address,start,end,subscriber_id``).
+by the lab's lease generator (``lab._leases``; lease-log CSV ``address,start,end,subscriber_id``).
 
 Everything here is pure and seeded (numpy's PCG64), vectorised over devices: a month of
 100,000 devices is a few dozen array operations a day.
@@ -38,6 +38,8 @@ import numpy as np
 import numpy.typing as npt
 
 from iotscope.lab._creds import Pair, strong_password
+from iotscope.lab._leases import lease_log
+from iotscope.lab._leases import subscriber_id as lab_subscriber
 from iotscope.lab._world import DeviceRuntime, ServiceRuntime, World
 from iotscope.records import LabManifest
 
@@ -133,14 +135,11 @@ class Lease:
 
 
 def subscriber_ids(manifest: LabManifest) -> list[str]:
-    """One subscriber per lab device, named ``<isp slug>-<n>`` (the lab's own convention)."""
-    counters: dict[str, int] = {}
-    out = []
-    for dev in manifest.devices:
-        slug = (dev.isp or "none").lower().replace(" ", "-")
-        counters[slug] = counters.get(slug, 0) + 1
-        out.append(f"{slug}-{counters[slug]:06d}")
-    return out
+    """Each lab device's subscriber: the lab's lease logs name it (``lab._leases``)."""
+    return [
+        lab_subscriber(d.isp, str(d.ip), manifest.seed) if d.isp else f"none-{d.ip}"
+        for d in manifest.devices
+    ]
 
 
 def write_leases(leases: Iterable[Lease], path: Path) -> int:
@@ -185,6 +184,7 @@ class Simulation:
     leases: list[Lease]
     model: ResponseModel
     treatments: dict[int, Treatment] = field(default_factory=dict)
+    everyone: npt.NDArray[np.uint32] | None = None  # address[day, n] of every manifest device
 
     def day_of(self, when: datetime) -> int:
         return max(0, min(self.days, (when - self.start) // timedelta(days=1)))
@@ -219,61 +219,33 @@ def _draw_states(
     return states
 
 
-def _isp_ranges(manifest: LabManifest) -> dict[str, list[tuple[int, int]]]:
-    return {
-        isp.name: [(int(n.network_address), int(n.broadcast_address))
-                   for n in map(ipaddress.IPv4Network, isp.prefixes)]
-        for isp in manifest.isps
-    }  # fmt: skip
-
-
-def _free_address(
-    ranges: Sequence[tuple[int, int]], taken: set[int], rng: random.Random, tries: int = 64
-) -> int | None:
-    """A random address of the ISP (no .0/.255) that no device held this month, or None."""
-    sizes = [hi - lo + 1 for lo, hi in ranges]
-    for _ in range(tries if ranges else 0):
-        lo, _hi = rng.choices(ranges, weights=sizes)[0]
-        addr = lo + rng.randrange(sizes[ranges.index((lo, _hi))])
-        if addr & 0xFF not in (0, 255) and addr not in taken:
-            return addr
-    return None
-
-
 def _move(
-    manifest: LabManifest,
-    devices: Sequence[int],
-    subscribers: Sequence[str],
-    start: datetime,
-    days: int,
-    rate: float,
-    rng: np.random.Generator,
+    manifest: LabManifest, start: datetime, days: int, rate: float
 ) -> tuple[npt.NDArray[np.uint32], list[Lease]]:
-    """Addresses per day and the lease log: each day a subscriber gets a new address of its
-    ISP with probability ``rate`` (the old lease ends, a new one starts). An address held by
-    any device during the month is not handed out again within it."""
-    address = np.empty((days + 1, len(devices)), dtype=np.uint32)
-    address[0] = [int(manifest.devices[i].ip) for i in devices]
-    ranges = _isp_ranges(manifest)
-    taken = {int(d.ip) for d in manifest.devices}
-    picker = random.Random(int(rng.integers(1 << 62)))
-    began = [start - timedelta(days=int(x)) for x in rng.integers(1, 400, len(devices))]
-    leases: list[Lease] = []
-    for day in range(days):
-        address[day + 1] = address[day]
-        movers = np.flatnonzero(rng.random(len(devices)) < rate)
-        when = start + timedelta(days=day + 1)
-        for i in movers.tolist():
-            new = _free_address(ranges.get(manifest.devices[devices[i]].isp or "", []), taken,
-                                picker)  # fmt: skip
-            if new is None:
-                continue
-            taken.add(new)
-            leases.append(Lease(_ip(address[day, i]), began[i], when, subscribers[i]))
-            address[day + 1, i], began[i] = new, when
-    leases.extend(Lease(_ip(address[days, i]), began[i], None, subscribers[i])
-                  for i in range(len(devices)))  # fmt: skip
-    leases.sort(key=lambda x: (x.start, x.address))
+    """Every lab device's address per day and the lease log, from the lab's lease generator
+    (``lab._leases``: each subscriber moves to a free address of its ISP with probability
+    ``rate`` a day; an address left may go to another subscriber later). ``address[d, n]``
+    is the address manifest device ``n`` answers at on ``start + d`` days, the instant of day
+    ``d``'s re-check (a device outside every ISP stays where it is)."""
+    rows = lease_log(manifest.isps, manifest.devices, manifest.seed, days, rate, start)
+    by_sub: dict[str, list[Lease]] = {}
+    for r in rows:
+        by_sub.setdefault(r.subscriber_id, []).append(
+            Lease(r.address, r.start, r.end, r.subscriber_id)
+        )
+    address = np.empty((days + 1, len(manifest.devices)), dtype=np.uint32)
+    instants = [start + timedelta(days=d) for d in range(days + 1)]
+    for n, sub in enumerate(subscriber_ids(manifest)):
+        held = sorted(by_sub.get(sub, []), key=lambda x: x.start)
+        if not held:
+            address[:, n] = int(manifest.devices[n].ip)
+            continue
+        k = 0
+        for day, when in enumerate(instants):
+            while k + 1 < len(held) and held[k + 1].start <= when:
+                k += 1
+            address[day, n] = int(ipaddress.IPv4Address(held[k].address))
+    leases = sorted((x for v in by_sub.values() for x in v), key=lambda x: (x.start, x.address))
     return address, leases
 
 
@@ -314,11 +286,13 @@ def simulate(
     states = _draw_states(model, hazards, notified, days, rng)
     all_subs = subscriber_ids(manifest)
     subs = [all_subs[i] for i in chosen]
-    address, leases = _move(manifest, chosen, subs, start, days, model.address_change, rng)
+    everyone, leases = _move(manifest, start, days, model.address_change)
+    address = everyone[:, chosen]
     online = rng.random((days + 1, len(chosen))) >= model.offline
     position = {dev: k for k, dev in enumerate(chosen)}
     kept = {position[i]: t for i, t in treatments.items() if i in position}
-    return Simulation(start, days, chosen, subs, states, address, online, leases, model, kept)
+    return Simulation(start, days, chosen, subs, states, address, online, leases, model, kept,
+                      everyone)  # fmt: skip
 
 
 # -- the truth ------------------------------------------------------------------------------
@@ -460,7 +434,9 @@ def world_at(world: World, sim: Simulation, day: int, seed: int = 0) -> World:
     for n, runtime in enumerate(world.devices):
         i = where.get(n)
         if i is None:
-            out.append(runtime)
+            out.append(
+                runtime if sim.everyone is None else _moved(runtime, _ip(sim.everyone[day, n]))
+            )
             continue
         if not sim.online[day, i]:
             continue
