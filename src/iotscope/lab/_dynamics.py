@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from iotscope.errors import ConfigError
 from iotscope.lab._creds import Pair, strong_password
 from iotscope.lab._leases import lease_log
 from iotscope.lab._leases import subscriber_id as lab_subscriber
@@ -484,16 +485,27 @@ def save_simulation(sim: Simulation, directory: Path) -> None:
         directory / "state.npz", states=sim.states, address=sim.address, online=sim.online,
         devices=np.array(sim.devices), subscribers=np.array(sim.subscribers),
         start=np.array([sim.start.isoformat()]),
+        everyone=sim.everyone if sim.everyone is not None else np.zeros((0, 0), np.uint32),
     )  # fmt: skip
     write_leases(sim.leases, directory / "leases.csv")
 
 
-def load_state(manifest: LabManifest, directory: Path) -> LabState:
-    """The observable side of a saved simulation (no hazards: they are not in the file)."""
-    data = np.load(directory / "state.npz")
-    start = datetime.fromisoformat(str(data["start"][0]))
+def load_simulation(directory: Path) -> Simulation:
+    """The observable side of a saved simulation (its hazards are not in the file)."""
+    try:
+        data = np.load(directory / "state.npz")
+        start = datetime.fromisoformat(str(data["start"][0]))
+        everyone = data["everyone"] if data["everyone"].size else None
+        states, address, online = data["states"], data["address"], data["online"]
+        devices = [int(x) for x in data["devices"]]
+        subscribers = [str(x) for x in data["subscribers"]]
+    except (OSError, KeyError, ValueError) as exc:
+        raise ConfigError("not a lab simulation", path=str(directory), reason=str(exc)) from exc
     hidden = ResponseModel(baseline=0.0, remediate={})  # never read by an observer
-    sim = Simulation(start, data["states"].shape[0] - 1, [int(x) for x in data["devices"]],
-                     [str(x) for x in data["subscribers"]], data["states"], data["address"],
-                     data["online"], [], hidden)  # fmt: skip
-    return LabState(manifest, sim)
+    return Simulation(start, states.shape[0] - 1, devices, subscribers, states, address, online,
+                      [], hidden, {}, everyone)  # fmt: skip
+
+
+def load_state(manifest: LabManifest, directory: Path) -> LabState:
+    """What the simulated re-check backend reads: the saved simulation over ``manifest``."""
+    return LabState(manifest, load_simulation(directory))
