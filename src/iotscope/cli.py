@@ -14,6 +14,7 @@ from iotscope._output import console
 from iotscope.attribution.cli import app as registry_app
 from iotscope.block.cli import app as block_app
 from iotscope.c2.cli import app as c2_app
+from iotscope.cases.cli import app as case_app
 from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
@@ -44,6 +45,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(report_app, name="report")
 app.add_typer(notice_app, name="notice")
 app.add_typer(block_app, name="block")
+app.add_typer(case_app, name="case")
 app.add_typer(share_app, name="share")
 app.command("serve")(serve_command)
 
