@@ -400,8 +400,9 @@ def relationship(
 
 
 def sighting(c: C2Candidate, isp: str, tlp: str, created: datetime, count: int = 1) -> StixObject:
-    """ISP ``isp``'s sighting of the endpoint's indicator: when its flows showed it and how
-    many detection runs reported it (STIX 5.2 ``count``, 0-999999999)."""
+    """ISP ``isp``'s sighting of the endpoint's indicator: when its flows showed it, how many
+    detection runs reported it (STIX 5.2 ``count``, 0-999999999) and the ISP's own confidence
+    (its detector's score, :func:`confidence`), which agreement combines across ISPs."""
     ip, port, proto = endpoint_of(c)
     return {
         "type": "sighting",
@@ -415,6 +416,7 @@ def sighting(c: C2Candidate, isp: str, tlp: str, created: datetime, count: int =
         "first_seen": ts(c.first_seen),
         "last_seen": ts(max(c.last_seen, c.first_seen)),
         "count": max(0, min(999_999_999, count)),
+        "confidence": confidence(c.score),
         "object_marking_refs": [TLP2_IDS[tlp]],
     }
 
