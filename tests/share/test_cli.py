@@ -152,3 +152,15 @@ def test_calibrate_and_compare(tmp_path: Path) -> None:
     window = json.loads((tmp_path / "isp-a.json").read_text())["window"]
     r = run(app, ["share", "compare", "--window-id", window, "--out", str(out)])
     assert r.exit_code == 0 and json.loads(out.read_text())["isps"] == ["isp-a", "isp-b", "isp-c"]
+
+
+def test_demo_step(tmp_path: Path) -> None:
+    from iotscope.demo._share_content import share_content_picture
+
+    _seed()
+    (tmp_path / "traffic").mkdir()
+    _truth(tmp_path).rename(tmp_path / "traffic" / "truth.json")
+    got = share_content_picture(open_store(), tmp_path)
+    assert got["confirmed"] == 2 and got["misp_events"] == 1
+    assert [r[0] for r in got["isps"]] == ["isp-a", "isp-b"]
+    validate(json.loads((tmp_path / "shared-c2.json").read_text())["objects"])

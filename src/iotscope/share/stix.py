@@ -34,6 +34,7 @@ Revocation (:func:`revoke`) is a new version with ``revoked: true``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -156,6 +157,7 @@ def sco_id(kind: str, contributing: Mapping[str, Any]) -> str:
     return f"{kind}--{uuid.uuid5(SCO_NAMESPACE, text)}"
 
 
+@functools.lru_cache(maxsize=65536)
 def ts(when: datetime) -> str:
     """A STIX timestamp (3.2): UTC, ``Z``, millisecond precision."""
     if when.tzinfo is None:
@@ -188,6 +190,7 @@ def sighting_id(isp: str, ip: str, port: int, proto: str) -> str:
     return stix_id("sighting", isp, ip, port, proto)
 
 
+@functools.lru_cache(maxsize=4096)
 def identity_id(name: str) -> str:
     return stix_id("identity", name)
 
@@ -203,6 +206,7 @@ def relationship_id(source: str, rel: str, target: str) -> str:
 # --- confidence --------------------------------------------------------------------------
 
 
+@functools.cache
 def score_max() -> float:
     """The highest score :mod:`iotscope.c2` can give: the sum of its positive weights."""
     from iotscope.c2 import EVIDENCE, Params
