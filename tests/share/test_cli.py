@@ -164,3 +164,43 @@ def test_demo_step(tmp_path: Path) -> None:
     assert got["confirmed"] == 2 and got["misp_events"] == 1
     assert [r[0] for r in got["isps"]] == ["isp-a", "isp-b"]
     validate(json.loads((tmp_path / "shared-c2.json").read_text())["objects"])
+
+
+def test_hub_wiring_partner_import_confirm_publish_and_feed(tmp_path: Path) -> None:
+    from iotscope.share import SHARED_COLLECTION_ID, source_collection_id
+    from iotscope.share._sources import hub_objects, publish
+
+    _seed()
+    store = open_store()
+    # isp-a's detection as it would be published to the hub (by ``share publish``)
+    r = run(app, ["share", "stix", "--site", "isp-a", "--out", str(tmp_path / "a.json")])
+    assert r.exit_code == 0, r.output
+    st = publish(
+        store, SHARED_COLLECTION_ID, json.loads((tmp_path / "a.json").read_text())["objects"]
+    )
+    assert st["failure_count"] == 0
+    # a partner lists B: stored read-only in its own collection
+    csv_ = tmp_path / "ipblocklist.csv"
+    csv_.write_text('# "first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"\n'
+                    f'"2026-10-30 10:00:00","{B}","23","online","2026-10-31","Mirai"\n')  # fmt: skip
+    r = run(app, ["share", "import", str(csv_), "--source", "feodo", "--kind", "feodo-csv"])
+    assert r.exit_code == 0 and "stored in the partner collection" in r.output, r.output
+    partner = hub_objects(store, shared=False)
+    assert partner and all(
+        o["created_by_ref"] == stix.identity_id("feodo")
+        for o in partner
+        if o["type"] == "indicator"
+    )
+    assert source_collection_id("feodo") != SHARED_COLLECTION_ID
+    # the hub's feed (isp-a only) + the partner: B is confirmed by flows + partner
+    out = tmp_path / "confirm.json"
+    r = run(app, ["share", "confirm", "--publish", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    (new,) = json.loads(out.read_text())["objects"]
+    assert new["id"] == stix.indicator_id(B, 23, "tcp") and new["labels"] == ["confirmed"]
+    shared = hub_objects(store, partners=False)
+    assert any(o["id"] == new["id"] and o.get("labels") == ["confirmed"] for o in shared)
+    feed = tmp_path / "feed"
+    assert run(app, ["share", "misp-feed", "--out", str(feed)]).exit_code == 0
+    text = "".join(p.read_text() for p in feed.glob("*.json"))
+    assert 'information-credibility=\\"1\\"' in text and f"{B}|23" in text

@@ -16,7 +16,8 @@ import typer
 from iotscope._output import console, stdout_is_terminal, table
 from iotscope.errors import ConfigError
 
-BUNDLE_HELP = "read the feed from this STIX bundle (default: the local store's detections)"
+BUNDLE_HELP = "read the feed from this STIX bundle (default: the local hub, else detections)"
+DETECTIONS_HELP = "build the feed from the store's C2 detections, not the local hub"
 FAMILIES_HELP = "C2 families from a lab truth.json (c2[{ip, port, proto, family}])"
 HUB_HELP = "read the feed from this TAXII 2.1 API root URL (with --token, --collection)"
 
@@ -38,7 +39,11 @@ def _feed(
     collection: str | None,
     families: Path | None,
     now: datetime,
+    detections: bool = False,
 ) -> list[dict[str, Any]]:
+    """The feed: a bundle; a remote hub; else the local hub's shared collection, or (when it
+    is empty, or with ``detections``) what the store's detections would publish; with the
+    local hub's partner sources in both cases."""
     from iotscope.share import _sources as src
 
     if bundle is not None and hub is not None:
@@ -51,7 +56,13 @@ def _feed(
         return src.taxii_objects(hub, token, collection)
     from iotscope.store import open_store
 
-    return src.store_objects(open_store(), now, families=src.families_from(families))
+    store = open_store()
+    if not detections:
+        shared = src.hub_objects(store, partners=False)
+        if shared:
+            return shared + src.hub_objects(store, shared=False)
+    built = src.store_objects(store, now, families=src.families_from(families))
+    return built + src.hub_objects(store, shared=False)
 
 
 def _emit(out: Path | None, rows: list[dict[str, Any]], title: str, cols: list[str]) -> None:
@@ -84,6 +95,7 @@ def agreement_cmd(
     hub: str | None = typer.Option(None, "--hub", help=HUB_HELP),
     token: str | None = typer.Option(None, "--token", help="bearer token for --hub"),
     collection: str | None = typer.Option(None, "--collection", help="collection id (--hub)"),
+    detections: bool = typer.Option(False, "--detections", help=DETECTIONS_HELP),
     families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
     out: Path | None = typer.Option(None, "--out", help="write JSON Lines here"),
 ) -> None:
@@ -92,7 +104,7 @@ def agreement_cmd(
     from iotscope.store import open_store
 
     now = datetime.now(UTC)
-    objs = _feed(bundle, hub, token, collection, families, now)
+    objs = _feed(bundle, hub, token, collection, families, now, detections)
     v = agreement.views(objs)
     if bundle is None and hub is None:  # the store also has the darknet and the survey
         v = agreement.views(objs, agreement.store_methods(open_store(), v))
@@ -112,23 +124,32 @@ def confirm_cmd(
     hub: str | None = typer.Option(None, "--hub", help=HUB_HELP),
     token: str | None = typer.Option(None, "--token", help="bearer token for --hub"),
     collection: str | None = typer.Option(None, "--collection", help="collection id (--hub)"),
+    detections: bool = typer.Option(False, "--detections", help=DETECTIONS_HELP),
     families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
     out: Path | None = typer.Option(None, "--out", help="write the new versions as a bundle"),
     now: str | None = typer.Option(None, "--now", help="the versions' time (default: now)"),
+    publish: bool = typer.Option(False, "--publish", help="add them to the local hub's feed"),
 ) -> None:
     """New indicator versions for the C2s that 2+ ISPs or 2+ methods confirm (a bundle)."""
     from iotscope.share import agreement
 
     when = _now(now)
-    objs = _feed(bundle, hub, token, collection, families, when)
+    objs = _feed(bundle, hub, token, collection, families, when, detections)
     extra = None
-    if bundle is None and hub is None:
+    if bundle is None and hub is None:  # the store also has the darknet and the survey
         from iotscope.store import open_store
 
         extra = agreement.store_methods(open_store(), agreement.views(objs))
     new = agreement.confirmation_objects(objs, when, extra)
     _write_bundle(out, new)
     console.print(f"{len(new)} confirmed indicator version(s)")
+    if publish and new:
+        from iotscope.share import SHARED_COLLECTION_ID
+        from iotscope.share._sources import publish as add
+        from iotscope.store import open_store
+
+        st = add(open_store(), SHARED_COLLECTION_ID, new)
+        console.print(f"published to the shared collection: {st['success_count']} added")
 
 
 def calibrate_cmd(
@@ -204,6 +225,7 @@ def misp_feed_cmd(
     hub: str | None = typer.Option(None, "--hub", help=HUB_HELP),
     token: str | None = typer.Option(None, "--token", help="bearer token for --hub"),
     collection: str | None = typer.Option(None, "--collection", help="collection id (--hub)"),
+    detections: bool = typer.Option(False, "--detections", help=DETECTIONS_HELP),
     families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
     org: str = typer.Option("iotscope centre", "--org", help="the feed's organisation"),
 ) -> None:
@@ -211,7 +233,7 @@ def misp_feed_cmd(
     from iotscope.share import agreement, misp
 
     now = datetime.now(UTC)
-    objs = _feed(bundle, hub, token, collection, families, now)
+    objs = _feed(bundle, hub, token, collection, families, now, detections)
     objs += agreement.confirmation_objects(objs, now)
     s = misp.write_feed(out, misp.feed_events(objs, now, org=org))
     console.print(f"{s.events} event(s), {s.attributes} attribute(s) ({s.to_ids} to_ids) -> {out}")
@@ -222,6 +244,7 @@ def import_cmd(
     source: str = typer.Option(..., "--source", help="the partner's name"),
     kind: str = typer.Option(..., "--kind", help="misp, stix, feodo-csv or feodo-json"),
     out: Path | None = typer.Option(None, "--out", help="also write the objects as a bundle"),
+    no_hub: bool = typer.Option(False, "--no-hub", help="do not store them in the local hub"),
 ) -> None:
     """Read a partner's MISP events, STIX bundle or C2 blocklist as read-only STIX objects."""
     from iotscope.share import partners
@@ -235,6 +258,12 @@ def import_cmd(
         console.print(f"[yellow]skipped[/] {path}: {where}: {why}")
     if out is not None:
         _write_bundle(out, res.objects)
+    if res.objects and not no_hub:
+        from iotscope.share._sources import to_partner_collection
+
+        st = to_partner_collection(store, source, res.objects)
+        console.print(f"hub: {st['success_count']} stored in the partner collection, "
+                      f"{st['failure_count']} refused")  # fmt: skip
     note = "" if fresh else " (these bytes were imported before)"
     console.print(
         f"{source}: {res.items} item(s), {res.skipped} skipped, {len(res.objects)} object(s){note}"

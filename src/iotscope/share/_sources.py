@@ -97,3 +97,44 @@ def store_objects(
 def _runs(store: Any, site: str, c: Any) -> int:
     """How many of the site's detection runs reported the endpoint (the sighting's count)."""
     return len(store.c2_history(str(c.ip), site=site, port=c.port, proto=c.proto)) or 1
+
+
+def hub_objects(store: Any, *, shared: bool = True, partners: bool = True) -> list[StixObject]:
+    """The newest versions in the local hub's shared collection and its read-only partner
+    sources (each as asked), read in-process as the centre (keyset pages of 1,000)."""
+    from iotscope.share import SHARED_COLLECTION_ID, collections_for
+    from iotscope.share._api import get_page
+    from iotscope.share._hubstore import Query
+    from iotscope.tenancy import CENTRE
+
+    ids = [SHARED_COLLECTION_ID] if shared else []
+    if partners:
+        ids += [c.id for c in collections_for(store, CENTRE) if c.kind == "source"]
+    out: list[StixObject] = []
+    for coll in ids:
+        after: tuple[int, int] | None = None
+        while True:
+            rows, more = get_page(store, CENTRE, coll, Query(after=after, limit=PAGE))
+            out += [json.loads(r.body) if isinstance(r.body, str) else r.body for r in rows]
+            if not more or not rows:
+                break
+            after = (rows[-1].added_us, rows[-1].rid)
+    return out
+
+
+def publish(store: Any, collection_id: str, objects: list[StixObject]) -> dict[str, Any]:
+    """Add ``objects`` to a collection of the local hub as the centre (TAXII status back)."""
+    from iotscope.share import add_objects
+    from iotscope.tenancy import CENTRE
+
+    return add_objects(store, CENTRE, collection_id, objects)
+
+
+def to_partner_collection(store: Any, source: str, objects: list[StixObject]) -> dict[str, Any]:
+    """A partner's imported objects into its read-only source collection on the local hub."""
+    from iotscope.share import ensure_source, source_collection_id
+
+    coll = ensure_source(
+        store, source_collection_id(source), f"partner: {source}", "Imported read-only."
+    )
+    return publish(store, coll.id, objects)
