@@ -181,8 +181,8 @@ def test_hub_wiring_partner_import_confirm_publish_and_feed(tmp_path: Path) -> N
     assert st["failure_count"] == 0
     # a partner lists B: stored read-only in its own collection
     csv_ = tmp_path / "ipblocklist.csv"
-    csv_.write_text('# "first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"\n'
-                    f'"2026-10-30 10:00:00","{B}","23","online","2026-10-31","Mirai"\n')  # fmt: skip
+    header = '# "first_seen_utc","dst_ip","dst_port","c2_status","last_online","malware"\n'
+    csv_.write_text(header + f'"2026-10-30 10:00:00","{B}","23","online","2026-10-31","Mirai"\n')
     r = run(app, ["share", "import", str(csv_), "--source", "feodo", "--kind", "feodo-csv"])
     assert r.exit_code == 0 and "stored in the partner collection" in r.output, r.output
     partner = hub_objects(store, shared=False)
