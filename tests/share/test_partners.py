@@ -223,5 +223,25 @@ def test_time_parsing() -> None:
     assert partners._time("2026-10-30 10:00:00") == datetime(2026, 10, 30, 10, tzinfo=UTC)
     assert partners._time(0) == datetime(1970, 1, 1, tzinfo=UTC)
     assert partners._time("bogus") is None and partners._time(10**20) is None
+    assert partners._time("0702-10-28T10:48:30Z") is None
     assert partners._time("2026-10-30") == datetime(2026, 10, 30, tzinfo=UTC)
     assert timedelta(0) < stix.DEFAULT_TTL
+
+
+stix_like = st.fixed_dictionaries(
+    {"type": st.sampled_from(["indicator", "malware", "relationship", "identity", "x-thing"]),
+     "spec_version": st.sampled_from(["2.1", "2.0"]),
+     "id": st.one_of(st.text(max_size=20), st.uuids().map(lambda u: f"indicator--{u}"))},
+    optional={"created": st.text(max_size=30), "modified": st.text(max_size=30),
+              "pattern": st.text(max_size=40), "pattern_type": st.text(max_size=8),
+              "valid_from": st.text(max_size=30), "name": json_values, "labels": json_values},
+)  # fmt: skip
+
+
+@FUZZ
+@given(objs=st.lists(st.one_of(stix_like, json_values), max_size=5))
+def test_fuzz_stix_bundles(objs: list) -> None:
+    doc = {"type": "bundle", "id": "bundle--0b0b4b0f-7b7b-4b7b-8b7b-0b0b4b0f7b7b", "objects": objs}
+    res = partners.parse(json.dumps(doc).encode(), "fuzz", "stix", NOW)
+    _well_formed(res)
+    assert res.items == len(objs) and len(res.objects) + res.skipped == len(objs)

@@ -11,8 +11,9 @@ creator; id UUIDv5 from source and endpoint, so not the community id: versions o
 must have one creator), with the community pattern where a port is known (so agreement counts
 it as method ``partner``), else ``[ipv4-addr:value = '...']``; a family found in the feed
 becomes an ``indicates`` relationship to the centre's ``malware`` object of that family. A
-STIX bundle's objects are kept as the partner wrote them once stix2 parses them (custom
-properties allowed: OpenCTI and others add ``x_`` ones).
+STIX bundle's objects are kept as the partner wrote them once their id is ``<type>--<uuid>``
+of a STIX 2.1 type and stix2 parses them (custom properties allowed: OpenCTI and others add
+``x_`` ones; custom object types are not taken in, since stix2 leaves those unchecked).
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ def _time(text: Any) -> datetime | None:
         t = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00").replace(" ", "T"))
     except (ValueError, OverflowError, OSError):
         return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+    t = t if t.tzinfo else t.replace(tzinfo=UTC)
+    return t if 1970 <= t.year <= 2100 else None  # a feed's year 702 is a typo, not a time
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,9 @@ def _port(text: Any) -> int:
 
 # --- MISP --------------------------------------------------------------------------------
 
+_ID = re.compile(
+    r"[a-z0-9-]{1,250}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 _GALAXY = re.compile(r'^misp-galaxy:[a-z0-9-]+="([^"]{1,100})"$')
 
 
@@ -319,7 +324,10 @@ def _feodo_json(res: ImportResult, data: Any) -> Iterator[PartnerC2]:
 def _stix_objects(res: ImportResult, data: Any) -> None:
     import stix2
     import stix2.exceptions
+    import stix2.registry
 
+    maps = stix2.registry.STIX2_OBJ_MAPS["2.1"]
+    known = set(maps["objects"]) | set(maps["observables"])  # custom types are not taken in
     if not isinstance(data, Mapping) or data.get("type") != "bundle":
         res.bad("file", "not a STIX bundle")
         return
@@ -332,6 +340,16 @@ def _stix_objects(res: ImportResult, data: Any) -> None:
         where = f"object {i}" + (f" ({o.get('id')})" if isinstance(o, Mapping) else "")
         if not isinstance(o, Mapping) or o.get("spec_version") != "2.1":
             res.bad(where, "not a STIX 2.1 object")
+            continue
+        if o.get("type") not in known:
+            res.bad(where, f"not a STIX 2.1 object type: {str(o.get('type'))[:40]!r}")
+            continue
+        if (
+            not isinstance(o.get("id"), str)
+            or not _ID.fullmatch(o["id"])
+            or (o["id"].split("--")[0] != o["type"])
+        ):
+            res.bad(where, "id is not <type>--<uuid>")
             continue
         try:
             stix2.parse(dict(o), allow_custom=True, version="2.1")

@@ -162,8 +162,11 @@ def ts(when: datetime) -> str:
     """A STIX timestamp (3.2): UTC, ``Z``, millisecond precision."""
     if when.tzinfo is None:
         raise ConfigError("STIX times must be timezone-aware", value=str(when))
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    w = when.astimezone(UTC)
+    return (
+        f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}."
+        f"{w.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_ts(text: str) -> datetime:
