@@ -15,6 +15,7 @@ from iotscope.c2.cli import app as c2_app
 from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
+from iotscope.isp.cli import app as isp_app
 from iotscope.lab.cli import app as lab_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
@@ -33,6 +34,7 @@ app.add_typer(telescope_app, name="telescope")
 app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(token_app, name="token")
+app.add_typer(isp_app, name="isp")
 app.command("serve")(serve_command)
 
 
