@@ -94,8 +94,10 @@ def commit_plan(
     store: Store, site: str, plan: Plan, run_id: str | None, now: datetime | None = None
 ) -> list[int]:
     """Write ``plan``'s state rows and queue its objects (in envelopes of at most
-    ENVELOPE_OBJECTS), in one transaction; return the outbox ids."""
+    ENVELOPE_OBJECTS), in one transaction; return the outbox ids. The envelopes are due at
+    once (wall-clock time; ``now`` is the plan's time, kept as the rows' ``updated``)."""
     now = now or datetime.now(UTC)
+    queued = datetime.now(UTC)
     rows = [_state_row(site, p, run_id, now) for p in plan.rows]
     counts = plan.counts()
     ids: list[int] = []
@@ -107,11 +109,11 @@ def commit_plan(
                 insert(isp_outbox).values(
                     site=site,
                     run_id=run_id,
-                    created=now,
+                    created=queued,
                     objects=plan.objects[i : i + ENVELOPE_OBJECTS],
                     counts=counts,
                     attempts=0,
-                    next_attempt=now,
+                    next_attempt=queued,
                     outcome="pending",
                 )
             )
