@@ -11,6 +11,7 @@ import typer
 
 from iotscope import __version__
 from iotscope._output import console
+from iotscope.block.cli import app as block_app
 from iotscope.c2.cli import app as c2_app
 from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
@@ -35,6 +36,7 @@ app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(token_app, name="token")
 app.add_typer(isp_app, name="isp")
+app.add_typer(block_app, name="block")
 app.command("serve")(serve_command)
 
 

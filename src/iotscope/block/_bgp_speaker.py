@@ -1,0 +1,163 @@
+"""The asyncio edge of the BGP speaker: one TCP connection at a time to the ISP's router,
+timers (hold, keepalive, connect retry), and reloading the blocklist.
+
+The announced set follows the blocklist: it is recomputed every ``reload_every`` seconds, when
+``reload`` is set (a hub event), and at the moment the next entry expires, so a C2 whose
+``valid_until`` passes is withdrawn then, not at the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from iotscope.block._bgp_session import Output, Session, SessionConfig
+from iotscope.block._select import Entry, Selection
+
+log = logging.getLogger(__name__)
+Net = ipaddress.IPv4Network
+OPEN_HOLD = 240.0  # RFC 4271 section 8.2.2: a large hold time until the OPEN arrives
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerOptions:
+    peer_host: str
+    peer_port: int
+    session: SessionConfig
+    local_address: str | None = None
+    reload_every: float = 60.0
+    connect_retry: float = 5.0
+
+
+Changed = Callable[[Session, Output, dict[Net, Entry]], None]
+"""Called after routes were announced or withdrawn, with the entries behind the routes."""
+
+
+def routes_of(selection: Selection) -> dict[Net, Entry]:
+    return {Net(e.target.value): e for e in selection.addresses()}
+
+
+async def run_speaker(
+    opts: SpeakerOptions,
+    blocklist: Callable[[], Selection],
+    stop: asyncio.Event,
+    changed: Changed | None = None,
+    reload: asyncio.Event | None = None,
+) -> None:
+    """Keep a session up (reconnecting after ``connect_retry``) until ``stop`` is set."""
+    reload = reload or asyncio.Event()
+    while not stop.is_set():
+        try:
+            local = (opts.local_address, 0) if opts.local_address else None
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(opts.peer_host, opts.peer_port, local_addr=local), 10
+            )
+        except (OSError, TimeoutError) as exc:
+            log.info("BGP connect to %s:%s failed: %s", opts.peer_host, opts.peer_port, exc)
+        else:
+            try:
+                await _Connection(opts, reader, writer, blocklist, stop, reload, changed).run()
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+        if not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), opts.connect_retry)
+
+
+class _Connection:
+    """One TCP connection's session: reads, timers and reloads multiplexed in one loop."""
+
+    def __init__(
+        self,
+        opts: SpeakerOptions,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        blocklist: Callable[[], Selection],
+        stop: asyncio.Event,
+        reload: asyncio.Event,
+        changed: Changed | None,
+    ) -> None:
+        self.opts, self.reader, self.writer = opts, reader, writer
+        self.blocklist, self.stop, self.reload, self.changed = blocklist, stop, reload, changed
+        self.session = Session(opts.session)
+        self.entries: dict[Net, Entry] = {}
+        self.loop = asyncio.get_running_loop()
+
+    def _apply(self, out: Output) -> None:
+        if out.send:
+            self.writer.write(b"".join(out.send))
+        if out.closed:
+            log.info("BGP session closed: %s", out.closed)
+        if (out.announced or out.withdrawn) and self.changed is not None:
+            self.changed(self.session, out, self.entries)
+
+    async def _refresh(self) -> float:
+        """Recompute the blocklist, push the difference; seconds until the next expiry."""
+        selection = await asyncio.to_thread(self.blocklist)
+        self.entries = routes_of(selection)
+        self._apply(self.session.set_routes(set(self.entries)))
+        if not self.entries:
+            return self.opts.reload_every
+        soonest = min(e.expires for e in self.entries.values())
+        return max(0.05, (soonest - datetime.now(UTC)).total_seconds() + 0.01)
+
+    async def run(self) -> None:
+        self._apply(self.session.start())
+        next_reload = self.loop.time() + min(self.opts.reload_every, await self._refresh())
+        heard = self.loop.time()
+        next_keepalive = float("inf")
+        read = asyncio.ensure_future(self.reader.read(65536))
+        stop = asyncio.ensure_future(self.stop.wait())
+        reload = asyncio.ensure_future(self.reload.wait())
+        try:
+            while self.session.state != "Closed":
+                hold = self.session.hold_time if self.session.peer else OPEN_HOLD
+                deadline = min(next_reload, next_keepalive, heard + hold if hold else float("inf"))
+                await asyncio.wait(
+                    {read, stop, reload},
+                    timeout=max(0.0, deadline - self.loop.time()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                now = self.loop.time()
+                if stop.done():
+                    self._apply(self.session.stop())
+                    await self.writer.drain()
+                    break
+                if read.done():
+                    data = read.result() if not read.cancelled() else b""
+                    if not data:
+                        self._apply(self.session.connection_lost())
+                        break
+                    heard = now
+                    was = self.session.state
+                    self._apply(self.session.receive(data))
+                    if was != "Established" and self.session.state == "Established":
+                        next_keepalive = now  # answer at once, then every third of hold
+                    read = asyncio.ensure_future(self.reader.read(65536))
+                if reload.done():
+                    self.reload.clear()
+                    reload = asyncio.ensure_future(self.reload.wait())
+                    next_reload = now
+                if hold and now >= heard + hold:
+                    self._apply(self.session.hold_expired())
+                    break
+                if now >= next_keepalive and self.session.keepalive_interval:
+                    self._apply(self.session.keepalive())
+                    next_keepalive = now + self.session.keepalive_interval
+                if now >= next_reload:
+                    wait = await self._refresh()
+                    next_reload = self.loop.time() + min(self.opts.reload_every, wait)
+                await self.writer.drain()
+        except (ConnectionError, OSError) as exc:
+            self._apply(self.session.connection_lost())
+            log.info("BGP connection error: %s", exc)
+        finally:
+            for task in (read, stop, reload):
+                task.cancel()

@@ -1,0 +1,237 @@
+"""Store access for notices, their events, ISP profiles, contacts and protections.
+
+Every function over ISP-owned rows takes the caller's :class:`Principal` and admits only the
+centre and that ISP (a wrong tenant reads as "not found", so existence does not leak).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from iotscope.errors import IotscopeError, StoreError
+from iotscope.notify._model import (
+    Contact,
+    Device,
+    Notice,
+    NoticeEvent,
+    NoticeProfile,
+    Protection,
+)
+from iotscope.store import Store
+from iotscope.store._schema_notices import (
+    notice_contacts,
+    notice_events,
+    notice_profiles,
+    notices,
+    protection_events,
+    protections,
+)
+from iotscope.tenancy import Principal
+
+
+class NotOwned(IotscopeError):
+    """The caller is not the ISP that owns these rows (nor the centre)."""
+
+    exit_code = 4
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 of a landing token: 256 random bits need no slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_isp(principal: Principal, isp: str) -> None:
+    if not principal.isp(isp):
+        raise NotOwned("not this ISP's data", isp=isp)
+
+
+# -- profiles and contacts ----------------------------------------------------------------------
+def save_profile(store: Store, principal: Principal, profile: NoticeProfile) -> None:
+    check_isp(principal, profile.isp)
+    row = {
+        "isp": profile.isp,
+        "domain": profile.domain,
+        "settings": profile.model_dump(mode="json"),
+    }
+    store._upsert(notice_profiles, [row])
+
+
+def load_profile(store: Store, principal: Principal, isp: str) -> NoticeProfile | None:
+    check_isp(principal, isp)
+    rows = store._select(notice_profiles, isp=isp)
+    return NoticeProfile.model_validate(rows[0]["settings"]) if rows else None
+
+
+def save_contacts(store: Store, principal: Principal, contacts: Sequence[Contact]) -> int:
+    for isp in {c.isp for c in contacts}:
+        check_isp(principal, isp)
+    return store._upsert(notice_contacts, [c.model_dump() for c in contacts])
+
+
+def load_contacts(store: Store, principal: Principal, isp: str) -> dict[str, Contact]:
+    check_isp(principal, isp)
+    return {
+        r["subscriber_id"]: Contact.model_validate(r)
+        for r in store._select(notice_contacts, isp=isp)
+    }
+
+
+# -- notices ------------------------------------------------------------------------------------
+def notice_row(notice: Notice, token_digest: str) -> dict[str, Any]:
+    row = notice.model_dump()
+    row.update(ip=str(notice.ip), kinds=list(notice.kinds), ports=list(notice.ports))
+    row["device"] = notice.device.model_dump()
+    row["token_hash"] = token_digest
+    return row
+
+
+def to_notice(row: dict[str, Any]) -> Notice:
+    data = {k: v for k, v in row.items() if k != "token_hash"}
+    data["device"] = Device.model_validate(row["device"])
+    data["kinds"], data["ports"] = tuple(row["kinds"]), tuple(row["ports"])
+    return Notice.model_validate(data)
+
+
+def insert_notices(store: Store, notices_: Sequence[Notice], now: datetime) -> list[Notice]:
+    """Insert the notices not already stored (by natural key) with their ``created`` event, in
+    one transaction; returns those inserted."""
+    added: list[Notice] = []
+    with store._write(notices.name) as conn:
+        have = _existing_ids(conn, [n.id for n in notices_])
+        for n in notices_:
+            if n.id in have or n.token is None:
+                continue
+            conn.execute(insert(notices).values(**notice_row(n, token_hash(n.token))))
+            _event(conn, n.id, "created", now, {"channel": n.channel, "variant": n.variant})
+            added.append(n)
+    return added
+
+
+def _existing_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        out.update(conn.scalars(select(notices.c.id).where(notices.c.id.in_(chunk))))
+    return out
+
+
+def _event(conn: Connection, notice_id: str, event: NoticeEvent, when: datetime,
+           detail: dict[str, Any]) -> None:  # fmt: skip
+    conn.execute(
+        insert(notice_events).values(notice_id=notice_id, event=event, time=when, detail=detail)
+    )
+
+
+def record_event(store: Store, notice_id: str, event: NoticeEvent, when: datetime,
+                 detail: dict[str, Any] | None = None, **columns: Any) -> None:  # fmt: skip
+    """Append ``event``; the notice's column of that name keeps its first time. ``columns``
+    updates other notice columns in the same transaction (a message id, a new token hash)."""
+    with store._write(notice_events.name) as conn:
+        _event(conn, notice_id, event, when, detail or {})
+        if event != "created":
+            conn.execute(
+                update(notices)
+                .where(notices.c.id == notice_id, notices.c[event].is_(None))
+                .values({event: when})
+            )
+        if columns:
+            conn.execute(update(notices).where(notices.c.id == notice_id).values(**columns))
+
+
+def list_notices(store: Store, principal: Principal, isp: str, *,
+                 unsent: bool = False) -> list[Notice]:  # fmt: skip
+    check_isp(principal, isp)
+    stmt = select(notices).where(notices.c.isp == isp)
+    if unsent:
+        stmt = stmt.where(notices.c.sent.is_(None))
+    return [to_notice(r) for r in store._query(stmt.order_by(notices.c.id), notices.name)]
+
+
+def get_notice(store: Store, principal: Principal, notice_id: str) -> Notice:
+    rows = store._select(notices, id=notice_id)
+    if not rows or not principal.isp(rows[0]["isp"]):
+        raise NotOwned("no such notice", notice_id=notice_id)
+    return to_notice(rows[0])
+
+
+def notice_by_token(store: Store, token: str) -> Notice | None:
+    """The notice a landing token opens (the token is its own credential)."""
+    if not token or len(token) > 100:
+        return None
+    rows = store._select(notices, token_hash=token_hash(token))
+    return to_notice(rows[0]) if rows else None
+
+
+def events_of(store: Store, principal: Principal, notice_id: str) -> list[dict[str, Any]]:
+    get_notice(store, principal, notice_id)
+    stmt = select(notice_events).where(notice_events.c.notice_id == notice_id)
+    return store._query(stmt.order_by(notice_events.c.id), notice_events.name)
+
+
+# -- protections --------------------------------------------------------------------------------
+def protection_row(p: Protection) -> dict[str, Any]:
+    return {**p.model_dump(), "ip": str(p.ip)}
+
+
+def insert_protections(store: Store, items: Iterable[Protection], actor: str) -> list[Protection]:
+    """Insert the proposals not already stored; returns those inserted."""
+    added: list[Protection] = []
+    with store._write(protections.name) as conn:
+        for p in items:
+            if conn.scalar(select(protections.c.id).where(protections.c.id == p.id)):
+                continue
+            conn.execute(insert(protections).values(**protection_row(p)))
+            event = {"protection_id": p.id, "state": "proposed", "time": p.proposed}
+            conn.execute(insert(protection_events).values(**event, actor=actor, reason=None))
+            added.append(p)
+    return added
+
+
+def list_protections(store: Store, principal: Principal, isp: str,
+                     state: str | None = None) -> list[Protection]:  # fmt: skip
+    check_isp(principal, isp)
+    stmt = select(protections).where(protections.c.isp == isp)
+    if state:
+        stmt = stmt.where(protections.c.state == state)
+    rows = store._query(stmt.order_by(protections.c.proposed, protections.c.id), protections.name)
+    return [Protection.model_validate(r) for r in rows]
+
+
+def get_protection(store: Store, principal: Principal, protection_id: str) -> Protection:
+    rows = store._select(protections, id=protection_id)
+    if not rows or not principal.isp(rows[0]["isp"]):
+        raise NotOwned("no such protection", protection_id=protection_id)
+    return Protection.model_validate(rows[0])
+
+
+def move_protection(store: Store, p: Protection, state: str, when: datetime, actor: str,
+                    reason: str | None) -> None:  # fmt: skip
+    """Set ``p``'s state (guarded by its current state, so two racing moves cannot both win)."""
+    values: dict[str, Any] = {"state": state}
+    if state == "applied":
+        values.update(applied=when, applied_by=actor, lifted=None, lifted_by=None)
+    elif state == "lifted":
+        values.update(lifted=when, lifted_by=actor)
+    with store._write(protections.name) as conn:
+        done = conn.execute(
+            update(protections)
+            .where(protections.c.id == p.id, protections.c.state == p.state)
+            .values(**values)
+        )
+        if done.rowcount != 1:
+            raise StoreError("protection changed meanwhile", protection_id=p.id)
+        conn.execute(insert(protection_events).values(
+            protection_id=p.id, state=state, time=when, actor=actor, reason=reason))  # fmt: skip
+
+
+def protection_history(
+    store: Store, principal: Principal, protection_id: str
+) -> list[dict[str, Any]]:
+    get_protection(store, principal, protection_id)
+    stmt = select(protection_events).where(protection_events.c.protection_id == protection_id)
+    return store._query(stmt.order_by(protection_events.c.id), protection_events.name)

@@ -1,0 +1,54 @@
+"""Jinja2 templates (``templates/{ja,en}/``) rendered from a notice's :class:`Content`.
+
+Autoescaping is on for every ``.html`` template: device strings come from banners an attacker
+controls. Plain-text templates get the same values, already reduced to plain characters by
+``_compose``. Undefined names are errors, so a template cannot silently drop a part.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from iotscope.notify._compose import Content
+
+
+def _autoescape(name: str | None) -> bool:
+    return name is not None and ".html" in name
+
+
+@cache
+def environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("iotscope.notify", "templates"),
+        autoescape=_autoescape,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def render(name: str, content: Content, **extra: object) -> str:
+    """Render ``{language}/{name}`` (or ``name`` itself when it has no language)."""
+    env = environment()
+    path = f"{content.language}/{name}" if "/" not in name and name != "email.html.j2" else name
+    return env.get_template(path).render(content.context() | extra)
+
+
+def text_body(content: Content) -> str:
+    """The plain-text message: e-mail text part, letter, and the reference for the others."""
+    return render("body.txt.j2", content).strip() + "\n"
+
+
+def html_body(content: Content, *, link: bool = True) -> Markup:
+    """The message as an HTML fragment (escaped), for the e-mail and the landing page."""
+    return Markup(render("body.html.j2", content, link=link))
+
+
+def html_email(content: Content) -> str:
+    return render("email.html.j2", content, body=html_body(content))
+
+
+def sms_text(content: Content) -> str:
+    return render("sms.j2", content).strip()
