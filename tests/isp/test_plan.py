@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from iotscope.isp import Plan, Published, plan
 from iotscope.isp import _content as content
 from iotscope.records import C2Candidate
+from iotscope.share import stix
 
 SITE = "isp-a"
 FIRST = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
@@ -31,6 +32,11 @@ def kinds(p: Plan) -> dict[str, str]:
     return {f"{a.endpoint[0]}:{a.endpoint[1]}": a.kind for a in p.actions}
 
 
+def row_of(p: Plan, kind: str) -> Published:
+    (row,) = [r for r in p.rows if r.type == kind]
+    return row
+
+
 def indicator_of(p: Plan, ip: str) -> dict[str, object]:
     return next(o for o in p.objects if o["type"] == "indicator" and ip in str(o["pattern"]))
 
@@ -42,8 +48,8 @@ def test_first_run_publishes_every_candidate_once_as_new(fixed_now: datetime) ->
     assert kinds(p) == {"198.51.100.7:23": "new", "198.51.100.8:6667": "new"}
     ind = indicator_of(p, "198.51.100.7")
     assert ind["created"] == ind["modified"] == content.ts(fixed_now)
-    assert ind["confidence"] == 70  # the best of the two rows of that endpoint
-    assert [r.version for r in p.rows] == [1, 1]
+    assert ind["confidence"] == stix.confidence(0.7)  # the best of that endpoint's two rows
+    assert {r.version for r in p.rows} == {1} and len(p.rows) == len(p.objects)
     assert {r.status for r in p.rows} == {"active"}
     assert p.counts()["new"] == 2
 
@@ -68,15 +74,15 @@ def test_seen_again_is_a_new_version_only_past_the_refresh(fixed_now: datetime) 
     ind = indicator_of(p, "198.51.100.7")
     assert ind["created"] == content.ts(fixed_now) and ind["modified"] == content.ts(late)
     assert ind["valid_until"] == content.ts(late + content.TTL)
-    assert p.rows[0].version == 2
+    assert row_of(p, "indicator").version == 2
 
 
 def test_a_changed_score_is_a_new_version_at_once(fixed_now: datetime) -> None:
     state = applied({}, plan([cand("198.51.100.7", 23, fixed_now)], SITE, {}, fixed_now))
     now = fixed_now + timedelta(minutes=5)
-    p = plan([cand("198.51.100.7", 23, fixed_now, score=0.9)], SITE, state, now)
+    p = plan([cand("198.51.100.7", 23, fixed_now, score=0.8)], SITE, state, now)
     assert kinds(p) == {"198.51.100.7:23": "changed"}
-    assert indicator_of(p, "198.51.100.7")["confidence"] == 90
+    assert indicator_of(p, "198.51.100.7")["confidence"] == stix.confidence(0.8)
 
 
 def test_gone_from_the_run_is_expired_once(fixed_now: datetime) -> None:
@@ -101,7 +107,7 @@ def test_expired_and_back_is_changed_not_new(fixed_now: datetime) -> None:
     back = fixed_now + timedelta(minutes=10)
     p = plan([cand("198.51.100.8", 23, back)], SITE, state, back)
     assert kinds(p) == {"198.51.100.8:23": "changed"}
-    assert p.rows[0].version == 3 and p.rows[0].status == "active"
+    assert row_of(p, "indicator").version == 3 and row_of(p, "indicator").status == "active"
 
 
 def test_validity_already_past_is_only_marked(fixed_now: datetime) -> None:
@@ -114,7 +120,7 @@ def test_validity_already_past_is_only_marked(fixed_now: datetime) -> None:
 
 def test_a_revoked_indicator_stays_revoked(fixed_now: datetime) -> None:
     state = applied({}, plan([cand("198.51.100.9", 23, fixed_now)], SITE, {}, fixed_now))
-    (iid,) = state
+    iid = content.indicator_id("198.51.100.9", 23, "tcp")
     revoked = {**state[iid].object, "revoked": True}
     state[iid] = Published(**{**state[iid].__dict__, "status": "revoked", "object": revoked})
     now = fixed_now + timedelta(hours=12)
@@ -130,3 +136,17 @@ def test_content_hash_ignores_version_times(fixed_now: datetime) -> None:
     b = {**a, "created": "2030-01-01T00:00:00.000Z", "modified": "2030-01-01T00:00:00.000Z"}
     assert content_hash(a) == content_hash(b)
     assert content_hash(a) != content_hash({**a, "confidence": 1})
+
+
+def test_what_a_plan_sends_is_valid_stix(fixed_now: datetime) -> None:
+    """The first versions, a changed version and an expiry all pass the OASIS validator."""
+    from tests.share.stixcheck import validate
+
+    found = [cand("198.51.100.7", 23, fixed_now), cand("198.51.100.8", 6667, fixed_now)]
+    first = plan(found, SITE, {}, fixed_now)
+    validate(first.objects)
+    state = applied({}, first)
+    later = fixed_now + timedelta(hours=1)
+    second = plan([cand("198.51.100.7", 23, fixed_now, score=0.8)], SITE, state, later)
+    assert kinds(second) == {"198.51.100.7:23": "changed", "198.51.100.8:6667": "expired"}
+    validate(second.objects, enforce_refs=False)

@@ -34,8 +34,12 @@ def versions(base: str) -> dict[str, list[str]]:
     col = Collection(f"{base}/api1/collections/{COLLECTION}/", user=USER, password=PASSWORD)
     out: dict[str, list[str]] = {}
     for obj in col.get_objects(version="all").get("objects", []):
-        out.setdefault(obj["id"], []).append(obj["modified"])
+        out.setdefault(obj["id"], []).append(obj.get("modified") or obj.get("created") or "-")
     return {k: sorted(v) for k, v in out.items()}
+
+
+def indicators(on_server: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in on_server.items() if k.startswith("indicator--")}
 
 
 def test_new_changed_expired_reach_medallion(tmp_path: Path) -> None:
@@ -47,20 +51,24 @@ def test_new_changed_expired_reach_medallion(tmp_path: Path) -> None:
         plan1, ids = publish_candidates(store, SITE, found, "run-1", now)
         assert plan1.counts()["new"] == 2 and len(ids) == 1
         report = send_pending(store, SITE, hub)
-        assert (report.sent, report.objects, report.failed) == (1, 2, 0)
-        assert all(len(v) == 1 for v in versions(base).values()) and len(versions(base)) == 2
+        assert (report.sent, report.objects, report.failed) == (1, len(plan1.objects), 0)
+        first = versions(base)
+        assert len(first) == len(plan1.objects) and all(len(v) == 1 for v in first.values())
+        assert len(indicators(first)) == 2
 
         later = now + timedelta(minutes=5)
         plan2, _ = publish_candidates(store, SITE, [cand("198.51.100.7", now, 0.9)], "run-2", later)
         assert plan2.counts() | {} == {"new": 0, "changed": 1, "expired": 1, "lapsed": 0,
                                         "unchanged": 0}  # fmt: skip
-        assert send_pending(store, SITE, hub).objects == 2
+        assert send_pending(store, SITE, hub).objects == len(plan2.objects)
         on_server = versions(base)
-        assert sorted(len(v) for v in on_server.values()) == [2, 2]
+        assert sorted(len(v) for v in indicators(on_server).values()) == [2, 2]
         state = load_published(store, SITE)
-        assert sorted(p.status for p in state.values()) == ["active", "expired"]
+        statuses = sorted(p.status for p in state.values() if p.type == "indicator")
+        assert statuses == ["active", "expired"]
         for oid, p in state.items():
-            assert on_server[oid][-1] == p.modified  # the server's latest is what we recorded
+            if p.modified:  # the server's latest is what we recorded
+                assert on_server[oid][-1] == p.modified
 
         # a resent envelope (as after a kill between POST and its commit) changes nothing
         again = hub.post(outbox(store, SITE)[0].objects)

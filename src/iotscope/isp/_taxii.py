@@ -141,7 +141,12 @@ class Hub:
             ) from exc
         status = _check(resp, "add objects")
         failures = status.get("failures") or []
-        rejected = [f for f in failures if not self._holds(f.get("id"), f.get("version"))]
+        versioned = {o["id"] for o in objects if "modified" in o}
+        rejected = [
+            f
+            for f in failures
+            if not self._holds(f.get("id"), f.get("version") if f.get("id") in versioned else None)
+        ]
         return Delivery(
             status_id=status.get("id"),
             accepted=int(status.get("success_count") or 0) + len(failures) - len(rejected),
@@ -149,7 +154,8 @@ class Hub:
         )
 
     def _holds(self, object_id: str | None, version: str | None) -> bool:
-        """Does the hub already hold this version of the object (TAXII 5.7 versions)?"""
+        """Does the hub already hold this version of the object (TAXII 5.7 versions)? With
+        ``version`` None (an object without versions: an SCO, a marking definition), any."""
         if not object_id:
             return False
         url = self.collection_url() + f"objects/{quote(object_id, safe='')}/versions/"
@@ -160,7 +166,7 @@ class Hub:
         if resp.status_code != 200:
             return False
         versions = resp.json().get("versions") or []
-        return version is None or version in versions
+        return bool(versions) and (version is None or version in versions)
 
 
 def _shared_collection_id() -> str | None:
