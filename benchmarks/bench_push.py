@@ -13,7 +13,9 @@ Run: ``make bench NAME=push`` or ``.venv/bin/python -m benchmarks.bench_push [--
    without push gets new objects (manifest with ``added_after`` the newest ``date_added`` it
    has seen, then the objects added after its previous cursor, paged).
 3. ISP A, with its own store, commits ``--c2`` new C2s (default 200) in detection runs of
-   ``--per-run`` C2s (default 4), spaced by a random 0.05-0.25 s: each run is stored with
+   ``--per-run`` C2s (default 4), spaced by a random 0.05-0.6 s; each run holds the C2s of
+   the runs before (still active, so the plan finds them unchanged) and ``--per-run`` new
+   ones. Each run is stored with
    :func:`iotscope.c2._history.record_run` (the commit; the C2s are synthetic candidates, so the
    DuckDB detection before the commit is not timed), then published exactly as ``isp run``
    does: :func:`publish_candidates` (plan + outbox, one transaction) and :func:`send_pending`
@@ -135,7 +137,7 @@ class Poller:
         objects = self._page_all(self.col.get_objects, "objects", **since) if manifest else []
         now = time.time()
         for obj in objects:
-            if obj.get("type") == "indicator" and obj.get("created") == obj.get("modified"):
+            if obj.get("type") == "indicator":
                 self.seen.setdefault(obj["id"], now)
         if manifest:
             self.cursor = max(m["date_added"] for m in manifest)
@@ -178,20 +180,22 @@ def publish_rounds(store: Any, hub: Any, total: int, per_run: int) -> dict[str, 
 
     times: dict[str, dict[str, float]] = {}
     rng = random.Random(7)
+    first = datetime.now(UTC)
     for start in range(0, total, per_run):
         now = datetime.now(UTC)
-        found = candidates(min(per_run, total - start), start, now)
+        old = candidates(start, 0, first)  # still active: the plan finds them unchanged
+        new = candidates(min(per_run, total - start), start, now)
         run = C2Run(id=new_run_id(now), site="isp-a", started=now, finished=now)
-        record_run(store, found, run, ["isp-a"])
+        record_run(store, old + new, run, ["isp-a"])
         committed = time.time()
-        publish_candidates(store, "isp-a", found, run.id, datetime.now(UTC))
+        decided, _ = publish_candidates(store, "isp-a", old + new, run.id, datetime.now(UTC))
         report = send_pending(store, "isp-a", hub)
         sent = time.time()
-        if report.failed:
-            raise RuntimeError(f"publish failed: {report.error}")
-        for c in found:
+        if report.failed or decided.counts()["new"] != len(new):
+            raise RuntimeError(f"publish failed: {report.error} {decided.counts()}")
+        for c in new:
             times[indicator_id(str(c.ip), c.port, c.proto)] = {"commit": committed, "sent": sent}
-        time.sleep(rng.uniform(0.05, 0.25))
+        time.sleep(rng.uniform(0.05, 0.6))
     return times
 
 
@@ -228,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             pushed: dict[str, float] = {}
 
             def on_object(obj: dict[str, Any], at: float) -> None:
-                if obj.get("type") == "indicator" and obj.get("created") == obj.get("modified"):
+                if obj.get("type") == "indicator":
                     pushed.setdefault(obj["id"], at)
 
             sub = Subscription(collection + "stream/", token_b, on_object).start()
