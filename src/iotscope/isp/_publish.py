@@ -101,7 +101,8 @@ def detect_round(
     now: datetime | None = None,
 ) -> Round:
     """Detect over the last ``window`` of flow time (all flows when None), store the run,
-    publish what changed. A window without flows (collector down, exporter silent) is not
+    publish what changed. ``now`` (default: the wall clock) is the time the window ends at
+    and the publication is dated. A window without flows (collector down, exporter silent) is not
     evidence that the C2s went away: the round stops there and expires nothing."""
     started = now or datetime.now(UTC)
     since = started - window if window is not None else None
@@ -126,7 +127,8 @@ def detect_round(
     )
     record_run(store, found, run, [site])
     committed = datetime.now(UTC)
-    decided, ids = publish_candidates(store, site, found, run.id, committed, refresh=refresh)
+    clock = now or committed  # a replay (the demo's lab) publishes at its own clock
+    decided, ids = publish_candidates(store, site, found, run.id, clock, refresh=refresh)
     return Round(run.id, flows, found, decided, ids, committed)
 
 
