@@ -6,9 +6,10 @@ Run: ``make bench NAME=push`` or ``.venv/bin/python -m benchmarks.bench_push [--
 1. Starts the hub, ``iotscope serve``, as a subprocess on 127.0.0.1 over its own store
    (SQLite by default; ``--hub-db postgresql`` uses a fresh schema of the test PostgreSQL),
    and mints ISP tokens in it (isp-a publishes, isp-b subscribes).
-2. ISP B holds two subscriptions to the shared collection, started before anything is
+2. ISP B holds three subscriptions to the shared collection, started before anything is
    published, in this process: the hub's server-sent-event stream
-   (:class:`iotscope.isp._subscribe.Subscription`, httpx-sse), and the peer: the OASIS
+   (:class:`iotscope.isp._subscribe.Subscription`, httpx-sse); a webhook (a receiver on
+   127.0.0.1 that checks the hub's HMAC-SHA256 signature); and the peer: the OASIS
    taxii2-client polling every ``--poll`` seconds (default 3), the way a TAXII consumer
    without push gets new objects (manifest with ``added_after`` the newest ``date_added`` it
    has seen, then the objects added after its previous cursor, paged).
@@ -107,6 +108,46 @@ def hub_db(kind: str, home: Path) -> tuple[str, Any]:
         admin.dispose()
 
     return f"{PG_BASE}?options=-csearch_path%3D{schema}", drop
+
+
+class WebhookReceiver:
+    """ISP B's webhook endpoint on 127.0.0.1: checks the hub's HMAC signature, records when
+    each indicator first arrived."""
+
+    def __init__(self, secret: str, seen: dict[str, float]) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from iotscope.share._webhooks import verify
+
+        self.bad = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                at = time.time()
+                signature = self.headers.get("X-Iotscope-Signature", "")
+                if not verify(secret, signature, body, at):
+                    outer.bad += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                for obj in json.loads(body).get("objects", []):
+                    if obj.get("type") == "indicator":
+                        seen.setdefault(obj["id"], at)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Poller:
@@ -238,6 +279,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             sub = Subscription(collection + "stream/", token_b, on_object).start()
             if not sub.connected.is_set():
                 raise RuntimeError("the stream did not answer")
+            hooked: dict[str, float] = {}
+            secret = uuid.uuid4().hex
+            hook = WebhookReceiver(secret, hooked)
+            resp = httpx.post(
+                f"{base}/taxii2/hub/webhooks/",
+                json={"collection_id": collection.rstrip("/").rsplit("/", 1)[-1],
+                      "url": hook.url, "secret": secret},
+                headers=bearer(token_b), timeout=10,
+            )  # fmt: skip
+            resp.raise_for_status()
             polled: dict[str, float] = {}
             poller = Poller(collection, token_b, args.poll, polled)
             poller.thread.start()
@@ -248,10 +299,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             publish_s = time.monotonic() - t0
             deadline = time.monotonic() + args.poll * 3 + 10
             while time.monotonic() < deadline and not (
-                set(times) <= set(pushed) and set(times) <= set(polled)
+                set(times) <= set(pushed)
+                and set(times) <= set(polled)
+                and set(times) <= set(hooked)
             ):
                 time.sleep(0.1)
             sub.close()
+            hook.close()
             poller.stop.set()
             hub.close()
         finally:
@@ -261,6 +315,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     push_lat = [pushed[i] - t["commit"] for i, t in times.items() if i in pushed]
     poll_lat = [polled[i] - t["commit"] for i, t in times.items() if i in polled]
     post_lat = [t["sent"] - t["commit"] for t in times.values()]
+    hook_lat = [hooked[i] - t["commit"] for i, t in times.items() if i in hooked]
     sse, poll = figures(push_lat), figures(poll_lat)
     return {
         "what": "commit of a new C2 in ISP A's detection run -> ISP B holds its indicator",
@@ -273,6 +328,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "commit_to_post_acknowledged": figures(post_lat),
         "push_sse": sse,
         "missed_push": len(times) - len(push_lat),
+        "push_webhook_hmac": figures(hook_lat) if hook_lat else None,
+        "missed_webhook": len(times) - len(hook_lat),
+        "webhook_bad_signatures": hook.bad,
         f"poll_taxii2_client_every_{args.poll:g}s": poll,
         "missed_poll": len(times) - len(poll_lat),
         "polls": poller.polls,
