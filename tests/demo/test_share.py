@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iotscope.demo._share import share_step
+from iotscope.demo._share import share_lab
 from iotscope.flows import flows_root, ingest_files
 from iotscope.isp._state import load_published, outbox
 from iotscope.lab.traffic import generate
@@ -36,15 +35,13 @@ def test_share_step_delivers_every_isps_c2s_to_the_others(tmp_path: Path) -> Non
     for site in sites:
         ingest_files([out / "sites" / site / "netflow.pcap"], fmt="netflow-pcap", site=site,
                      root=flows_root())  # fmt: skip
-    end = max(c["active_to"] for c in json.loads((out / "truth.json").read_text())["c2"])
-    lab_now = datetime.fromisoformat(end.replace("Z", "+00:00")).astimezone(UTC)
     seen: list[tuple[str, str]] = []
 
     def on_arrival(isp: str, indicator: dict[str, Any], now: datetime) -> list[str]:
         seen.append((isp, indicator["id"]))
         return [f"  {isp}: would block {indicator['id']}"]
 
-    demo = share_step(store, flows_root(), sites, now=lab_now, on_arrival=on_arrival)
+    demo = share_lab(store, out, on_arrival=on_arrival)
     assert sum(demo.published.values()) > 0
     first = [isps[0] for isps in demo.found_by.values()]
     for publisher in set(first):  # the C2s each ISP shared first reached every other ISP

@@ -30,7 +30,7 @@ from iotscope.isp._taxii import Hub, bearer
 from iotscope.store import Store
 from iotscope.store._tokens import mint_token
 
-__all__ = ["ShareDemo", "hub_server", "share_step"]
+__all__ = ["ShareDemo", "hub_server", "share_lab", "share_step"]
 
 OnArrival = Callable[[str, dict[str, Any], datetime], list[str]]
 SETTLE_S = 5.0  # how long to wait for the last C2 to reach every subscriber
@@ -187,3 +187,20 @@ def _report(
         if on_arrival is not None:
             for site in others:
                 out.lines += on_arrival(site, obj, now)
+
+
+def share_lab(
+    store: Store, traffic: Path, *, on_arrival: OnArrival | None = None, flows: Path | None = None
+) -> ShareDemo:
+    """:func:`share_step` for the output of ``lab traffic`` at ``traffic`` (the demo's step 3
+    has ingested its per-site flows): the sites are its ``sites/`` folders, the clock is the
+    end of its ground truth's C2 activity (the lab's traffic is dated, not live)."""
+    import json
+
+    from iotscope.flows import flows_root
+
+    sites = sorted(p.name for p in (traffic / "sites").iterdir() if p.is_dir())
+    truth = json.loads((traffic / "truth.json").read_text(encoding="utf-8"))
+    ends = [c["active_to"] for c in truth.get("c2", []) if c.get("active_to")]
+    now = max(datetime.fromisoformat(e.replace("Z", "+00:00")) for e in ends) if ends else None
+    return share_step(store, flows or flows_root(), sites, now=now, on_arrival=on_arrival)

@@ -40,6 +40,13 @@ def c2_objects(
     return stix.c2_bundle_objects(candidates, isp, now, previous=previous)
 
 
+def indicator_for(c: C2Candidate, isp: str, now: datetime) -> StixObject:
+    """The indicator alone, as :func:`c2_objects` would make it for ``c`` (same defaults): a
+    cheap first look that tells whether an endpoint's objects need building at all."""
+    ev = stix.evidence_of(c, isp, {})
+    return stix.indicator(ev, "iotscope centre", "amber", now, TTL)
+
+
 def expire(previous: Mapping[str, Any], now: datetime) -> StixObject:
     """The next version of indicator ``previous`` with ``valid_until`` = ``now`` (kept after
     ``valid_from``, as 4.7 requires)."""

@@ -149,6 +149,12 @@ def plan(
     queued: set[str] = set()
     for ep in sorted(best):
         iid = content.indicator_id(*ep)
+        prev = state.get(iid)
+        if prev is not None and prev.status == "active":
+            quick = content.indicator_for(best[ep], site, now)
+            if _kind(quick, prev, refresh) == "unchanged":  # skip building the rest
+                out.actions.append(Action(ep, "unchanged", iid))
+                continue
         objs = [
             o for o in content.c2_objects([best[ep]], site, now, previous) if o["id"] not in queued
         ]

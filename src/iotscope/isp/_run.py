@@ -64,6 +64,7 @@ class Stats:
     removed_parts: int = 0
     flows: int = 0
     rounds: int = 0
+    failed_rounds: int = 0
     published: dict[str, int] = field(default_factory=dict)
     envelopes: int = 0
     send_failures: int = 0
@@ -194,15 +195,21 @@ async def _detect_loop(
         await _sleep(stop, opts.every)
         if stop.is_set():
             return
-        result: Round = await asyncio.to_thread(
-            detect_round,
-            store,
-            site,
-            root,
-            window=opts.window,
-            params=opts.params,
-            refresh=opts.refresh,
-        )
+        try:
+            result: Round = await asyncio.to_thread(
+                detect_round,
+                store,
+                site,
+                root,
+                window=opts.window,
+                params=opts.params,
+                refresh=opts.refresh,
+            )
+        except Exception as exc:  # one failed round (store down, a file compacted away under
+            # the reader) must not end the service: say it, try again next time
+            stats.failed_rounds += 1
+            say(f"detection round failed: {type(exc).__name__}: {str(exc)[:300]}")
+            continue
         stats.rounds += 1
         for k, v in result.plan.counts().items():
             stats.published[k] = stats.published.get(k, 0) + v
@@ -226,7 +233,12 @@ async def _send_loop(
 ) -> None:
     while not stop.is_set():
         wake.clear()
-        report: SendReport = await asyncio.to_thread(send_pending, store, site, hub)
+        try:
+            report: SendReport = await asyncio.to_thread(send_pending, store, site, hub)
+        except Exception as exc:  # the store itself failed: the outbox is intact, retry
+            say(f"sending failed: {type(exc).__name__}: {str(exc)[:300]}")
+            await _sleep(stop, 5.0, wake)
+            continue
         stats.envelopes += report.sent
         stats.send_failures += report.failed
         if report.sent or report.dead:
