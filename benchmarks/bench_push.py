@@ -230,12 +230,17 @@ def publish_rounds(store: Any, hub: Any, total: int, per_run: int) -> dict[str, 
         record_run(store, old + new, run, ["isp-a"])
         committed = time.time()
         decided, _ = publish_candidates(store, "isp-a", old + new, run.id, datetime.now(UTC))
+        queued = time.time()
         report = send_pending(store, "isp-a", hub)
         sent = time.time()
         if report.failed or decided.counts()["new"] != len(new):
             raise RuntimeError(f"publish failed: {report.error} {decided.counts()}")
         for c in new:
-            times[indicator_id(str(c.ip), c.port, c.proto)] = {"commit": committed, "sent": sent}
+            times[indicator_id(str(c.ip), c.port, c.proto)] = {
+                "commit": committed,
+                "queued": queued,
+                "sent": sent,
+            }
         time.sleep(rng.uniform(0.05, 0.6))
     return times
 
@@ -315,6 +320,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     push_lat = [pushed[i] - t["commit"] for i, t in times.items() if i in pushed]
     poll_lat = [polled[i] - t["commit"] for i, t in times.items() if i in polled]
     post_lat = [t["sent"] - t["commit"] for t in times.values()]
+    plan_lat = [t["queued"] - t["commit"] for t in times.values()]
+    http_lat = [t["sent"] - t["queued"] for t in times.values()]
+    sse_hop = [pushed[i] - t["sent"] for i, t in times.items() if i in pushed]
     hook_lat = [hooked[i] - t["commit"] for i, t in times.items() if i in hooked]
     sse, poll = figures(push_lat), figures(poll_lat)
     return {
@@ -326,6 +334,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "hub_db": args.hub_db,
         "publish_seconds": round(publish_s, 2),
         "commit_to_post_acknowledged": figures(post_lat),
+        "of_which_plan_and_outbox_commit": figures(plan_lat),
+        "of_which_taxii_post": figures(http_lat),
+        "post_acknowledged_to_sse_receipt": figures(sse_hop),
         "push_sse": sse,
         "missed_push": len(times) - len(push_lat),
         "push_webhook_hmac": figures(hook_lat) if hook_lat else None,

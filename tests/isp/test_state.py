@@ -11,6 +11,7 @@ import pytest
 from iotscope.isp import plan
 from iotscope.isp._state import (
     commit_plan,
+    fetch_object,
     load_published,
     mark_failed,
     mark_sent,
@@ -46,6 +47,22 @@ def test_state_round_trip_and_outbox(store: Store, fixed_now: datetime) -> None:
     again = plan([cand("198.51.100.7", fixed_now)], "isp-a", state, fixed_now)
     assert again.objects == [] and commit_plan(store, "isp-a", again, "run-2", fixed_now) == []
     assert load_published(store, "isp-b") == {}  # per site
+    lazy = load_published(store, "isp-a", lazy=True)
+    assert {o: p.object is not None for o, p in lazy.items()} == {
+        o: p.type == "indicator" for o, p in state.items()}  # fmt: skip
+    for oid, row in state.items():
+        assert fetch_object(store, "isp-a", oid) == row.object
+    assert fetch_object(store, "isp-a", "indicator--nope") is None
+    lazily = plan(
+        [cand("198.51.100.7", fixed_now + timedelta(days=1))],
+        "isp-a",
+        lazy,
+        fixed_now + timedelta(days=1),
+        fetch=lambda o: fetch_object(store, "isp-a", o),
+    )
+    eager = plan([cand("198.51.100.7", fixed_now + timedelta(days=1))], "isp-a", state,
+                 fixed_now + timedelta(days=1))  # fmt: skip
+    assert lazily.objects == eager.objects and lazily.counts()["changed"] == 1
 
     now = datetime.now(UTC)
     (waiting,) = pending(store, "isp-a", now)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from iotscope.isp import _content as content
 from iotscope.records import C2Candidate
 
 Endpoint = tuple[str, int, str]
+Fetch = Callable[[str], dict[str, Any] | None]
 Kind = Literal["new", "changed", "expired", "lapsed", "unchanged"]
 Status = Literal["active", "expired", "revoked"]
 DEFAULT_REFRESH = timedelta(hours=6)
@@ -47,7 +48,7 @@ class Published:
     modified: str | None
     content_hash: str
     status: Status
-    object: dict[str, Any]
+    object: dict[str, Any] | None  # None: not loaded (see ``fetch`` of :func:`plan`)
     endpoint: Endpoint | None = None
 
 
@@ -130,7 +131,39 @@ def _kind(ind: dict[str, Any] | None, prev: Published | None, refresh: timedelta
         return "unchanged"
     if prev.status == "expired":
         return "changed"
-    return "unchanged" if _only_extended(ind, prev.object, refresh) else "changed"
+    return "unchanged" if _only_extended(ind, _obj(prev), refresh) else "changed"
+
+
+def _obj(row: Published) -> dict[str, Any]:
+    if row.object is None:  # indicator rows always carry their object
+        raise ValueError(f"state row {row.object_id} has no object")
+    return row.object
+
+
+class _Previous(Mapping[str, Mapping[str, Any]]):
+    """Object id -> the last version sent, each object read from ``fetch`` only when the
+    content builder asks for it (a run holds every active C2: most are never asked for)."""
+
+    def __init__(self, state: Mapping[str, Published], fetch: Fetch | None) -> None:
+        self.state, self.fetch = state, fetch
+        self.cache: dict[str, Mapping[str, Any]] = {}
+
+    def __getitem__(self, oid: str) -> Mapping[str, Any]:
+        row = self.state[oid]
+        if row.object is not None:
+            return row.object
+        if oid not in self.cache:
+            got = self.fetch(oid) if self.fetch is not None else None
+            if got is None:
+                raise KeyError(oid)
+            self.cache[oid] = got
+        return self.cache[oid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.state)
+
+    def __len__(self) -> int:
+        return len(self.state)
 
 
 def plan(
@@ -140,10 +173,12 @@ def plan(
     now: datetime,
     *,
     refresh: timedelta = DEFAULT_REFRESH,
+    fetch: Fetch | None = None,
 ) -> Plan:
     """The publication of ``site`` after a run that found ``candidates``, given ``state``
-    (object id -> what was last sent)."""
-    previous = {oid: p.object for oid, p in state.items()}
+    (object id -> what was last sent). Indicator rows carry their object; other rows may
+    leave it out (None) when ``fetch`` (object id -> object) can read it on demand."""
+    previous = _Previous(state, fetch)
     best = best_per_endpoint(candidates)
     out = Plan()
     queued: set[str] = set()
@@ -170,12 +205,12 @@ def plan(
         if prev.type != "indicator" or prev.status != "active" or prev.endpoint in best:
             continue
         assert prev.endpoint is not None
-        until = prev.object.get("valid_until")
+        until = _obj(prev).get("valid_until")
         if until is not None and content.parse_ts(until) <= now:
             out.actions.append(Action(prev.endpoint, "lapsed", iid))
             out.rows.append(Published(**{**prev.__dict__, "status": "expired"}))
             continue
-        obj = content.expire(prev.object, now)
+        obj = content.expire(_obj(prev), now)
         out.actions.append(Action(prev.endpoint, "expired", iid))
         out.objects.append(obj)
         out.rows.append(_row(obj, prev, "expired", prev.endpoint))

@@ -23,7 +23,14 @@ from iotscope.c2._known import INFECTED, counted, known_hosts, tally
 from iotscope.errors import ConfigError
 from iotscope.flows._parquet import dataset_glob, has_flows
 from iotscope.isp._plan import DEFAULT_REFRESH, Plan, plan
-from iotscope.isp._state import commit_plan, load_published, mark_failed, mark_sent, pending
+from iotscope.isp._state import (
+    commit_plan,
+    fetch_object,
+    load_published,
+    mark_failed,
+    mark_sent,
+    pending,
+)
 from iotscope.isp._taxii import Hub, HubError
 from iotscope.records import C2Candidate, C2Run
 from iotscope.store import Store
@@ -86,7 +93,9 @@ def publish_candidates(
     refresh: timedelta = DEFAULT_REFRESH,
 ) -> tuple[Plan, list[int]]:
     """Plan ``site``'s publication for ``candidates`` and commit it (state + outbox)."""
-    decided = plan(candidates, site, load_published(store, site), now, refresh=refresh)
+    state = load_published(store, site, lazy=True)
+    decided = plan(candidates, site, state, now, refresh=refresh,
+                   fetch=lambda oid: fetch_object(store, site, oid))  # fmt: skip
     return decided, commit_plan(store, site, decided, run_id, now)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 
 from iotscope.isp._plan import Plan, Published
 from iotscope.store._schema_isp import isp_outbox, isp_published
@@ -20,6 +20,7 @@ from iotscope.store._store import Store
 __all__ = [
     "OutboxEntry",
     "commit_plan",
+    "fetch_object",
     "load_published",
     "mark_failed",
     "mark_sent",
@@ -52,10 +53,20 @@ def _aware(t: datetime | None) -> datetime | None:
     return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
-def load_published(store: Store, site: str) -> dict[str, Published]:
-    """What ``site`` has last sent, per object id."""
+def load_published(store: Store, site: str, *, lazy: bool = False) -> dict[str, Published]:
+    """What ``site`` has last sent, per object id. ``lazy``: only indicators carry their
+    object (the others are read on demand with :func:`fetch_object`)."""
     t = isp_published
-    rows = store._query(select(t).where(t.c.site == site), "isp_published")
+    if lazy:
+        cols = [c for c in t.c if c.name != "object"]
+        rows = store._query(
+            select(*cols, case((t.c.type == "indicator", t.c.object)).label("object")).where(
+                t.c.site == site
+            ),
+            "isp_published",
+        )
+    else:
+        rows = store._query(select(t).where(t.c.site == site), "isp_published")
     return {
         r["object_id"]: Published(
             object_id=r["object_id"],
@@ -69,6 +80,14 @@ def load_published(store: Store, site: str) -> dict[str, Published]:
         )
         for r in rows
     }
+
+
+def fetch_object(store: Store, site: str, object_id: str) -> dict[str, Any] | None:
+    """The last version ``site`` sent of one object (None: never sent)."""
+    t = isp_published
+    stmt = select(t.c.object).where(t.c.site == site, t.c.object_id == object_id)
+    rows = store._query(stmt, "isp_published")
+    return dict(rows[0]["object"]) if rows else None
 
 
 def _state_row(site: str, p: Published, run_id: str | None, now: datetime) -> dict[str, Any]:
