@@ -129,6 +129,8 @@ def _gate(ind: Mapping[str, Any], policy: Policy, now: datetime, tlp: str) -> st
 def _target_gate(t: Target, policy: Policy) -> str | None:
     if t.kind == "domain":
         return "allowlisted" if policy.domain_allowed(t.value) else None
+    if t.kind == "ipv6":
+        return "ipv6"  # the lists and the speaker are IPv4 (the lab and the C2s it finds)
     net = ipaddress.IPv4Network(t.value)
     if net.prefixlen < MIN_PREFIX:
         return "too_broad"
