@@ -19,11 +19,11 @@ from iotscope.block import (
     run_speaker,
     select,
 )
+from iotscope.block._bird import SPEAKER_ADDR, Bird, start_bird
 from iotscope.block._export import bgp_recorder
 from iotscope.store import open_store
 from iotscope.store._block import block_log
 from iotscope.tenancy import CENTRE
-from tests.block.bird import SPEAKER_ADDR, Bird, start_bird
 from tests.block.conftest import indicator, write_bundle
 from tests.conftest import require_tool
 

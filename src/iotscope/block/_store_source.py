@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from iotscope.block._sources import BlockError
@@ -13,10 +14,7 @@ def store_objects(
     store: Store, principal: Principal, collection_id: str | None = None
 ) -> list[dict[str, Any]]:
     """The shared collection's current objects as ``principal`` may read them."""
-    try:
-        from iotscope import share
-    except ImportError as exc:
-        raise BlockError(
-            "this installation has no hub (iotscope.share); use --bundle or --hub"
-        ) from exc
-    raise BlockError("hub store access not wired yet", module=share.__name__)
+    share = importlib.import_module("iotscope.share")
+    if not hasattr(share, "SHARED_COLLECTION_ID"):
+        raise BlockError("this installation has no hub tables; use --bundle or --hub")
+    raise BlockError("reading the hub tables needs iotscope.share's hub", store=str(store))
