@@ -105,7 +105,7 @@ async def test_bird_holds_exactly_the_blocklist(bird: Bird, tmp_path: Path) -> N
         ("203.0.113.9/32", "announced", None),
     ]
     assert ("203.0.113.9/32", "withdrawn", "expired") in log
-    assert ("198.51.100.7/32", "withdrawn", "dropped") in log
+    assert ("198.51.100.7/32", "withdrawn", "revoked") in log
     assert ("192.0.2.77/32", "announced", None) in log
     assert log[-1] == ("192.0.2.77/32", "withdrawn", "stopped")
     store.engine.dispose()

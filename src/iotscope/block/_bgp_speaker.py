@@ -34,8 +34,8 @@ class SpeakerOptions:
     connect_retry: float = 5.0
 
 
-Changed = Callable[[Session, Output, dict[Net, Entry]], None]
-"""Called after routes were announced or withdrawn, with the entries behind the routes."""
+Changed = Callable[[Session, Output, Selection], None]
+"""Called after routes were announced or withdrawn, with the selection behind the routes."""
 
 
 def routes_of(selection: Selection) -> dict[Net, Entry]:
@@ -88,6 +88,7 @@ class _Connection:
         self.blocklist, self.stop, self.reload, self.changed = blocklist, stop, reload, changed
         self.session = Session(opts.session)
         self.entries: dict[Net, Entry] = {}
+        self.selection: Selection | None = None
         self.loop = asyncio.get_running_loop()
 
     def _apply(self, out: Output) -> None:
@@ -96,12 +97,12 @@ class _Connection:
         if out.closed:
             log.info("BGP session closed: %s", out.closed)
         if (out.announced or out.withdrawn) and self.changed is not None:
-            self.changed(self.session, out, self.entries)
+            self.changed(self.session, out, self.selection or Selection("", datetime.now(UTC), ()))
 
     async def _refresh(self) -> float:
         """Recompute the blocklist, push the difference; seconds until the next expiry."""
         selection = await asyncio.to_thread(self.blocklist)
-        self.entries = routes_of(selection)
+        self.selection, self.entries = selection, routes_of(selection)
         self._apply(self.session.set_routes(set(self.entries)))
         if not self.entries:
             return self.opts.reload_every

@@ -45,6 +45,8 @@ class Selection:
     entries: tuple[Entry, ...]
     skipped: Mapping[str, int] = field(default_factory=dict)
     errors: tuple[tuple[str, str], ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    """Indicator id -> why it is not acted on (revoked, expired, tlp...), for the action log."""
 
     def addresses(self) -> list[Entry]:
         return [e for e in self.entries if e.target.kind == "ipv4"]
@@ -147,6 +149,7 @@ def select(
     objs = list(objects)
     marks = {**bundle_markings(objs), **(markings or {})}
     skipped: Counter[str] = Counter()
+    reasons: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
     chosen: dict[Target, Entry] = {}
     for ind in latest_versions(objs):
@@ -160,6 +163,7 @@ def select(
                 reason = "bad_pattern"
         if reason is not None:
             skipped[reason] += 1
+            reasons[str(ind["id"])] = reason
             continue
         until = _time(ind.get("valid_until")) or now + timedelta(seconds=policy.ttl)
         expires = min(until, now + timedelta(seconds=policy.max_ttl))
@@ -172,4 +176,5 @@ def select(
             old = chosen.get(t)
             if old is None or (entry.expires, entry.confidence) > (old.expires, old.confidence):
                 chosen[t] = entry
-    return Selection(policy.isp, now, tuple(sorted(chosen.values())), dict(skipped), tuple(errors))
+    entries = tuple(sorted(chosen.values()))
+    return Selection(policy.isp, now, entries, dict(skipped), tuple(errors), reasons)
