@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -34,8 +35,10 @@ class SpeakerOptions:
     connect_retry: float = 5.0
 
 
-Changed = Callable[[Session, Output, Selection], None]
-"""Called after routes were announced or withdrawn, with the selection behind the routes."""
+Changed = Callable[[frozenset[Net], Output, Selection, datetime], None]
+"""Called after routes were announced or withdrawn: the routes announced now, the step's
+output, the selection behind the routes and the time. Runs in one worker thread, in order, so
+a slow store never stalls the session (keepalives, a prompt Cease on stop)."""
 
 
 def routes_of(selection: Selection) -> dict[Net, Entry]:
@@ -90,6 +93,8 @@ class _Connection:
         self.entries: dict[Net, Entry] = {}
         self.selection: Selection | None = None
         self.loop = asyncio.get_running_loop()
+        self.recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bgp-record")
+        self.recording: list[asyncio.Future[None]] = []
 
     def _apply(self, out: Output) -> None:
         if out.send:
@@ -97,7 +102,15 @@ class _Connection:
         if out.closed:
             log.info("BGP session closed: %s", out.closed)
         if (out.announced or out.withdrawn) and self.changed is not None:
-            self.changed(self.session, out, self.selection or Selection("", datetime.now(UTC), ()))
+            now = datetime.now(UTC)
+            args = (
+                frozenset(self.session.announced),
+                out,
+                self.selection or Selection("", now, ()),
+            )
+            self.recording.append(
+                self.loop.run_in_executor(self.recorder, self.changed, *args, now)
+            )
 
     async def _refresh(self) -> float:
         """Recompute the blocklist, push the difference; seconds until the next expiry."""
@@ -162,3 +175,13 @@ class _Connection:
         finally:
             for task in (read, stop, reload):
                 task.cancel()
+            await self._recorded()
+
+    async def _recorded(self) -> None:
+        """Wait for the action log to catch up (errors are logged, never fatal here)."""
+        for fut in asyncio.as_completed(self.recording):
+            try:
+                await fut
+            except Exception as exc:  # the store is down: the routes still had to go out
+                log.warning("could not record BGP actions: %s", exc)
+        self.recorder.shutdown(wait=True)
