@@ -112,9 +112,13 @@ class _Connection:
                 self.loop.run_in_executor(self.recorder, self.changed, *args, now)
             )
 
-    async def _refresh(self) -> float:
-        """Recompute the blocklist, push the difference; seconds until the next expiry."""
-        selection = await asyncio.to_thread(self.blocklist)
+    def _install(self, selecting: asyncio.Future[Selection]) -> float:
+        """Push a computed blocklist's difference; seconds until its next expiry."""
+        try:
+            selection = selecting.result()
+        except Exception as exc:  # a source that fails keeps the routes we have
+            log.warning("blocklist reload failed, keeping %d routes: %s", len(self.entries), exc)
+            return self.opts.reload_every
         self.selection, self.entries = selection, routes_of(selection)
         self._apply(self.session.set_routes(set(self.entries)))
         if not self.entries:
@@ -122,10 +126,14 @@ class _Connection:
         soonest = min(e.expires for e in self.entries.values())
         return max(0.05, (soonest - datetime.now(UTC)).total_seconds() + 0.01)
 
+    def _select(self) -> asyncio.Future[Selection]:
+        """Compute the blocklist in a thread: the session keeps answering meanwhile."""
+        return asyncio.ensure_future(asyncio.to_thread(self.blocklist))
+
     async def run(self) -> None:
         self._apply(self.session.start())
-        next_reload = self.loop.time() + min(self.opts.reload_every, await self._refresh())
-        heard = self.loop.time()
+        selecting: asyncio.Future[Selection] | None = self._select()
+        heard, next_reload, again = self.loop.time(), float("inf"), False
         next_keepalive = float("inf")
         read = asyncio.ensure_future(self.reader.read(65536))
         stop = asyncio.ensure_future(self.stop.wait())
@@ -134,8 +142,9 @@ class _Connection:
             while self.session.state != "Closed":
                 hold = self.session.hold_time if self.session.peer else OPEN_HOLD
                 deadline = min(next_reload, next_keepalive, heard + hold if hold else float("inf"))
+                waiting = {read, stop, reload} | ({selecting} if selecting else set())
                 await asyncio.wait(
-                    {read, stop, reload},
+                    waiting,
                     timeout=max(0.0, deadline - self.loop.time()),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
@@ -158,23 +167,30 @@ class _Connection:
                 if reload.done():
                     self.reload.clear()
                     reload = asyncio.ensure_future(self.reload.wait())
-                    next_reload = now
+                    # a reload already running may have read the feed before this event
+                    next_reload, again = now, again or selecting is not None
                 if hold and now >= heard + hold:
                     self._apply(self.session.hold_expired())
                     break
                 if now >= next_keepalive and self.session.keepalive_interval:
                     self._apply(self.session.keepalive())
                     next_keepalive = now + self.session.keepalive_interval
-                if now >= next_reload:
-                    wait = await self._refresh()
-                    next_reload = self.loop.time() + min(self.opts.reload_every, wait)
+                if selecting is not None and selecting.done():
+                    wait = self._install(selecting)
+                    selecting, next_reload = (
+                        None,
+                        self.loop.time() + min(self.opts.reload_every, wait),
+                    )
+                if selecting is None and now >= next_reload:
+                    selecting, next_reload = self._select(), float("inf")
                 await self.writer.drain()
         except (ConnectionError, OSError) as exc:
             self._apply(self.session.connection_lost())
             log.info("BGP connection error: %s", exc)
         finally:
-            for task in (read, stop, reload):
-                task.cancel()
+            for task in (read, stop, reload, selecting):
+                if task is not None:
+                    task.cancel()
             await self._recorded()
 
     async def _recorded(self) -> None:

@@ -88,10 +88,8 @@ class _Tok:
 
 
 def _tokens(text: str) -> list[_Tok]:
-    out, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
+    out, pos, end = [], 0, len(text.rstrip())
+    while pos < end:
         m = _TOKEN.match(text, pos)
         if m is None or m.lastgroup is None:
             raise PatternError(
@@ -272,5 +270,12 @@ def parse_pattern(text: str) -> tuple[Target, ...]:
     """The targets a STIX pattern names (sorted, without duplicates) or :class:`PatternError`."""
     if not isinstance(text, str) or len(text) > MAX_PATTERN:
         raise PatternError("pattern missing or longer than allowed", limit=MAX_PATTERN)
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _parse(text: str) -> tuple[Target, ...]:
+    # A feed is re-read every reload with mostly the same patterns: parse each once.
+    # (An error is not cached: lru_cache caches only returned values.)
     terms = _Parser(text).parse()
     return tuple(sorted({_target(c, text) for c in terms}))

@@ -10,6 +10,7 @@ by reason, so the header of a list says why it is shorter than the feed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -128,7 +129,9 @@ def _gate(ind: Mapping[str, Any], policy: Policy, now: datetime, tlp: str) -> st
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _target_gate(t: Target, policy: Policy) -> str | None:
+    # cached like the patterns: a reload sees the same targets under the same policy
     if t.kind == "domain":
         return "allowlisted" if policy.domain_allowed(t.value) else None
     if t.kind == "ipv6":
