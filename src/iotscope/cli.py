@@ -19,6 +19,7 @@ from iotscope.flows.cli import app as flows_app
 from iotscope.lab.cli import app as lab_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
+from iotscope.share.cli import app as share_app
 from iotscope.survey.cli import app as survey_app
 from iotscope.telescope.cli import app as telescope_app
 
@@ -35,6 +36,7 @@ app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(token_app, name="token")
 app.add_typer(block_app, name="block")
+app.add_typer(share_app, name="share")
 app.command("serve")(serve_command)
 
 

@@ -14,7 +14,7 @@ from iotscope import __version__
 from iotscope.store import Store
 
 ROUTERS: tuple[str, ...] = (
-    # "iotscope.share:router",   the TAXII 2.1 hub (issue 9)
+    "iotscope.share:router",  # the TAXII 2.1 hub (issue 9)
     # "iotscope.notify:router",  subscriber landing pages (issue 8)
 )
 
