@@ -6,7 +6,6 @@ Each returns plain STIX objects (dicts); third-party errors become :class:`Block
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -75,9 +74,7 @@ def taxii_objects(
 
 
 def _shared_collection_id() -> str:
-    """The hub's shared C2 collection (helper D's constant in ``iotscope.share``)."""
-    share = importlib.import_module("iotscope.share")
-    cid = getattr(share, "SHARED_COLLECTION_ID", None)
-    if cid is None:
-        raise BlockError("no --collection given and iotscope.share names no shared collection")
-    return str(cid)
+    """The hub's shared C2 collection."""
+    from iotscope.share import SHARED_COLLECTION_ID
+
+    return SHARED_COLLECTION_ID
