@@ -147,3 +147,35 @@ def test_generated_valid_patterns_round_trip(hosts: list[tuple[int, int, int]]) 
     )
     want = {Target(V4, f"203.0.{a}.{b}/32", p) for a, b, p in hosts}
     assert set(parse_pattern(pattern)) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.tuples(*[st.integers(0, 300)] * 4),
+    st.one_of(st.none(), st.integers(0, 70000)),
+    st.one_of(st.none(), st.sampled_from(["tcp", "udp", "sctp"])),
+    st.booleans(),
+)
+def test_fast_path_agrees_with_the_parser(
+    octets: tuple[int, ...], port: int | None, proto: str | None, leading_zero: bool
+) -> None:
+    """The shortcut for the common one-host shapes gives what the parser gives, or defers."""
+    from iotscope.block._pattern import _fast, parse_general
+
+    ip = ".".join(str(o) for o in octets).replace(".1", ".01" if leading_zero else ".1")
+    if port is None:
+        text = f"[ipv4-addr:value = '{ip}']"
+    else:
+        text = (
+            f"[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value"
+            f" = '{ip}' AND network-traffic:dst_port = {port}"
+            + (f" AND network-traffic:protocols[*] = '{proto}']" if proto else "]")
+        )
+    try:
+        general: tuple[Target, ...] | None = parse_general(text)
+    except PatternError:
+        general = None
+    fast = _fast(text)
+    assert fast is None or fast == general
+    if general is not None and "01" not in ip:
+        assert fast == general
