@@ -54,7 +54,13 @@ async def run_speaker(
 ) -> None:
     """Keep a session up (reconnecting after ``connect_retry``) until ``stop`` is set."""
     reload = reload or asyncio.Event()
+    first: Selection | None = None
     while not stop.is_set():
+        if first is None:  # know what to announce before opening a session (as ExaBGP does)
+            try:
+                first = await asyncio.to_thread(blocklist)
+            except Exception as exc:
+                log.warning("blocklist not available yet: %s", exc)
         try:
             local = (opts.local_address, 0) if opts.local_address else None
             reader, writer = await asyncio.wait_for(
@@ -62,9 +68,16 @@ async def run_speaker(
             )
         except (OSError, TimeoutError) as exc:
             log.info("BGP connect to %s:%s failed: %s", opts.peer_host, opts.peer_port, exc)
+            if (
+                first is not None
+                and (datetime.now(UTC) - first.now).total_seconds() > opts.reload_every
+            ):
+                first = None  # too old to announce: recompute before the next try
         else:
             try:
-                await _Connection(opts, reader, writer, blocklist, stop, reload, changed).run()
+                conn = _Connection(opts, reader, writer, blocklist, stop, reload, changed)
+                await conn.run(first)
+                first = None  # a new session recomputes
             finally:
                 writer.close()
                 with contextlib.suppress(OSError):
@@ -130,10 +143,16 @@ class _Connection:
         """Compute the blocklist in a thread: the session keeps answering meanwhile."""
         return asyncio.ensure_future(asyncio.to_thread(self.blocklist))
 
-    async def run(self) -> None:
+    async def run(self, first: Selection | None = None) -> None:
         self._apply(self.session.start())
-        selecting: asyncio.Future[Selection] | None = self._select()
+        selecting: asyncio.Future[Selection] | None = None
         heard, next_reload, again = self.loop.time(), float("inf"), False
+        if first is None:
+            selecting = self._select()
+        else:
+            done: asyncio.Future[Selection] = self.loop.create_future()
+            done.set_result(first)
+            next_reload = self.loop.time() + min(self.opts.reload_every, self._install(done))
         next_keepalive = float("inf")
         read = asyncio.ensure_future(self.reader.read(65536))
         stop = asyncio.ensure_future(self.stop.wait())
