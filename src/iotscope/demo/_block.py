@@ -94,11 +94,14 @@ async def _announce(store: Store, bird: Bird, sel: Selection) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and set(await asyncio.to_thread(bird.routes)) != want:
         await asyncio.sleep(0.2)
-    first = sel.addresses()[0].target.value
-    shown = await asyncio.to_thread(bird.cli, "show", "route", "all", first)
-    console.print(
-        f"BIRD (the ISP's router) holds {len(bird.routes())}/{len(want)} blackhole routes; {first}:"
-    )
-    console.print("\n".join("  " + ln for ln in shown.splitlines()[1:] if ln.strip()))
+    held = await asyncio.to_thread(bird.routes)
+    console.print(f"BIRD (the ISP's router) holds {len(held)}/{len(want)} blackhole routes")
+    if held:
+        first = sorted(held)[0]
+        shown = await asyncio.to_thread(bird.cli, "show", "route", "all", first)
+        console.print("\n".join("  " + ln for ln in shown.splitlines()[1:] if ln.strip()))
+    if len(held) < len(want) and bird.log.exists():  # e.g. loopback prefixes are bogus to it
+        warn = [ln for ln in bird.log.read_text().splitlines() if "<WARN>" in ln]
+        console.print("\n".join("  bird: " + ln.split("> ", 1)[-1] for ln in warn[:3]))
     stop.set()
     await asyncio.wait_for(speaker, 10)
