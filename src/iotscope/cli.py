@@ -20,8 +20,8 @@ from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
 from iotscope.isp.cli import app as isp_app
 from iotscope.lab.cli import app as lab_app
-from iotscope.report.cli import app as report_app
 from iotscope.notify.cli import app as notice_app
+from iotscope.report.cli import app as report_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
 from iotscope.share.cli import app as share_app
