@@ -85,6 +85,9 @@ class ServiceProfile(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = None  # extra HTML body (login form markup etc.)
     cert_subject: str | None = None  # https: "CN=...,O=..." (RFC 4514 order)
+    # read-only resources served without a login, path -> body (e.g. D-Link's /HNAP1/
+    # GetDeviceSettings answer): what iotscope.vulns' safe checks read
+    pages: dict[str, str] = Field(default_factory=dict)
     # ssdp
     usn: str | None = None
     st: str | None = None

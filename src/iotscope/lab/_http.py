@@ -8,7 +8,9 @@ whose form POSTs ``username`` and ``password`` (urlencoded) to ``/login``; the r
 again (200) with "Invalid username or password". A device that also speaks UPnP serves its
 device description at the SSDP ``LOCATION`` path. An HTTP/1.0 request is answered with
 HTTP/1.0 (as Boa, lighttpd and most embedded servers do). Keep-alive per RFC 9112 s9.3; a request
-that breaks the limits of ``_message`` gets its 4xx/5xx and the connection closes.
+that breaks the limits of ``_message`` gets its 4xx/5xx and the connection closes. ``pages``
+are read-only resources served to anyone (GET/HEAD), such as D-Link's HNAP ``/HNAP1/``
+device-settings answer.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class HttpSession:
         head_only = req.method == "HEAD"
         if self.site.upnp_path and path == self.site.upnp_path:
             return self._upnp(head_only)
+        if path in self.spec.pages and req.method in ("GET", "HEAD"):
+            return self._resource(self.spec.pages[path], head_only)
         if self.spec.auth == "form":
             return self._form(req, path, head_only)
         if self.spec.auth in ("basic", "digest") and not self._authorized(req):
@@ -146,6 +150,12 @@ class HttpSession:
         title = html.escape(self.spec.title or "")
         doc = f"<html><head><title>{title}</title></head><body>{inner}</body></html>"
         return self._response(status, doc.encode("utf-8"), [], head_only)
+
+    def _resource(self, body: str, head_only: bool) -> bytes:
+        """A read-only resource the device serves without a login (``pages``)."""
+        kind = "text/xml" if body.startswith("<?xml") else "text/html"
+        kind = "application/json" if body.startswith("{") else kind
+        return self._response(200, body.encode("utf-8"), [("Content-Type", kind)], head_only)
 
     def _upnp(self, head_only: bool) -> bytes:
         xml = upnp_description(self.site.facts).encode("utf-8")

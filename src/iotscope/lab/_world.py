@@ -273,7 +273,7 @@ def _render(svc: ServiceProfile, facts: dict[str, str]) -> ServiceProfile:
     update: dict[str, object] = {}
     for name in names:
         value = getattr(svc, name)
-        if name == "headers":
+        if name in ("headers", "pages"):
             update[name] = {k: fill(v, facts) for k, v in value.items()}
         else:
             update[name] = fill(value, facts)
@@ -291,6 +291,8 @@ def _templated(svc: ServiceProfile) -> tuple[str, ...]:
     names = [n for n, v in svc if isinstance(v, str) and _PLACEHOLDER.search(v)]
     if any(_PLACEHOLDER.search(v) for v in svc.headers.values()):
         names.append("headers")
+    if any(_PLACEHOLDER.search(v) for v in svc.pages.values()):
+        names.append("pages")
     _TEMPLATED[id(svc)] = (svc, tuple(names))
     return tuple(names)
 
