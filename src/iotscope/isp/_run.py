@@ -35,7 +35,14 @@ from iotscope.flows._staging import sweep_stale
 from iotscope.flows._state import save_collector
 from iotscope.isp._plan import DEFAULT_REFRESH
 from iotscope.isp._publish import Round, SendReport, detect_round, send_pending
-from iotscope.isp._spool import Spool, SpooledDecoder, part_run, replay, uncommitted_parts
+from iotscope.isp._spool import (
+    Mark,
+    Spool,
+    SpooledDecoder,
+    part_run,
+    replay,
+    uncommitted_parts,
+)
 from iotscope.isp._state import next_attempt
 from iotscope.isp._taxii import Hub
 from iotscope.store import Store
@@ -91,10 +98,8 @@ class _Site:
         compact_site(self.root, self.site, keep=lambda day, bucket: False)
         return table.num_rows, len(stale)
 
-    def store_batch(self, table: pa.Table, mark: object) -> None:
-        from iotscope.isp._spool import Mark
-
-        assert isinstance(mark, Mark)
+    def store_batch(self, table: pa.Table, mark: Mark) -> None:
+        """Write one batch as parts named by where it starts in the spool, then commit."""
         self.writer.run = part_run(self.spool.committed.segment, self.spool.committed.offset)
         self.writer.write(table)
         self.spool.commit(mark)
