@@ -43,7 +43,7 @@ from iotscope.isp._spool import (
     replay,
     uncommitted_parts,
 )
-from iotscope.isp._state import next_attempt
+from iotscope.isp._state import StateCache, next_attempt
 from iotscope.isp._taxii import Hub
 from iotscope.store import Store
 
@@ -196,6 +196,7 @@ async def _detect_loop(
     stop: asyncio.Event,
     say: Say,
 ) -> None:
+    cache = StateCache()  # this process is the site's publisher: keep its state between rounds
     while not stop.is_set():
         await _sleep(stop, opts.every)
         if stop.is_set():
@@ -209,6 +210,7 @@ async def _detect_loop(
                 window=opts.window,
                 params=opts.params,
                 refresh=opts.refresh,
+                cache=cache,
             )
         except Exception as exc:  # one failed round (store down, a file compacted away under
             # the reader) must not end the service: say it, try again next time
