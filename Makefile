@@ -8,8 +8,12 @@ SYSTEM_TOOLS := nmap tcpdump tshark softflowd nfdump dropbear-bin
 # real servers the survey is tested against (tests/survey/test_real_servers.py); Debian's
 # busybox-static has telnetd and httpd (its plain busybox package has neither)
 SYSTEM_TOOLS += busybox-static lighttpd mini-httpd mosquitto login openssl
+# an MRT reader, the oracle for iotscope's RIB parser (tests/attribution/test_mrt.py)
+SYSTEM_TOOLS += bgpdump
 # blocking at the source (tests/block): a real BGP peer, nft -c, named-checkzone
 SYSTEM_TOOLS += bird2 nftables bind9-utils
+# the peer BGP speaker benchmarks/bench_block.py measures against
+SYSTEM_TOOLS += exabgp
 # notices: a Japanese font embedded in PDF letters, pdffonts/pdftotext to check them
 SYSTEM_TOOLS += fonts-ipaexfont-gothic poppler-utils
 

@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str] | None = None, timeout: float = 30.0) -> Iterator[str]:
+def serving(env: dict[str, str] | None = None, timeout: float = 120.0) -> Iterator[str]:
     """``iotscope serve`` on a free loopback port; yields its base URL; stops it after."""
     port = free_port()
     cmd = [sys.executable, "-m", "iotscope", "serve", "--listen", f"127.0.0.1:{port}"]

@@ -10,17 +10,19 @@ by reason, so the header of a list says why it is shorter than the feed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from iotscope.block._pattern import PatternError, Target, parse_pattern
 from iotscope.block._policy import TLP_LEVELS, TLP_MARKINGS, Policy
 
 NOT_TLP = "-"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_PREFIX = 24
 """Never act on a partner's network wider than a /24: one typo must not drop a country."""
 
@@ -45,6 +47,8 @@ class Selection:
     entries: tuple[Entry, ...]
     skipped: Mapping[str, int] = field(default_factory=dict)
     errors: tuple[tuple[str, str], ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    """Indicator id -> why it is not acted on (revoked, expired, tlp...), for the action log."""
 
     def addresses(self) -> list[Entry]:
         return [e for e in self.entries if e.target.kind == "ipv4"]
@@ -93,16 +97,17 @@ def bundle_markings(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def latest_versions(objects: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The newest version of each indicator (by ``modified``), in id order."""
-    best: dict[str, Mapping[str, Any]] = {}
+    """The newest version of each indicator (by ``modified`` as a time: partners write
+    different sub-second precisions, so the text does not sort), in id order."""
+    best: dict[str, tuple[datetime, Mapping[str, Any]]] = {}
     for obj in objects:
         oid = obj.get("id")
         if obj.get("type") != "indicator" or not isinstance(oid, str):
             continue
-        old = best.get(oid)
-        if old is None or str(obj.get("modified", "")) >= str(old.get("modified", "")):
-            best[oid] = obj
-    return [best[k] for k in sorted(best)]
+        when = _time(obj.get("modified")) or _EPOCH
+        if oid not in best or when >= best[oid][0]:
+            best[oid] = (when, obj)
+    return [best[k][1] for k in sorted(best)]
 
 
 def _gate(ind: Mapping[str, Any], policy: Policy, now: datetime, tlp: str) -> str | None:
@@ -126,9 +131,13 @@ def _gate(ind: Mapping[str, Any], policy: Policy, now: datetime, tlp: str) -> st
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _target_gate(t: Target, policy: Policy) -> str | None:
+    # cached like the patterns: a reload sees the same targets under the same policy
     if t.kind == "domain":
         return "allowlisted" if policy.domain_allowed(t.value) else None
+    if t.kind == "ipv6":
+        return "ipv6"  # the lists and the speaker are IPv4 (the lab and the C2s it finds)
     net = ipaddress.IPv4Network(t.value)
     if net.prefixlen < MIN_PREFIX:
         return "too_broad"
@@ -145,6 +154,7 @@ def select(
     objs = list(objects)
     marks = {**bundle_markings(objs), **(markings or {})}
     skipped: Counter[str] = Counter()
+    reasons: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
     chosen: dict[Target, Entry] = {}
     for ind in latest_versions(objs):
@@ -158,6 +168,7 @@ def select(
                 reason = "bad_pattern"
         if reason is not None:
             skipped[reason] += 1
+            reasons[str(ind["id"])] = reason
             continue
         until = _time(ind.get("valid_until")) or now + timedelta(seconds=policy.ttl)
         expires = min(until, now + timedelta(seconds=policy.max_ttl))
@@ -170,4 +181,5 @@ def select(
             old = chosen.get(t)
             if old is None or (entry.expires, entry.confidence) > (old.expires, old.confidence):
                 chosen[t] = entry
-    return Selection(policy.isp, now, tuple(sorted(chosen.values())), dict(skipped), tuple(errors))
+    entries = tuple(sorted(chosen.values()))
+    return Selection(policy.isp, now, entries, dict(skipped), tuple(errors), reasons)

@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,11 +107,19 @@ def summary(manifest: LabManifest, listening: int, processes: int, timings: dict
 
 
 def run_up(
-    devices: int, seed: int, network: str, manifest_path: Path, catalog: Catalog | None = None
+    devices: int,
+    seed: int,
+    network: str,
+    manifest_path: Path,
+    catalog: Catalog | None = None,
+    transform: Callable[[World], World] | None = None,
 ) -> None:
-    """The whole command: returns after a clean shutdown."""
+    """The whole command: returns after a clean shutdown. ``transform``: the world as it
+    stands later (``lab up --simulation DIR --day N``, see ``lab._dynamics.world_at``)."""
     t0 = time.perf_counter()
     world = build_world(devices, seed, network, catalog)
+    if transform is not None:
+        world = transform(world)
     home = lab_home()
     prepare(world, home)
     timings = {"world": time.perf_counter() - t0}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from iotscope.lab._simulate_cli import simulate_command
 from iotscope.lab.traffic.cli import traffic
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.command("traffic")(traffic)
+app.command("simulate")(simulate_command)
 
 
 @app.command("up")
@@ -28,6 +30,10 @@ def up(
     catalog: list[Path] = typer.Option(
         [], "--catalog", help="catalog TOML file(s) to use instead of the shipped catalog"
     ),
+    simulation: Path | None = typer.Option(
+        None, "--simulation", help="a `lab simulate` directory: serve the lab as on --day"
+    ),
+    day: int = typer.Option(0, "--day", help="with --simulation: the simulated day to serve"),
 ) -> None:
     """Bring up N emulated devices on loopback; write the manifest once all listen; serve."""
     from iotscope.config import settings
@@ -36,4 +42,11 @@ def up(
 
     path = manifest or settings().home / "lab" / "manifest.json"
     files = load_catalog_files(catalog) if catalog else None
-    run_up(devices=devices, seed=seed, network=network, manifest_path=path, catalog=files)
+    transform = None
+    if simulation is not None:
+        from iotscope.lab._dynamics import load_simulation, world_at
+
+        sim = load_simulation(simulation)
+        transform = lambda world: world_at(world, sim, min(day, sim.days))  # noqa: E731
+    run_up(devices=devices, seed=seed, network=network, manifest_path=path, catalog=files,
+           transform=transform)  # fmt: skip

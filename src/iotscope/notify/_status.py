@@ -34,11 +34,15 @@ class NoticeStatus(Record):
 def notice_status(store: Store, notice_id: str) -> NoticeStatus:
     """The re-check state of ``notice_id``'s device (``not_checked`` until follow-up runs).
 
-    The caller holds the notice's landing token or is its ISP; follow-up replaces this body
-    with a read of its newest check for the notice.
+    The caller holds the notice's landing token or is its ISP. The state is the newest
+    follow-up check of the notice's device (``iotscope.followup.notice_status``).
     """
-    del store, notice_id
-    return NoticeStatus()
+    from iotscope.followup import notice_status as followup_status
+
+    found = followup_status(store, notice_id)
+    if found is None or found["checked"] is None:
+        return NoticeStatus()
+    return NoticeStatus(state=found["state"], checked=found["checked"])
 
 
 def status_at(state: CheckState, checked: datetime | None) -> NoticeStatus:
