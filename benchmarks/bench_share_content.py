@@ -124,10 +124,10 @@ def peer_misp(events: list[dict[str, Any]], out: Path) -> None:
                 first_seen=a["first_seen"], last_seen=a["last_seen"],
                 Tag=[{"name": t["name"]} for t in a["Tag"]],
             )  # fmt: skip
-        (out / f"{ev.uuid}.json").write_text(json.dumps(ev.to_feed(), indent=1))
+        (out / f"{ev.uuid}.json").write_text(json.dumps(ev.to_feed()))
         manifest.update(ev.manifest)
         hashes += [f"{h},{ev.uuid}" for h in ev.attributes_hashes("md5")]
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "hashes.csv").write_text("\n".join(hashes) + "\n")
 
 

@@ -39,7 +39,7 @@ def bird(tmp_path: Path) -> Iterator[Bird]:
     b.stop()
 
 
-async def _until(check: Callable[[], bool], what: str, bird: Bird, timeout: float = 20) -> None:
+async def _until(check: Callable[[], bool], what: str, bird: Bird, timeout: float = 40) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await asyncio.to_thread(check):
@@ -52,7 +52,7 @@ async def test_bird_holds_exactly_the_blocklist(bird: Bird, tmp_path: Path) -> N
     now = datetime.now(UTC)
     bundle = tmp_path / "feed.json"
     lasting = indicator("198.51.100.7", now, port=23)
-    brief = indicator("203.0.113.9", now, valid_for=timedelta(seconds=4))
+    brief = indicator("203.0.113.9", now, valid_for=timedelta(seconds=12))
     write_bundle(bundle, [lasting, brief])
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     policy = Policy("isp-a")
@@ -142,13 +142,13 @@ def test_block_bgp_command_announces_until_stopped(bird: Bird, tmp_path: Path) -
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a cold interpreter on a loaded machine is slow
         while time.monotonic() < deadline and "198.51.100.70/32" not in bird.routes():
             time.sleep(0.2)
         assert "(65535,666)" in bird.routes().get("198.51.100.70/32", ""), bird.state()
     finally:
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=15)
+        output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, output
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and bird.routes():

@@ -52,6 +52,13 @@ def test_newest_version_decides_so_a_revocation_wins(fixed_now) -> None:
     assert select([old], Policy("x"), fixed_now).entries != ()
 
 
+def test_versions_compare_as_times_not_text(fixed_now) -> None:
+    old = dict(indicator("198.51.100.9", fixed_now), modified="2026-11-01T02:00:01Z")
+    new = dict(old, modified="2026-11-01T02:00:01.5Z", revoked=True)  # later; as text, "Z" > "."
+    assert select([new, old], Policy("x"), fixed_now).entries == ()
+    assert select([old, new], Policy("x"), fixed_now).entries == ()
+
+
 def test_expiry_comes_from_valid_until_or_the_policy_ttl(fixed_now) -> None:
     with_until = indicator("198.51.100.10", fixed_now, valid_for=timedelta(hours=3))
     without = indicator("198.51.100.11", fixed_now, valid_for=None)

@@ -1,7 +1,7 @@
 """`iotscope isp run` against a real `iotscope serve`, killed with SIGKILL mid-way.
 
 A lab site's NetFlow export (the `lab traffic` capture's datagrams, replayed over UDP on
-127.0.0.1) goes to `isp run`, which detects every 2 s and publishes to the hub. The first run
+127.0.0.1) goes to `isp run`, which detects every 3 s and publishes to the hub. The first run
 is killed with SIGKILL as soon as the hub holds one of its indicators; the second run gets the
 rest of the export and stops on SIGTERM. Then, read with the OASIS taxii2-client: every
 indicator's versions share one ``created`` and exactly one of them is its first version
@@ -65,7 +65,7 @@ def hub_indicators(base: str, token: str) -> dict[str, list[dict[str, Any]]]:
 def isp_run(home: Path, site: str, port: int, hub: str, token: str) -> subprocess.Popen[str]:
     cmd = [sys.executable, "-m", "iotscope", "isp", "run", "--site", site,
            "--listen", f"127.0.0.1:{port}", "--hub", hub, "--token", token,
-           "--every", "2", "--window", "3650d", "--batch-seconds", "0.5"]  # fmt: skip
+           "--every", "3", "--window", "3650d", "--batch-seconds", "0.5"]  # fmt: skip
     env = {**os.environ, "IOTSCOPE_HOME": str(home)}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip
@@ -121,7 +121,7 @@ def test_kill_9_publishes_no_c2_twice_as_new(tmp_path: Path, iotscope_home: Path
             replay(port, datagrams[cut:])
             flows = flows_root()
             wait_for(lambda: read_flows(flows, site=site).num_rows >= expected, 60, "the flows")
-            time.sleep(5)  # two more detection rounds over every flow
+            time.sleep(7)  # two more detection rounds over every flow
             wait_for(lambda: all(e.outcome != "pending" for e in outbox(isp_store, site)), 60,
                      "the outbox to drain")  # fmt: skip
             proc.send_signal(signal.SIGTERM)

@@ -81,3 +81,24 @@ def test_state_round_trip_and_outbox(store: Store, fixed_now: datetime) -> None:
     assert [e.outcome for e in outbox(store, "isp-a")] == ["sent", "dead"]
     assert next(p for p in load_published(store, "isp-a").values()
                 if p.type == "indicator").status == "expired"  # fmt: skip
+
+
+def test_state_cache_follows_commits_and_reloads_when_another_process_queued(
+    fixed_now: datetime,
+) -> None:
+    from iotscope.isp._publish import publish_candidates
+    from iotscope.isp._state import StateCache
+
+    store = open_store()
+    cache = StateCache()
+    p1, _ = publish_candidates(store, "isp-a", [cand("198.51.100.7", fixed_now)], "r1",
+                               fixed_now, cache=cache)  # fmt: skip
+    assert p1.counts()["new"] == 1
+    p2, _ = publish_candidates(store, "isp-a", [cand("198.51.100.7", fixed_now)], "r2",
+                               fixed_now, cache=cache)  # fmt: skip
+    assert p2.objects == []  # the cached state knew it
+    # another publisher (no cache) queues a C2 for the site: the cache must not call it new
+    both = [cand("198.51.100.7", fixed_now), cand("198.51.100.9", fixed_now)]
+    publish_candidates(store, "isp-a", both, "r3", fixed_now)
+    p4, _ = publish_candidates(store, "isp-a", both, "r4", fixed_now, cache=cache)
+    assert p4.counts()["new"] == 0 and p4.objects == []

@@ -167,3 +167,34 @@ def test_bad_files_name_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         read_lease_csv(leases)
     assert err.value.data["line"] == 2 and err.value.data["file"] == str(leases)
+
+
+REGISTRY = """\
+[[isp]]
+name = "Sakura Hikari Net"
+asns = [64512]
+prefixes = ["127.77.0.0/16"]
+abuse_email = "abuse@sakura.example"
+language = "ja"
+domain = "sakura-hikari.example.jp"
+"""
+
+
+def test_send_from_the_registry_and_stored_leases(tmp_path: Path) -> None:
+    """No --prefix, no profile, no --leases: the registry's domain and prefixes, and the
+    lease log imported into the ISP's tenancy (iotscope.attribution) decide."""
+    from iotscope.attribution import import_leases, import_registry
+
+    store = open_store()
+    store.save_findings(_findings())
+    (tmp_path / "reg.toml").write_text(REGISTRY)
+    import_registry(store, tmp_path / "reg.toml", mint=False)
+    leases, contacts = _files(tmp_path)
+    import_leases(store, ISP, leases)
+    runner.invoke(app, ["notice", "contacts", "import", "--isp", ISP, str(contacts)])
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["notice", "send", "--isp", ISP, "--out", str(out), "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert "2 findings -> 2 new notices" in r.output  # 127.88.0.1 is not this ISP's
+    eml = next((out / "email").glob("*.eml")).read_bytes()
+    assert b"@sakura-hikari.example.jp" in eml

@@ -43,6 +43,7 @@ def test_landing_records_views_and_fixed(store: Store, made: list[Notice]) -> No
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert "まだ確認していません" in r.text and "対応しました" in r.text
     assert "山田" not in r.text  # no name or address on a page anyone with the link sees
+    assert "CVE" not in r.text and "telnet" not in r.text.lower()  # ids stay with the staff
     r = c.post(
         f"/notice/{n.token}/fixed", data={"csrf": csrf_value(n.token or "")}, follow_redirects=False
     )

@@ -375,3 +375,13 @@ def test_downgrade_to_0001_keeps_each_sites_newest_run(fresh_url: str) -> None:
     upgrade(engine)
     assert [str(c.ip) for c in Store(engine).c2_candidates("isp-a")] == ["203.0.113.6"]
     engine.dispose()
+
+
+def test_a_banner_with_nul_bytes_is_kept_on_every_backend(store: Store) -> None:
+    """PostgreSQL text refuses NUL; real banners hold it (telnet negotiation, binary services)."""
+    store.save_survey(_survey())
+    raw = "\xff\xfb\x01\x00\x00BusyBox login:"
+    store.save_findings([_finding().model_copy(update={"banner": raw})])
+    (got,) = store.findings()
+    assert got.banner == raw.replace("\x00", "\u2400")
+    assert got.banner.endswith("BusyBox login:")

@@ -15,13 +15,14 @@ import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from iotscope.block._pattern import PatternError, Target, parse_pattern
 from iotscope.block._policy import TLP_LEVELS, TLP_MARKINGS, Policy
 
 NOT_TLP = "-"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_PREFIX = 24
 """Never act on a partner's network wider than a /24: one typo must not drop a country."""
 
@@ -96,16 +97,17 @@ def bundle_markings(objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def latest_versions(objects: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The newest version of each indicator (by ``modified``), in id order."""
-    best: dict[str, Mapping[str, Any]] = {}
+    """The newest version of each indicator (by ``modified`` as a time: partners write
+    different sub-second precisions, so the text does not sort), in id order."""
+    best: dict[str, tuple[datetime, Mapping[str, Any]]] = {}
     for obj in objects:
         oid = obj.get("id")
         if obj.get("type") != "indicator" or not isinstance(oid, str):
             continue
-        old = best.get(oid)
-        if old is None or str(obj.get("modified", "")) >= str(old.get("modified", "")):
-            best[oid] = obj
-    return [best[k] for k in sorted(best)]
+        when = _time(obj.get("modified")) or _EPOCH
+        if oid not in best or when >= best[oid][0]:
+            best[oid] = (when, obj)
+    return [best[k][1] for k in sorted(best)]
 
 
 def _gate(ind: Mapping[str, Any], policy: Policy, now: datetime, tlp: str) -> str | None:

@@ -24,6 +24,7 @@ from iotscope.errors import ConfigError
 from iotscope.flows._parquet import dataset_glob, has_flows
 from iotscope.isp._plan import DEFAULT_REFRESH, Plan, plan
 from iotscope.isp._state import (
+    StateCache,
     commit_plan,
     fetch_object,
     load_published,
@@ -91,12 +92,17 @@ def publish_candidates(
     now: datetime,
     *,
     refresh: timedelta = DEFAULT_REFRESH,
+    cache: StateCache | None = None,
 ) -> tuple[Plan, list[int]]:
-    """Plan ``site``'s publication for ``candidates`` and commit it (state + outbox)."""
-    state = load_published(store, site, lazy=True)
+    """Plan ``site``'s publication for ``candidates`` and commit it (state + outbox).
+    ``cache`` keeps the state between calls of a long-running publisher."""
+    state = cache.load(store, site) if cache else load_published(store, site, lazy=True)
     decided = plan(candidates, site, state, now, refresh=refresh,
                    fetch=lambda oid: fetch_object(store, site, oid))  # fmt: skip
-    return decided, commit_plan(store, site, decided, run_id, now)
+    ids = commit_plan(store, site, decided, run_id, now)
+    if cache is not None:
+        cache.committed(decided, ids)
+    return decided, ids
 
 
 def detect_round(
@@ -108,6 +114,7 @@ def detect_round(
     params: Params | None = None,
     refresh: timedelta = DEFAULT_REFRESH,
     now: datetime | None = None,
+    cache: StateCache | None = None,
 ) -> Round:
     """Detect over the last ``window`` of flow time (all flows when None), store the run,
     publish what changed. ``now`` (default: the wall clock) is the time the window ends at
@@ -137,7 +144,9 @@ def detect_round(
     record_run(store, found, run, [site])
     committed = datetime.now(UTC)
     clock = now or committed  # a replay (the demo's lab) publishes at its own clock
-    decided, ids = publish_candidates(store, site, found, run.id, clock, refresh=refresh)
+    decided, ids = publish_candidates(
+        store, site, found, run.id, clock, refresh=refresh, cache=cache
+    )
     return Round(run.id, flows, found, decided, ids, committed)
 
 

@@ -35,8 +35,15 @@ from iotscope.flows._staging import sweep_stale
 from iotscope.flows._state import save_collector
 from iotscope.isp._plan import DEFAULT_REFRESH
 from iotscope.isp._publish import Round, SendReport, detect_round, send_pending
-from iotscope.isp._spool import Spool, SpooledDecoder, part_run, replay, uncommitted_parts
-from iotscope.isp._state import next_attempt
+from iotscope.isp._spool import (
+    Mark,
+    Spool,
+    SpooledDecoder,
+    part_run,
+    replay,
+    uncommitted_parts,
+)
+from iotscope.isp._state import StateCache, next_attempt
 from iotscope.isp._taxii import Hub
 from iotscope.store import Store
 
@@ -91,10 +98,8 @@ class _Site:
         compact_site(self.root, self.site, keep=lambda day, bucket: False)
         return table.num_rows, len(stale)
 
-    def store_batch(self, table: pa.Table, mark: object) -> None:
-        from iotscope.isp._spool import Mark
-
-        assert isinstance(mark, Mark)
+    def store_batch(self, table: pa.Table, mark: Mark) -> None:
+        """Write one batch as parts named by where it starts in the spool, then commit."""
         self.writer.run = part_run(self.spool.committed.segment, self.spool.committed.offset)
         self.writer.write(table)
         self.spool.commit(mark)
@@ -191,6 +196,7 @@ async def _detect_loop(
     stop: asyncio.Event,
     say: Say,
 ) -> None:
+    cache = StateCache()  # this process is the site's publisher: keep its state between rounds
     while not stop.is_set():
         await _sleep(stop, opts.every)
         if stop.is_set():
@@ -204,6 +210,7 @@ async def _detect_loop(
                 window=opts.window,
                 params=opts.params,
                 refresh=opts.refresh,
+                cache=cache,
             )
         except Exception as exc:  # one failed round (store down, a file compacted away under
             # the reader) must not end the service: say it, try again next time

@@ -19,6 +19,7 @@ from iotscope.store._store import Store
 
 __all__ = [
     "OutboxEntry",
+    "StateCache",
     "commit_plan",
     "fetch_object",
     "load_published",
@@ -80,6 +81,43 @@ def load_published(store: Store, site: str, *, lazy: bool = False) -> dict[str, 
         )
         for r in rows
     }
+
+
+def last_outbox_id(store: Store, site: str) -> int:
+    """The newest outbox id of ``site`` (0: none): moves whenever anyone queues objects."""
+    t = isp_outbox
+    rows = store._query(
+        select(func.max(t.c.id).label("last")).where(t.c.site == site), "isp_outbox"
+    )
+    return int(rows[0]["last"] or 0) if rows else 0
+
+
+class StateCache:
+    """A long-running publisher's copy of its site's publish state, so a round does not read
+    every row again. It is reloaded when the outbox moved under it (another process, such as
+    ``share publish``, queued objects for the site); a status change made elsewhere without
+    objects (a lapse) can only make this copy lapse the same indicator again, which sends
+    nothing."""
+
+    def __init__(self) -> None:
+        self.state: dict[str, Published] | None = None
+        self.marker = -1
+
+    def load(self, store: Store, site: str) -> dict[str, Published]:
+        marker = last_outbox_id(store, site)
+        if self.state is None or marker != self.marker:
+            self.state = load_published(store, site, lazy=True)
+            self.marker = marker
+        return self.state
+
+    def committed(self, plan: Plan, ids: list[int]) -> None:
+        """Fold a plan this process committed into the copy."""
+        if self.state is None:
+            return
+        for row in plan.rows:
+            self.state[row.object_id] = row
+        if ids:
+            self.marker = max(ids)
 
 
 def fetch_object(store: Store, site: str, object_id: str) -> dict[str, Any] | None:

@@ -80,6 +80,7 @@ def run_command(
     counts = ", ".join(f"{k} {v}" for k, v in sorted(stats.published.items()) if v)
     say(
         f"stopped: {stats.flows} flows collected ({stats.recovered_flows} recovered), "
-        f"{stats.rounds} detection rounds, published: {counts or 'nothing'}; "
+        f"{stats.rounds} detection rounds ({stats.failed_rounds} failed), "
+        f"published: {counts or 'nothing'}; "
         f"{stats.envelopes} envelopes sent"
     )

@@ -181,9 +181,12 @@ def create_notices(
     """
     isp = findings_for_isp.isp
     _db.check_isp(principal, isp)
-    profile = profile or _db.load_profile(store, principal, isp)
+    profile = profile or _db.effective_profile(store, principal, isp)
     if profile is None:
-        raise ConfigError("no notice profile for this ISP: run `iotscope notice profile`", isp=isp)
+        raise ConfigError(
+            "no notice profile for this ISP (`notice profile`, or a domain in the registry)",
+            isp=isp,
+        )
     subscriber_of = findings_for_isp.subscriber_of or from_attribution(store, principal, isp)
     contacts = _db.load_contacts(store, principal, isp)
     when = utc(now or datetime.now(UTC))

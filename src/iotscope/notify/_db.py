@@ -70,6 +70,20 @@ def load_profile(store: Store, principal: Principal, isp: str) -> NoticeProfile 
     return NoticeProfile.model_validate(rows[0]["settings"]) if rows else None
 
 
+def effective_profile(store: Store, principal: Principal, isp: str) -> NoticeProfile | None:
+    """The ISP's notice profile, else one made from its registry entry (its ``domain`` and
+    ``language``), else None."""
+    stored = load_profile(store, principal, isp)
+    if stored is not None:
+        return stored
+    from iotscope.attribution import isps
+
+    entry = next((e for e in isps(store) if e.name == isp), None)
+    if entry is None or not entry.domain:
+        return None
+    return NoticeProfile(isp=isp, domain=entry.domain, language=entry.language)
+
+
 def save_contacts(store: Store, principal: Principal, contacts: Sequence[Contact]) -> int:
     for isp in {c.isp for c in contacts}:
         check_isp(principal, isp)

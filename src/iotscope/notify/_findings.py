@@ -6,16 +6,19 @@
 - ``infected``: the telescope saw the address scan like a bot (a sighting classed mirai/iot);
   the device is named from the survey's finding for that address, where there is one.
 
-Which addresses are the ISP's: its prefixes (a lab manifest's or the registry's); helper B's
-``iotscope.attribution.isp_of`` replaces the prefix list once it is in the store.
+Which addresses are the ISP's: given prefixes (a lab manifest's), else the registry and
+routing data in the store (``iotscope.attribution.isp_of``, longest-prefix match).
+Vulnerable firmware: the survey's own CVEs plus ``iotscope.vulns.device_vulns`` (NVD
+applicability, inferred or verified, KEV), one finding per address, port and CVE.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
+from iotscope.errors import ConfigError
 from iotscope.notify._model import Device, DeviceFinding
 from iotscope.records import Finding, Sighting, utc
 from iotscope.store import Store
@@ -76,17 +79,54 @@ def from_sighting(s: Sighting, devices: dict[str, Device]) -> DeviceFinding | No
     )
 
 
-def isp_findings(
-    store: Store, prefixes: Sequence[str], since: datetime | None = None
-) -> list[DeviceFinding]:
-    """Every finding in ``prefixes`` (after ``since``, exclusive), weak, vulnerable, infected."""
-    nets = list(in_prefixes(prefixes))
-    mine = [f for f in store.findings() if _inside(f.ip, nets)]
+def isp_findings(store: Store, prefixes: Sequence[str] | None, since: datetime | None = None,
+                 isp: str | None = None) -> list[DeviceFinding]:  # fmt: skip
+    """Every finding of the ISP (in ``prefixes``, else the registry's attribution to ``isp``)
+    after ``since`` (exclusive): weak, vulnerable, infected."""
+    mine_of = _membership(store, prefixes, isp)
+    findings = store.findings()
+    mine = [f for f in findings if mine_of(f.ip)]
     devices = {str(f.ip): device_of(f) for f in mine if f.identity is not None}
     out = [d for f in mine for d in from_finding(f)]
+    out += _nvd_vulns(store, mine_of, {(str(d.ip), d.port, c) for d in out for c in d.cves})
     for s in store.sightings():
-        if _inside(s.src, nets) and (d := from_sighting(s, devices)) is not None:
+        if mine_of(s.src) and (d := from_sighting(s, devices)) is not None:
             out.append(d)
     if since is not None:
         out = [d for d in out if d.time > utc(since)]
-    return sorted(out, key=lambda d: (d.time, int(d.ip), d.port, d.kind))
+    return sorted(out, key=lambda d: (d.time, int(d.ip), d.port, d.kind, d.cves))
+
+
+Addr = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _membership(
+    store: Store, prefixes: Sequence[str] | None, isp: str | None
+) -> Callable[[Addr], bool]:
+    if prefixes:
+        nets = list(in_prefixes(prefixes))
+        return lambda ip: _inside(ip, nets)
+    if isp is None:
+        raise ConfigError("say which addresses are the ISP's (prefixes or the ISP's name)")
+    from iotscope.attribution import isp_of
+
+    ips = sorted({str(f.ip) for f in store.findings()} | {str(s.src) for s in store.sightings()})
+    owned = {ip for ip, owner in zip(ips, isp_of(store, ips), strict=True) if owner == isp}
+    return lambda ip: str(ip) in owned
+
+
+def _nvd_vulns(store: Store, mine_of: Callable[[Addr], bool],
+               have: set[tuple[str, int, str]]) -> list[DeviceFinding]:  # fmt: skip
+    """``iotscope.vulns.device_vulns`` rows of the ISP's devices not already counted."""
+    try:
+        from iotscope.vulns import device_vulns
+    except ImportError:  # pragma: no cover - the vulns part ships with iotscope
+        return []
+    out = []
+    for v in device_vulns(store):
+        if not mine_of(v.ip) or (str(v.ip), v.port, v.cve) in have:
+            continue
+        dev = Device(vendor=v.vendor, product=v.product, model=v.model, version=v.version)
+        out.append(DeviceFinding(ip=v.ip, port=v.port, time=v.time, kind="vulnerable", device=dev,
+                                 cves=(v.cve,), evidence=v.evidence, kev=v.kev))  # fmt: skip
+    return out

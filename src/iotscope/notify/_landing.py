@@ -70,7 +70,7 @@ def _not_found() -> HTMLResponse:
 
 
 def _render_landing(store: Store, notice: Notice, token: str, done: bool) -> str:
-    profile = _db.load_profile(store, _owner(notice), notice.isp)
+    profile = _db.effective_profile(store, _owner(notice), notice.isp)
     if profile is None:
         raise HTTPException(status_code=500, detail="no notice profile for this ISP")
     content = compose(notice, profile, None, token)

@@ -110,7 +110,7 @@ def propose_protections(
     now: datetime | None = None,
 ) -> list[Protection]:
     """Store the proposals for ``notices`` (those not proposed before); returns the new ones."""
-    profile = _db.load_profile(store, principal, isp)
+    profile = _db.effective_profile(store, principal, isp)
     if profile is None:
         raise ConfigError("no notice profile for this ISP", isp=isp)
     c2s = [c for c in store.c2_candidates() if not c.site or c.site == isp] or store.c2_candidates()

@@ -60,7 +60,7 @@ def send_notices(
 ) -> SendReport:
     """Send ``notices`` (default: every unsent notice of ``isp``) over their channels."""
     _db.check_isp(principal, isp)
-    profile = _db.load_profile(store, principal, isp)
+    profile = _db.effective_profile(store, principal, isp)
     if profile is None:
         raise ConfigError("no notice profile for this ISP", isp=isp)
     when = utc(now or datetime.now(UTC))

@@ -36,7 +36,8 @@ app.add_typer(protect_app, name="protect")
 app.add_typer(contacts_app, name="contacts")
 
 
-def _isp_prefixes(store: Store, isp: str, manifest: Path | None, prefix: list[str]) -> list[str]:
+def _isp_prefixes(isp: str, manifest: Path | None, prefix: list[str]) -> list[str] | None:
+    """The ISP's prefixes as given (``--prefix``, a lab manifest), else None: the registry."""
     if prefix:
         return prefix
     if manifest is not None:
@@ -46,7 +47,7 @@ def _isp_prefixes(store: Store, isp: str, manifest: Path | None, prefix: list[st
             if entry.name == isp:
                 return list(entry.prefixes)
         raise ConfigError("ISP not in the lab manifest", isp=isp, file=str(manifest))
-    raise ConfigError("say which addresses are the ISP's: --manifest PATH or --prefix CIDR")
+    return None
 
 
 def _subscribers(store: Store, p: Principal, isp: str, leases: Path | None) -> SubscriberOf:
@@ -59,15 +60,15 @@ def send(
     smtp: str | None = typer.Option(None, "--smtp", help="HOST:PORT of the ISP's MTA"),
     out: Path | None = typer.Option(None, "--out", help="letters, SMS, walled-garden lists"),
     leases: Path | None = typer.Option(None, "--leases", help="lease log CSV (else the store's)"),
-    manifest: Path | None = typer.Option(None, "--manifest", help="lab manifest: ISP prefixes"),
-    prefix: list[str] = typer.Option([], "--prefix", help="the ISP's prefixes (repeatable)"),
+    manifest: Path | None = typer.Option(None, "--manifest", help="lab manifest's prefixes"),
+    prefix: list[str] = typer.Option([], "--prefix", help="prefixes (else: the registry)"),
     seed: int | None = typer.Option(None, "--seed", help="seed of the A/B variant draw"),
 ) -> None:
     """Create notices for the ISP's new findings, send them, propose protections."""
     store = open_store()
     p = Principal("isp", isp)
     since = _last_finding(store, p, isp)
-    found = isp_findings(store, _isp_prefixes(store, isp, manifest, prefix), since)
+    found = isp_findings(store, _isp_prefixes(isp, manifest, prefix), since, isp=isp)
     job = IspFindings(isp, tuple(found), _subscribers(store, p, isp, leases))
     rng = random.Random(seed if seed is not None else random.SystemRandom().getrandbits(64))
     made = create_notices(store, p, job, rng)

@@ -69,7 +69,7 @@ def newest(objects: Iterable[Mapping[str, Any]]) -> dict[str, StixObject]:
     for o in objects:
         old = out.get(o["id"])
         if old is None or str(o.get("modified", "")) > str(old.get("modified", "")):
-            out[o["id"]] = dict(o)
+            out[o["id"]] = o if isinstance(o, dict) else dict(o)  # read, never changed here
     return out
 
 

@@ -106,9 +106,8 @@ def feed_events(
 ) -> list[MispEvent]:
     """The MISP events (one per day of first sighting) of the community C2 indicators in
     ``objects`` (a STIX feed, any versions): newest versions only, sorted by day."""
-    objs = list(objects)
-    latest = newest(objs)
-    seen = views(objs)
+    latest = newest(objects)
+    seen = views(latest.values())
     days: dict[str, list[dict[str, Any]]] = {}
     for o in latest.values():
         ep = stix.pattern_endpoint(o.get("pattern", "")) if o["type"] == "indicator" else None
@@ -192,10 +191,10 @@ def write_feed(out: Path, events: list[MispEvent]) -> FeedSummary:
     lines: list[str] = []
     for ev in events:
         uid = ev["Event"]["uuid"]
-        _write(out / f"{uid}.json", json.dumps(ev, indent=1, sort_keys=True).encode())
+        _write(out / f"{uid}.json", json.dumps(ev, sort_keys=True).encode())
         manifest[uid] = manifest_entry(ev)
         lines += [f"{h},{uid}" for h in value_hashes(ev)]
     _write(out / "hashes.csv", ("\n".join(lines) + "\n" if lines else "").encode())
-    _write(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True).encode())
+    _write(out / "manifest.json", json.dumps(manifest, sort_keys=True).encode())
     attrs = [a for ev in events for a in ev["Event"]["Attribute"]]
     return FeedSummary(out, len(events), len(attrs), sum(1 for a in attrs if a["to_ids"]))

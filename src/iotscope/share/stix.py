@@ -290,6 +290,7 @@ _PATTERN = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def pattern_endpoint(text: str) -> Endpoint | None:
     """The (ip, port, proto) of a pattern :func:`pattern` wrote, else None (a partner's
     pattern of another shape is not guessed at)."""

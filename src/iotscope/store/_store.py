@@ -247,6 +247,12 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+NUL_SYMBOL = "\u2400"
+"""PostgreSQL's text type cannot hold NUL, which real banners contain (telnet option bytes,
+binary services): the store keeps each NUL of a banner as U+2400 SYMBOL FOR NULL, on every
+backend alike, so a finding is never refused or silently cut for it."""
+
+
 def finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
     """The findings table's rows (every stored finding names its survey)."""
     rows = []
@@ -255,5 +261,7 @@ def finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
             raise StoreError("a stored finding needs its survey_id", ip=str(f.ip))
         row = f.model_dump(mode="json")
         row["time"] = f.time
+        if row["banner"] is not None:
+            row["banner"] = row["banner"].replace("\x00", NUL_SYMBOL)
         rows.append(row)
     return rows

@@ -42,6 +42,7 @@ class DeviceVuln(Record):
     survey_id: str | None
     ip: IPAddr
     port: int
+    transport: str = "tcp"
     time: UtcTime
     vendor: str | None
     product: str | None
@@ -302,6 +303,7 @@ def _vuln(f: Finding, r: dict[str, Any], db: VulnDb) -> DeviceVuln:
         survey_id=f.survey_id,
         ip=f.ip,
         port=f.port,
+        transport=f.transport,
         time=f.time,
         vendor=ident.vendor,
         product=ident.product,
