@@ -37,6 +37,6 @@ def test_report_step(tmp_path: Path) -> None:
     assert {f.isp for f in demo.files} == isps
     assert sum(f.rows for f in demo.files) == len(weak)
     assert len(demo.mails) == len(isps)
-    assert len(list((tmp_path / "work" / "mailbox").iterdir())) == len(isps)
+    assert len(list((tmp_path / "work" / "report-mail").iterdir())) == len(isps)
     assert sum(found for found, _ in demo.resolved.values()) == len(weak)  # every one resolved
     store.engine.dispose()

@@ -32,17 +32,19 @@ def block_step(
     isp: str,
     objects: Sequence[dict[str, Any]] | None = None,
     policy: Policy | None = None,
+    now: datetime | None = None,
 ) -> Selection:
     """Write ``isp``'s blocklists under ``work/block/<isp>/`` and, when bird is installed,
-    show its routes carrying the BLACKHOLE community; every action is logged in the store."""
-    console.rule(f"[bold]action at the source: {isp} blocks the shared C2s")
+    show its routes carrying the BLACKHOLE community; every action is logged in the store.
+    ``now`` is the clock validity is judged by (the lab's traffic is dated, not live)."""
+    console.rule(f"[bold]10. action at the source: {isp} blocks the shared C2s")
     if objects is None:
         from iotscope.block._store_source import store_objects
         from iotscope.tenancy import Principal
 
         objects = store_objects(store, Principal("isp", isp))
     pol = policy or Policy(isp, min_confidence=0)
-    sel = select_entries(list(objects), pol, datetime.now(UTC))
+    sel = select_entries(list(objects), pol, now or datetime.now(UTC))
     out = work / "block" / isp
     files = {
         fmt: export(sel, fmt, out / name, store).path

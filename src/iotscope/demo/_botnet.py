@@ -19,7 +19,7 @@ SCALE = 0.3
 
 def botnet_picture(seed: int, devices: int, network: str, work: Path, store: Store) -> None:
     """Generate lab traffic, run the telescope and every ISP's C2 detection, score them."""
-    console.rule("[bold]3. the botnet from the network side: darknet and ISP flows")
+    console.rule("[bold]4. the botnet from the network side: darknet and ISP flows")
     out = work / "traffic"
     t0 = time.monotonic()
     summary = generate(out, seed=seed, days=DAYS, scale=SCALE, devices=devices, network=network)

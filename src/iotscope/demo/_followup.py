@@ -250,7 +250,7 @@ def follow_up_step(store: Store, manifest: LabManifest, seed: int, start: dateti
                    work: Path, days: int = 30) -> Trial:  # fmt: skip
     """Demo step: a lab month of follow-up rounds (simulated re-check), the measured effect
     table, and the truth beside it."""
-    console.rule("[bold]follow-up: a simulated lab month after the notices")
+    console.rule("[bold]7. follow-up: a simulated lab month after the notices")
     trial = run_trial(store, manifest, seed, start, days, every=3, out=work / "followup")
     last = trial.rounds[-1]["states"] if trial.rounds else {}
     states = ", ".join(f"{k} {v}" for k, v in sorted(last.items()))

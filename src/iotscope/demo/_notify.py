@@ -46,7 +46,7 @@ class NotifyDemo:
 
 def notify_step(store: Store, manifest: LabManifest, work: Path, seed: int) -> NotifyDemo | None:
     """Notices for one lab ISP, sent to a local mailbox; prints what went where."""
-    console.rule("[bold]the ISP's view: notices to subscribers, protections")
+    console.rule("[bold]6. the ISP's view: notices to subscribers, protections")
     picked = _busiest_isp(store, manifest)
     if picked is None:
         console.print("no findings in any lab ISP: nothing to notify")

@@ -7,7 +7,7 @@ Call after the survey (and the telescope/C2 steps, if any) has filled the store:
     report_step(store, manifest, work)
 
 The mailbox is an aiosmtpd server on 127.0.0.1 for the length of the step; each message is
-also saved under ``work/mailbox/`` as ``.eml`` so it can be opened afterwards.
+also saved under ``work/report-mail/`` as ``.eml`` so it can be opened afterwards.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def report_step(
         demo.files = report_isps(store, day, out=work / "reports", smtp=smtp)
         if mailbox:
             demo.mails = list(mailbox[0].messages)
-    _save_mails(demo.mails, work / "mailbox")
+    _save_mails(demo.mails, work / "report-mail")
     demo.resolved = _resolve_subscribers(store, manifest, day)
     _show(demo, work, mailbox_used=bool(demo.mails))
     return demo
@@ -132,6 +132,7 @@ def _show(demo: ReportDemo, work: Path, mailbox_used: bool) -> None:
         for isp, fs in sorted(per.items())
     ]  # fmt: skip
     cols = ["ISP", "files", "rows", "report types", "weak logins -> subscriber"]
+    console.rule("[bold]5. who must act: each ISP's reports (Shadowserver CSV)")
     console.print(table(f"ISP reports for {demo.day}", cols, rows))
-    where = f"{len(demo.mails)} e-mail(s) in {work / 'mailbox'}" if mailbox_used else "no mail"
+    where = f"{len(demo.mails)} e-mail(s) in {work / 'report-mail'}" if mailbox_used else "no mail"
     console.print(f"reports in {work / 'reports'}; {where}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from iotscope._output import console, table
 from iotscope.config import settings
 from iotscope.demo._botnet import botnet_picture
+from iotscope.demo._vulns import vulns_step
 from iotscope.lab import LabProcess, SurveyScore, score_survey
 from iotscope.records import Finding, LabManifest, Survey
 from iotscope.store import Store, open_store
@@ -40,11 +41,39 @@ def run_demo(opts: DemoOptions) -> None:
             show_lab(lab.manifest, lab.ready_seconds or 0.0)
             survey, findings = survey_lab(lab.manifest, work, store)
             show_survey(survey, score_survey(lab.manifest, findings))
+            vulns_step(store, lab.manifest, survey.id)
             botnet_picture(opts.seed, opts.devices, opts.network, work, store)
+            isp_view(store, lab.manifest, work, opts.seed, survey)
+            sharing(store, work)
             if not opts.once:
                 wait_for_interrupt(lab.manifest, work / "manifest.json")
     finally:
         store.engine.dispose()
+
+
+def isp_view(store: Store, manifest: LabManifest, work: Path, seed: int, survey: Survey) -> None:
+    """Steps 5-7 (issue 8): each ISP's reports, one ISP's notices, a follow-up month."""
+    from iotscope.demo._followup import follow_up_step
+    from iotscope.demo._notify import notify_step
+    from iotscope.demo._report import report_step
+
+    report_step(store, manifest, work)
+    notify_step(store, manifest, work, seed)
+    follow_up_step(store, manifest, seed, survey.finished or survey.started, work)
+
+
+def sharing(store: Store, work: Path) -> None:
+    """Steps 8-10 (issue 9): every ISP's detection shared through the hub and pushed to the
+    others; the shared content (STIX, agreement, MISP feed); one ISP blocks what arrived."""
+    from iotscope.demo._block import block_step
+    from iotscope.demo._share import share_lab
+    from iotscope.demo._share_content import share_content_picture
+
+    shared = share_lab(store, work / "traffic")
+    share_content_picture(store, work)
+    receivers = sorted({isp for sites in shared.found_by.values() for isp in sites})
+    if receivers:
+        block_step(store, work, receivers[0], now=shared.now)
 
 
 def show_lab(manifest: LabManifest, seconds: float) -> None:

@@ -44,6 +44,7 @@ class ShareDemo:
     latencies: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     published: dict[str, int] = field(default_factory=dict)
     found_by: dict[str, list[str]] = field(default_factory=dict)  # indicator id -> ISPs
+    now: datetime | None = None  # the clock the detections were published at
 
 
 def _free_port() -> int:
@@ -94,8 +95,8 @@ def share_step(
 ) -> ShareDemo:
     """Run the sharing step over ``sites`` (whose flows are under ``flows``); print and
     return what it shows. ``now`` is the clock the detections publish at (the lab's)."""
-    console.rule("[bold]4. C2s shared between ISPs: the TAXII 2.1 hub and its push stream")
-    out = ShareDemo()
+    console.rule("[bold]8. C2s shared between ISPs: the TAXII 2.1 hub and its push stream")
+    out = ShareDemo(now=now)
     tokens = {s: mint_token(store.engine, "isp", s, label="demo") for s in sites}
     arrived: dict[str, dict[str, tuple[dict[str, Any], float]]] = {s: {} for s in sites}
     guard = threading.Lock()

@@ -19,7 +19,7 @@ from iotscope.store import Store
 
 def share_content_picture(store: Store, work: Path, *, tlp: str = "amber") -> dict[str, Any]:
     """Build, confirm and write the shared feed; print the agreement per ISP; return figures."""
-    console.rule("[bold]sharing: STIX 2.1 content, agreement between ISPs, MISP feed")
+    console.rule("[bold]9. sharing: STIX 2.1 content, agreement between ISPs, MISP feed")
     truth = work / "traffic" / "truth.json"
     now = datetime.now(UTC)
     objs = store_objects(store, now, families=families_from(truth if truth.is_file() else None))

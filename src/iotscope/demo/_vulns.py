@@ -42,7 +42,7 @@ def _sample(name: str) -> Path:
 
 def vulns_step(store: Store, manifest: LabManifest, survey_id: str) -> VulnsScore:
     """Import the sample knowledge, enrich the survey's findings, show and score them."""
-    console.rule("[bold]vulnerable firmware: NVD and KEV knowledge, inferred and verified CVEs")
+    console.rule("[bold]3. vulnerable firmware: NVD and KEV knowledge, inferred and verified CVEs")
     reports = [import_file(store, _sample(n)) for n in ("nvd-sample.json", "kev-sample.json")]
     console.print(table("knowledge imported", ["file", "kind", "new", "updated", "unchanged"],
                         [(Path(r.path).name, r.kind, r.new, r.updated, r.unchanged)
