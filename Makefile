@@ -12,6 +12,8 @@ SYSTEM_TOOLS += busybox-static lighttpd mini-httpd mosquitto login openssl
 SYSTEM_TOOLS += bgpdump
 # blocking at the source (tests/block): a real BGP peer, nft -c, named-checkzone
 SYSTEM_TOOLS += bird2 nftables bind9-utils
+# the peer BGP speaker benchmarks/bench_block.py measures against
+SYSTEM_TOOLS += exabgp
 # notices: a Japanese font embedded in PDF letters, pdffonts/pdftotext to check them
 SYSTEM_TOOLS += fonts-ipaexfont-gothic poppler-utils
 

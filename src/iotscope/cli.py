@@ -18,7 +18,9 @@ from iotscope.cases.cli import app as case_app
 from iotscope.errors import IotscopeError
 from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
+from iotscope.isp.cli import app as isp_app
 from iotscope.lab.cli import app as lab_app
+from iotscope.notify.cli import app as notice_app
 from iotscope.report.cli import app as report_app
 from iotscope.service.cli import serve as serve_command
 from iotscope.service.cli import token_app
@@ -40,8 +42,10 @@ app.add_typer(flows_app, name="flows")
 app.add_typer(c2_app, name="c2")
 app.add_typer(vulns_app, name="vulns")
 app.add_typer(token_app, name="token")
+app.add_typer(isp_app, name="isp")
 app.add_typer(registry_app, name="registry")
 app.add_typer(report_app, name="report")
+app.add_typer(notice_app, name="notice")
 app.add_typer(block_app, name="block")
 app.add_typer(case_app, name="case")
 app.add_typer(share_app, name="share")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +84,41 @@ def test_registry_prefix_wins_tie_and_longer_route_wins() -> None:
     assert table.isp_of(ips) == ["A", None, "B", None, "A", None]
     _, asns = table.lookup(ips)
     assert asns.tolist() == [64500, 64999, 64501, 0, 64500, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_v4_prefix.map(lambda p: (p[0], p[1], 0)), min_size=1, max_size=20),
+       st.sampled_from(["", "prefix,asn\n"]))  # fmt: skip
+def test_column_reader_equals_line_reader(
+    tmp_path_factory: pytest.TempPathFactory, prefixes: list[tuple[int, int, int]], header: str
+) -> None:
+    """The column-wise CSV reader gives exactly what the line reader gives."""
+    from iotscope.attribution._routes import _read_v4_columns, read_routes_csv
+
+    path = tmp_path_factory.mktemp("csv") / "r.csv"
+    lines = [
+        f"{ipaddress.IPv4Address(n)}/{ln},{64500 + i}" for i, (n, ln, _) in enumerate(prefixes)
+    ]
+    path.write_text(header + "\n".join(lines) + "\n")
+    fast = _read_v4_columns(path)
+    assert fast is not None
+    path.write_text(header + "# a comment sends it to the line reader\n" + "\n".join(lines) + "\n")
+    slow, _ = read_routes_csv(path)
+    assert fast.v4_net.tolist() == slow.v4_net.tolist()
+    assert fast.v4_len.tolist() == slow.v4_len.tolist()
+    assert fast.v4_asn.tolist() == slow.v4_asn.tolist()
+
+
+@pytest.mark.parametrize(
+    "bad", ["192.0.2.1/24,1", "192.0.2.0/33,1", "192.0.2.0/24,x", "192.0.02.0/24,1",
+            "256.0.2.0/24,1", "192.0.2.0,1", "192.0.2.0/24,4294967296"],
+)  # fmt: skip
+def test_column_reader_defers_bad_rows(tmp_path: Path, bad: str) -> None:
+    from iotscope.attribution._routes import _read_v4_columns, read_routes_csv
+    from iotscope.errors import ConfigError
+
+    path = tmp_path / "r.csv"
+    path.write_text(f"prefix,asn\n198.51.100.0/24,64500\n{bad}\n")
+    assert _read_v4_columns(path) is None
+    with pytest.raises(ConfigError, match=r"r\.csv:3:"):
+        read_routes_csv(path)

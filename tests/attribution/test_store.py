@@ -167,3 +167,13 @@ def test_bad_lease_rows_never_show_the_subscriber(store: Store, tmp_path: Path) 
     assert addresses_of(store, me, "Sakura Hikari Net", "sub-001") == []  # nothing imported
     with pytest.raises(ConfigError, match="unknown ISP"):
         import_leases(store, "Nobody", path)
+
+
+def test_shipped_example_registry_imports(store: Store) -> None:
+    from importlib.resources import files
+
+    example = Path(str(files("iotscope.attribution") / "registry.example.toml"))
+    entries, tokens, bad = import_registry(store, example)
+    assert [e.name for e in entries] == ["Example Hikari", "Example Cable"] and not bad
+    assert list(tokens) == ["Example Hikari"]
+    assert isp_of(store, ["192.0.2.9", "2001:db8:100::1"]) == ["Example Hikari"] * 2

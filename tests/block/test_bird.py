@@ -19,11 +19,11 @@ from iotscope.block import (
     run_speaker,
     select,
 )
+from iotscope.block._bird import SPEAKER_ADDR, Bird, start_bird
 from iotscope.block._export import bgp_recorder
 from iotscope.store import open_store
 from iotscope.store._block import block_log
 from iotscope.tenancy import CENTRE
-from tests.block.bird import SPEAKER_ADDR, Bird, start_bird
 from tests.block.conftest import indicator, write_bundle
 from tests.conftest import require_tool
 
@@ -105,7 +105,53 @@ async def test_bird_holds_exactly_the_blocklist(bird: Bird, tmp_path: Path) -> N
         ("203.0.113.9/32", "announced", None),
     ]
     assert ("203.0.113.9/32", "withdrawn", "expired") in log
-    assert ("198.51.100.7/32", "withdrawn", "dropped") in log
+    assert ("198.51.100.7/32", "withdrawn", "revoked") in log
     assert ("192.0.2.77/32", "announced", None) in log
     assert log[-1] == ("192.0.2.77/32", "withdrawn", "stopped")
     store.engine.dispose()
+
+
+def test_block_bgp_command_announces_until_stopped(bird: Bird, tmp_path: Path) -> None:
+    """The contract command as an operator runs it: SIGTERM ends it with a clean Cease."""
+    import signal
+    import subprocess
+    import sys
+
+    now = datetime.now(UTC)
+    bundle = write_bundle(tmp_path / "feed.json", [indicator("198.51.100.70", now)])
+    cmd = [
+        sys.executable,
+        "-m",
+        "iotscope",
+        "block",
+        "bgp",
+        "--isp",
+        "isp-a",
+        "--peer",
+        f"127.0.0.2:{bird.port}",
+        "--local-as",
+        "65000",
+        "--peer-as",
+        "65001",
+        "--local-address",
+        SPEAKER_ADDR,
+        "--hold-time",
+        "9",
+        "--bundle",
+        str(bundle),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "198.51.100.70/32" not in bird.routes():
+            time.sleep(0.2)
+        assert "(65535,666)" in bird.routes().get("198.51.100.70/32", ""), bird.state()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, output
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and bird.routes():
+        time.sleep(0.2)
+    assert bird.routes() == {}
+    assert "Administrative shutdown" in bird.state() or "Received" in bird.state()

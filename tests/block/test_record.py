@@ -65,6 +65,17 @@ def test_bgp_verbs_and_tenancy(store: Store, fixed_now) -> None:
         block_held(store, Principal("partner"), "isp-a")
 
 
+def test_revocation_is_the_logged_reason(store: Store, fixed_now, tmp_path: Path) -> None:
+    ind = indicator("198.51.100.8", fixed_now)
+    out = tmp_path / "list.rpz"
+    export(select([ind], Policy("isp-a"), fixed_now), "rpz", out, store)
+    later = fixed_now + timedelta(minutes=1)
+    revoked = dict(ind, revoked=True, modified="2026-11-01T03:00:30.000Z")
+    export(select([ind, revoked], Policy("isp-a"), later), "rpz", out, store)
+    log = block_log(store, CENTRE, "isp-a")
+    assert [(r["action"], r["reason"]) for r in log] == [("added", None), ("removed", "revoked")]
+
+
 def test_export_records_what_entered_and_left(store: Store, fixed_now, tmp_path: Path) -> None:
     ind = indicator("198.51.100.7", fixed_now, valid_for=timedelta(minutes=30))
     out = tmp_path / "list.txt"
@@ -72,6 +83,8 @@ def test_export_records_what_entered_and_left(store: Store, fixed_now, tmp_path:
     again = export(select([ind], Policy("isp-a"), fixed_now), "plain", out, store)
     later = fixed_now + timedelta(hours=1)
     gone = export(select([ind], Policy("isp-a"), later), "plain", out, store)
+    ind2 = dict(ind, revoked=True, modified="2026-11-01T03:00:30.000Z")
+    export(select([ind2], Policy("isp-b"), fixed_now), "plain", out, store)  # never held
     assert (first.added, again.added, gone.removed) == (
         ["198.51.100.7/32"],
         [],

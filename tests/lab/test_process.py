@@ -32,7 +32,7 @@ def test_lab_up_writes_the_world_then_removes_it(lab_network: str, tmp_path: Pat
 
 
 def test_lab_up_refuses_a_network_outside_loopback(tmp_path: Path) -> None:
-    lab = LabProcess(5, 1, "10.0.0.0/24", tmp_path / "m.json", timeout=30, catalog=[CATALOG_FILE])
+    lab = LabProcess(5, 1, "10.0.0.0/24", tmp_path / "m.json", timeout=120, catalog=[CATALOG_FILE])
     with pytest.raises(ConfigError, match="exited early") as err:
         lab.start()
     assert "127.0.0.0/8" in str(err.value)

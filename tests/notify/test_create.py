@@ -10,6 +10,7 @@ import pytest
 
 from iotscope.notify import (
     IspFindings,
+    NoticeProfile,
     NotOwned,
     create_notices,
     from_mapping,
@@ -24,13 +25,13 @@ from tests.conftest import FIXED_NOW
 from tests.notify.conftest import ISP, ISP_P, SUBSCRIBERS, contacts, findings
 
 
-def _setup(store: Store, profile) -> IspFindings:  # type: ignore[no-untyped-def]
+def _setup(store: Store, profile: NoticeProfile) -> IspFindings:
     save_profile(store, ISP_P, profile)
     save_contacts(store, ISP_P, contacts())
     return IspFindings(ISP, tuple(findings()), from_mapping(SUBSCRIBERS))
 
 
-def test_one_notice_per_subscriber_and_device(any_store: Store, profile) -> None:  # type: ignore[no-untyped-def]
+def test_one_notice_per_subscriber_and_device(any_store: Store, profile: NoticeProfile) -> None:
     made = create_notices(
         any_store, ISP_P, _setup(any_store, profile), random.Random(1), now=FIXED_NOW
     )
@@ -41,7 +42,11 @@ def test_one_notice_per_subscriber_and_device(any_store: Store, profile) -> None
     assert cam.ports == (23, 80) and cam.finding_time == FIXED_NOW
     assert cam.details["cves"] == ["CVE-2017-7921"] and cam.details["kev"] is True
     assert [by_sub[s].channel for s in ("sub-1", "sub-2", "sub-3", "sub-4")] == [
-        "email", "sms", "letter", "landing"]  # fmt: skip
+        "email",
+        "sms",
+        "letter",
+        "landing",
+    ]
     assert by_sub["sub-2"].language == "en" and by_sub["sub-4"].language == "ja"
     assert all(n.token for n in made)
     stored = list_notices(any_store, ISP_P, ISP)
@@ -52,7 +57,7 @@ def test_one_notice_per_subscriber_and_device(any_store: Store, profile) -> None
     assert [e["event"] for e in events_of(any_store, ISP_P, cam.id)] == ["created"]
 
 
-def test_idempotent(store: Store, profile) -> None:  # type: ignore[no-untyped-def]
+def test_idempotent(store: Store, profile: NoticeProfile) -> None:
     job = _setup(store, profile)
     first = create_notices(store, ISP_P, job, random.Random(1), now=FIXED_NOW)
     again = create_notices(store, ISP_P, job, random.Random(1), now=FIXED_NOW)
@@ -60,7 +65,7 @@ def test_idempotent(store: Store, profile) -> None:  # type: ignore[no-untyped-d
     assert len(list_notices(store, ISP_P, ISP)) == 4
 
 
-def test_variants_seeded_and_order_free(profile) -> None:  # type: ignore[no-untyped-def]
+def test_variants_seeded_and_order_free(profile: NoticeProfile) -> None:
     subs = from_mapping(SUBSCRIBERS)
     cs = {c.subscriber_id: c for c in contacts()}
     a = plan_notices(ISP, findings(), subs, profile, cs, random.Random(5), FIXED_NOW)
@@ -69,28 +74,36 @@ def test_variants_seeded_and_order_free(profile) -> None:  # type: ignore[no-unt
     assert a.unresolved == 1 and a.unreachable == 0
 
 
-def test_variants_are_balanced_over_many(profile) -> None:  # type: ignore[no-untyped-def]
+def test_variants_are_balanced_over_many(profile: NoticeProfile) -> None:
     import ipaddress
 
     from iotscope.notify import DeviceFinding
 
-    many = [DeviceFinding(ip=ipaddress.ip_address(f"127.78.{i // 250}.{i % 250}"), port=23,
-                          time=FIXED_NOW, kind="weak_login") for i in range(2000)]  # fmt: skip
+    many = [
+        DeviceFinding(
+            ip=ipaddress.ip_address(f"127.78.{i // 250}.{i % 250}"),
+            port=23,
+            time=FIXED_NOW,
+            kind="weak_login",
+        )
+        for i in range(2000)
+    ]
     plan = plan_notices(ISP, many, lambda ip, _t: ip, profile, {}, random.Random(3), FIXED_NOW)
     counts = Counter(n.variant for n in plan.notices)
     assert set(counts) == {"A", "B"} and abs(counts["A"] - counts["B"]) < 200
 
 
-def test_no_allowed_channel_counts_unreachable(profile) -> None:  # type: ignore[no-untyped-def]
+def test_no_allowed_channel_counts_unreachable(profile: NoticeProfile) -> None:
     email_only = profile.model_copy(update={"channels": ("email",)})
     cs = {c.subscriber_id: c for c in contacts()}
-    plan = plan_notices(ISP, findings(), from_mapping(SUBSCRIBERS), email_only, cs,
-                        random.Random(1), FIXED_NOW)  # fmt: skip
+    plan = plan_notices(
+        ISP, findings(), from_mapping(SUBSCRIBERS), email_only, cs, random.Random(1), FIXED_NOW
+    )
     assert [n.subscriber_id for n in plan.notices] == ["sub-1"]
     assert plan.unreachable == 3
 
 
-def test_tenancy(store: Store, profile) -> None:  # type: ignore[no-untyped-def]
+def test_tenancy(store: Store, profile: NoticeProfile) -> None:
     job = _setup(store, profile)
     other = Principal("isp", "Kumo Broadband")
     with pytest.raises(NotOwned):

@@ -61,6 +61,21 @@ def client(store: Store) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    """``iotscope serve`` as a real uvicorn process over its own store, one per test module;
+    yields its base URL and a token per role."""
+    from tests.share.server import serving
+
+    home = tmp_path_factory.mktemp("hub")
+    url = f"sqlite:///{home / 'iotscope.db'}"
+    store = open_store(url)
+    tokens = mint_all(store)
+    store.engine.dispose()
+    with serving({"IOTSCOPE_HOME": str(home), "IOTSCOPE_DATABASE_URL": url}) as base:
+        yield base, tokens
+
+
 def auth(token: str | None) -> dict[str, str]:
     h = {"Accept": TAXII_MEDIA}
     if token:

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error(case: schemathesis.Case) -> None:
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {_TOKEN}"}
     if "collection_id" in (case.path_parameters or {}) and hash(str(case.query)) % 2:

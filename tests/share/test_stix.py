@@ -211,3 +211,7 @@ def test_the_validator_check_has_teeth(change: dict) -> None:
     bad = [({**o, **change} if o["type"] == kind else o) for o in objs]
     with pytest.raises(Exception):  # noqa: B017 - the validator's or stix2's error
         validate(bad)
+
+
+def test_timestamps_keep_four_digit_years() -> None:
+    assert stix.ts(datetime(702, 10, 28, 10, 48, 30, tzinfo=UTC)) == "0702-10-28T10:48:30.000Z"

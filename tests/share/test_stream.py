@@ -6,15 +6,12 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from iotscope.share import SHARED_COLLECTION_ID, TAXII_MEDIA, private_collection_id
-from iotscope.store import open_store
-from tests.share.conftest import indicator, mint_all
-from tests.share.server import serving
+from tests.share.conftest import indicator
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -47,15 +44,8 @@ def _collect(q: queue.Queue, n: int) -> list[dict[str, str]]:
     return got
 
 
-@pytest.fixture
-def hub() -> Iterator[tuple[str, dict[str, str]]]:
-    tokens = mint_all(open_store())
-    with serving() as base:
-        yield base, tokens
-
-
-def test_stream_delivers_new_objects_and_resumes(hub: tuple[str, dict[str, str]]) -> None:
-    base, tokens = hub
+def test_stream_delivers_new_objects_and_resumes(live_hub: tuple[str, dict[str, str]]) -> None:
+    base, tokens = live_hub
     coll = f"{base}/taxii2/hub/collections/{SHARED_COLLECTION_ID}/"
     q: queue.Queue = queue.Queue()
     threading.Thread(
@@ -81,9 +71,9 @@ def test_stream_delivers_new_objects_and_resumes(hub: tuple[str, dict[str, str]]
 
 
 def test_stream_of_another_isps_private_collection_is_refused(
-    hub: tuple[str, dict[str, str]],
+    live_hub: tuple[str, dict[str, str]],
 ) -> None:
-    base, tokens = hub
+    base, tokens = live_hub
     url = f"{base}/taxii2/hub/collections/{private_collection_id('isp-a')}/stream/"
     for who in ("isp-b", "partner", "vendor"):
         r = httpx.get(url, headers={"Authorization": f"Bearer {tokens[who]}"}, timeout=10)

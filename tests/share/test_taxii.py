@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from iotscope.share import SHARED_COLLECTION_ID, TAXII_MEDIA, private_collection_id
+from iotscope.store import Store
 from tests.share.conftest import auth, indicator, post_headers
 
 ROOT = "/taxii2/hub/"
+
+
+@pytest.fixture
+def store(sqlite_store: Store) -> Store:
+    """HTTP behaviour on SQLite; the store contract on both backends is test_hubstore's."""
+    return sqlite_store
+
+
 OBJECTS = f"{ROOT}collections/{SHARED_COLLECTION_ID}/objects/"
 
 

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 from iotscope.share import SHARED_COLLECTION_ID, private_collection_id
-from iotscope.store import open_store
-from tests.share.conftest import indicator, mint_all
-from tests.share.server import serving
+from tests.share.conftest import indicator
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -27,17 +24,10 @@ class Bearer:
         return r
 
 
-@pytest.fixture
-def hub() -> Iterator[tuple[str, dict[str, str]]]:
-    tokens = mint_all(open_store())
-    with serving() as base:
-        yield base, tokens
-
-
 def test_taxii2_client_discovers_pages_posts_and_reads_status(
-    hub: tuple[str, dict[str, str]],
+    live_hub: tuple[str, dict[str, str]],
 ) -> None:
-    base, tokens = hub
+    base, tokens = live_hub
     server = Server(f"{base}/taxii2/", auth=Bearer(tokens["isp-a"]))
     assert server.title and len(server.api_roots) == 1
     root: ApiRoot = server.default
@@ -70,11 +60,11 @@ def test_taxii2_client_discovers_pages_posts_and_reads_status(
 
 
 def test_taxii2_client_sees_no_other_isps_private_collection(
-    hub: tuple[str, dict[str, str]],
+    live_hub: tuple[str, dict[str, str]],
 ) -> None:
     import requests
 
-    base, tokens = hub
+    base, tokens = live_hub
     url = f"{base}/taxii2/hub/collections/{private_collection_id('isp-a')}/"
     with pytest.raises(requests.HTTPError) as err:
         Collection(url, auth=Bearer(tokens["isp-b"])).refresh()

@@ -65,25 +65,41 @@ def parse_mrt(data: bytes, source: str = "<bytes>") -> MrtResult:
     out = MrtResult()
     first: tuple[dict[int, int], dict[int, int]] = ({}, {})
     repeats: tuple[dict[int, Counter[int]], dict[int, Counter[int]]] = ({}, {})
-    for number, offset, mtype, subtype, body in _records(data, source):
-        out.records += 1
+    offset, number, size = 0, 0, len(data)
+    unpack_header = _HEADER.unpack_from
+    while offset < size:
+        number += 1
+        if offset + 12 > size:
+            raise ParseError("truncated MRT header", path=source, record=number, offset=offset)
+        _ts, mtype, subtype, length = unpack_header(data, offset)
+        end = offset + 12 + length
+        if end > size:
+            raise ParseError(
+                "truncated MRT record", path=source, record=number, offset=offset, length=length
+            )
         try:
-            got = _record(mtype, subtype, body)
+            if mtype == TABLE_DUMP_V2 and subtype == 2:  # the bulk of a RIB: inline path
+                got: tuple[int, int, int, list[int]] | None = _rib_v4_unicast(
+                    data, offset + 12, end
+                )
+            else:
+                got = _record(mtype, subtype, memoryview(data)[offset + 12 : end])
         except (struct.error, IndexError, ValueError) as exc:
             raise ParseError(
                 "bad MRT record", path=source, record=number, offset=offset, reason=str(exc)
             ) from exc
+        offset = end
         if got is None:
             out.skipped[f"type {mtype}/{subtype}"] += 1
             continue
-        version, net, length, asns = got
+        version, net, plen, asns = got
         if not asns:
             out.skipped["no AS_PATH origin"] += 1
             continue
         # One dict entry per prefix (a key packs network and length); the rare prefix seen
         # in several records (TABLE_DUMP keeps one record per peer) gets a vote counter.
         side = 0 if version == 4 else 1
-        key = (net << 8) | length
+        key = (net << 8) | plen
         seen, multi = first[side], repeats[side]
         if key in seen:
             multi.setdefault(key, Counter([seen[key]])).update(asns)
@@ -91,11 +107,39 @@ def parse_mrt(data: bytes, source: str = "<bytes>") -> MrtResult:
             seen[key] = asns[0] if len(asns) == 1 else _vote(Counter(asns))
             if len(asns) > 1:
                 multi[key] = Counter(asns)
+    out.records = number
     for side, target in ((0, out.v4), (1, out.v6)):
         for key, asn in first[side].items():
             votes = repeats[side].get(key)
             target.append((key >> 8, key & 0xFF, asn if votes is None else _vote(votes)))
     return out
+
+
+def _rib_v4_unicast(data: bytes, at: int, end: int) -> tuple[int, int, int, list[int]]:
+    """RIB_IPV4_UNICAST (RFC 6396 4.3.2) read in place from the whole dump (no copies)."""
+    plen = data[at + 4]
+    if plen > 32:
+        raise ValueError(f"prefix length {plen} > 32")
+    nbytes = (plen + 7) >> 3
+    at += 5
+    net = int.from_bytes(data[at : at + nbytes], "big") << (32 - 8 * nbytes)
+    net &= (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF
+    at += nbytes
+    (count,) = _U16.unpack_from(data, at)
+    at += 2
+    origins = []
+    for _ in range(count):
+        (alen,) = _U16.unpack_from(data, at + 6)  # after peer index and originated time
+        at += 8
+        if at + alen > end:
+            raise ValueError("attributes run past the record")
+        origin = _origin_in(data, at, at + alen, True)
+        at += alen
+        if origin is not None:
+            origins.append(origin)
+    if at > end:
+        raise ValueError("RIB entries run past the record")
+    return 4, net, plen, origins
 
 
 def _vote(counts: Counter[int]) -> int:

@@ -1,6 +1,7 @@
 """The ISP registry: who the ISPs are, which ASNs and prefixes are theirs, how to reach them.
 
-A registry file is TOML (one ``[[isp]]`` table per ISP) or CSV (one row per ISP, list fields
+A registry file is TOML (one ``[[isp]]`` table per ISP; ``registry.example.toml`` beside this
+module shows every field) or CSV (one row per ISP, list fields
 separated by spaces); a lab manifest's ``isps[]`` is read as a registry too. Fields:
 
 ==============  ======================================================================

@@ -62,25 +62,28 @@ def export(selection: Selection, fmt: str, out: Path, store: Store | None = None
     if store is not None:
         from iotscope.store._block import record_channel
 
-        added, removed = record_channel(store, selection.isp, fmt, held_of(entries), selection.now)
+        added, removed = record_channel(
+            store, selection.isp, fmt, held_of(entries), selection.now, reasons=selection.reasons
+        )
     return ExportResult(selection, out, added, removed)
 
 
 def bgp_recorder(store: Store, isp: str, channel: str) -> Any:
     """A speaker callback that logs announcements and withdrawals as they happen."""
-    from datetime import UTC
-
-    from iotscope.block._bgp_session import Output, Session
+    from iotscope.block._bgp_session import Output
+    from iotscope.block._bgp_speaker import routes_of
     from iotscope.store._block import Held, record_channel
 
-    def changed(session: Session, out: Output, entries: dict[Any, Entry]) -> None:
+    def changed(announced: frozenset[Any], out: Output, selection: Selection, at: datetime) -> None:
+        entries = routes_of(selection)
         held = {
             str(net): Held(
                 entries[net].indicator_id if net in entries else None,
                 entries[net].expires if net in entries else None,
             )
-            for net in session.announced
+            for net in announced
         }
-        record_channel(store, isp, channel, held, datetime.now(UTC), kind="bgp", reason=out.closed)
+        record_channel(store, isp, channel, held, at, kind="bgp",
+                       reason=out.closed, reasons=selection.reasons)  # fmt: skip
 
     return changed

@@ -3,7 +3,8 @@
 Patterns come from partners, so the parser is strict and bounded: anything outside the subset
 is a :class:`PatternError` naming the position, never a crash and never a guess. The subset:
 
-- comparisons ``ipv4-addr:value = 'A.B.C.D'`` (or ``ISSUBSET 'A.B.C.D/N'``),
+- comparisons ``ipv4-addr:value = 'A.B.C.D'`` (or ``ISSUBSET 'A.B.C.D/N'``), the same for
+  ``ipv6-addr`` (parsed, so that it is counted rather than called an error),
   ``domain-name:value = 'name'``, ``network-traffic:dst_ref.value = ...`` (address or name),
   ``network-traffic:dst_ref.type = 'ipv4-addr'|'domain-name'``, ``network-traffic:dst_port = N``,
   ``network-traffic:protocols[*] = 'tcp'``;
@@ -30,7 +31,7 @@ MAX_PATTERN = 4096
 MAX_TERMS = 64
 MAX_DEPTH = 32
 
-TargetKind = Literal["ipv4", "domain"]
+TargetKind = Literal["ipv4", "ipv6", "domain"]
 
 
 class PatternError(ParseError):
@@ -66,6 +67,7 @@ _TOKEN = re.compile(
 
 _PATHS = {
     "ipv4-addr:value": "addr",
+    "ipv6-addr:value": "addr6",
     "domain-name:value": "name",
     "network-traffic:dst_ref.value": "dst",
     "network-traffic:dst_ref.type": "dst_type",
@@ -73,6 +75,7 @@ _PATHS = {
     "network-traffic:protocols[*]": "proto",
     "network-traffic:protocols[0]": "proto",
 }
+_DST_TYPES = {"ipv4": "ipv4-addr", "ipv6": "ipv6-addr", "domain": "domain-name"}
 _EXPECTED = {"lb": "'['", "rb": "']'", "lp": "'('", "rp": "')'", "path": "an object path"}
 _NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
@@ -85,10 +88,8 @@ class _Tok:
 
 
 def _tokens(text: str) -> list[_Tok]:
-    out, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
+    out, pos, end = [], 0, len(text.rstrip())
+    while pos < end:
         m = _TOKEN.match(text, pos)
         if m is None or m.lastgroup is None:
             raise PatternError(
@@ -180,7 +181,7 @@ class _Parser:
         op = self.peek()
         if op is not None and op.kind == "word" and op.text.upper() == "ISSUBSET":
             self.i += 1
-            if field not in ("addr", "dst"):
+            if field not in ("addr", "addr6", "dst"):
                 raise self.fail("ISSUBSET applies to addresses only", op)
         elif op is None or op.kind != "op" or op.text != "=":
             raise self.fail("only = and ISSUBSET are supported", op)
@@ -212,16 +213,19 @@ def _constraint(field: str, tok: _Tok, fail: _Fail) -> _Conj:
             raise fail("bad protocol name", tok)
         return {"proto": text.lower()}
     if field == "dst_type":
-        if text not in ("ipv4-addr", "domain-name"):
-            raise fail("dst_ref.type must be ipv4-addr or domain-name", tok)
+        if text not in _DST_TYPES.values():
+            raise fail("dst_ref.type must be ipv4-addr, ipv6-addr or domain-name", tok)
         return {"dst_type": text}
-    if field in ("addr", "dst"):
+    if field in ("addr", "addr6", "dst"):
         try:
-            net = ipaddress.IPv4Network(text, strict=True)
-            return {"target": ("ipv4", str(net))}
+            net = ipaddress.ip_network(text, strict=True)
         except ValueError:
-            if field == "addr":
-                raise fail("not an IPv4 address or network", tok) from None
+            if field != "dst":
+                raise fail("not an IP address or network", tok) from None
+        else:
+            if (field == "addr" and net.version != 4) or (field == "addr6" and net.version != 6):
+                raise fail("address family does not match the object type", tok)
+            return {"target": (f"ipv{net.version}", str(net))}
     name = text.lower().rstrip(".")
     if not _NAME.match(name):
         raise fail("not a DNS name", tok)
@@ -251,7 +255,7 @@ def _target(conj: _Conj, text: str) -> Target:
     kind: TargetKind = target[0]
     value = str(target[1])
     want = conj.get("dst_type")
-    if want is not None and want != {"ipv4": "ipv4-addr", "domain": "domain-name"}[kind]:
+    if want is not None and want != _DST_TYPES[kind]:
         raise PatternError("dst_ref.type disagrees with dst_ref.value", pattern=text[:80])
     port, proto = conj.get("port"), conj.get("proto")
     return Target(
@@ -266,5 +270,41 @@ def parse_pattern(text: str) -> tuple[Target, ...]:
     """The targets a STIX pattern names (sorted, without duplicates) or :class:`PatternError`."""
     if not isinstance(text, str) or len(text) > MAX_PATTERN:
         raise PatternError("pattern missing or longer than allowed", limit=MAX_PATTERN)
+    return _parse(text)
+
+
+_V4 = r"(?P<ip>(?:0|[1-9]\d{0,2})(?:\.(?:0|[1-9]\d{0,2})){3})"
+_FAST = (
+    re.compile(r"\[network-traffic:dst_ref\.type = 'ipv4-addr' AND network-traffic:dst_ref\.value"
+               rf" = '{_V4}' AND network-traffic:dst_port = (?P<port>0|[1-9]\d{{0,4}})(?: AND "
+               r"network-traffic:protocols\[\*\] = '(?P<proto>[a-z0-9-]{1,16})')?\]"),
+    re.compile(rf"\[ipv4-addr:value = '{_V4}'\]"),
+)  # fmt: skip
+
+
+def _fast(text: str) -> tuple[Target, ...] | None:
+    """The one-host shapes iotscope.share.stix (and most feeds) write, without the parser;
+    anything else, or an out-of-range octet or port, goes to the parser (which says why)."""
+    for rx in _FAST:
+        m = rx.fullmatch(text)
+        if m is None:
+            continue
+        g = m.groupdict()
+        ip, port, proto = g["ip"], g.get("port"), g.get("proto")
+        if any(int(o) > 255 for o in ip.split(".")) or (port is not None and int(port) > 65535):
+            return None
+        return (Target("ipv4", f"{ip}/32", int(port) if port else None, proto),)
+    return None
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _parse(text: str) -> tuple[Target, ...]:
+    # A feed is re-read every reload with mostly the same patterns: parse each once.
+    # (An error is not cached: lru_cache caches only returned values.)
+    return _fast(text) or parse_general(text)
+
+
+def parse_general(text: str) -> tuple[Target, ...]:
+    """The full subset parser (``parse_pattern`` tries the common shapes first)."""
     terms = _Parser(text).parse()
     return tuple(sorted({_target(c, text) for c in terms}))

@@ -10,6 +10,7 @@ by reason, so the header of a list says why it is shorter than the feed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,8 @@ class Selection:
     entries: tuple[Entry, ...]
     skipped: Mapping[str, int] = field(default_factory=dict)
     errors: tuple[tuple[str, str], ...] = ()
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    """Indicator id -> why it is not acted on (revoked, expired, tlp...), for the action log."""
 
     def addresses(self) -> list[Entry]:
         return [e for e in self.entries if e.target.kind == "ipv4"]
@@ -126,9 +129,13 @@ def _gate(ind: Mapping[str, Any], policy: Policy, now: datetime, tlp: str) -> st
     return None
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def _target_gate(t: Target, policy: Policy) -> str | None:
+    # cached like the patterns: a reload sees the same targets under the same policy
     if t.kind == "domain":
         return "allowlisted" if policy.domain_allowed(t.value) else None
+    if t.kind == "ipv6":
+        return "ipv6"  # the lists and the speaker are IPv4 (the lab and the C2s it finds)
     net = ipaddress.IPv4Network(t.value)
     if net.prefixlen < MIN_PREFIX:
         return "too_broad"
@@ -145,6 +152,7 @@ def select(
     objs = list(objects)
     marks = {**bundle_markings(objs), **(markings or {})}
     skipped: Counter[str] = Counter()
+    reasons: dict[str, str] = {}
     errors: list[tuple[str, str]] = []
     chosen: dict[Target, Entry] = {}
     for ind in latest_versions(objs):
@@ -158,6 +166,7 @@ def select(
                 reason = "bad_pattern"
         if reason is not None:
             skipped[reason] += 1
+            reasons[str(ind["id"])] = reason
             continue
         until = _time(ind.get("valid_until")) or now + timedelta(seconds=policy.ttl)
         expires = min(until, now + timedelta(seconds=policy.max_ttl))
@@ -170,4 +179,5 @@ def select(
             old = chosen.get(t)
             if old is None or (entry.expires, entry.confidence) > (old.expires, old.confidence):
                 chosen[t] = entry
-    return Selection(policy.isp, now, tuple(sorted(chosen.values())), dict(skipped), tuple(errors))
+    entries = tuple(sorted(chosen.values()))
+    return Selection(policy.isp, now, entries, dict(skipped), tuple(errors), reasons)

@@ -74,8 +74,7 @@ def taxii_objects(
 
 
 def _shared_collection_id() -> str:
-    try:
-        from iotscope.share import SHARED_COLLECTION_ID
-    except ImportError as exc:
-        raise BlockError("no collection given and iotscope.share is not installed") from exc
-    return str(SHARED_COLLECTION_ID)
+    """The hub's shared C2 collection."""
+    from iotscope.share import SHARED_COLLECTION_ID
+
+    return SHARED_COLLECTION_ID

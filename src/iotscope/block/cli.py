@@ -135,12 +135,27 @@ def bgp_cmd(
     recorder = bgp_recorder(store, isp, f"bgp:{peer}")
 
     async def main() -> None:
-        stop = asyncio.Event()
+        stop, reload = asyncio.Event(), asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        watcher = None
+        if hub is not None:  # reload at once when the hub announces a new object
+            from iotscope.block._events import watch_hub
+            from iotscope.block._sources import _shared_collection_id
+
+            cid = collection or _shared_collection_id()
+            watcher = asyncio.create_task(watch_hub(hub, token, cid, reload))
         console.print(f"announcing {isp}'s blocklist to {peer} (AS{peer_as}); Ctrl-C stops")
-        await run_speaker(opts, lambda: select(objects(), pol, datetime.now(UTC)), stop, recorder)
+
+        def blocklist() -> Any:
+            return select(objects(), pol, datetime.now(UTC))
+
+        try:
+            await run_speaker(opts, blocklist, stop, recorder, reload)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
 
     asyncio.run(main())
 

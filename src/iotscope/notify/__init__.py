@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from iotscope.notify._create import Plan, create_notices, notice_id, plan_notices, variants
 from iotscope.notify._db import NotOwned, get_notice, list_notices, load_profile, save_profile
+from iotscope.notify._landing import router
 from iotscope.notify._model import (
     KINDS,
     Channel,
@@ -54,6 +55,7 @@ __all__ = [
     "notice_status",
     "plan_notices",
     "read_lease_csv",
+    "router",
     "save_profile",
     "variants",
 ]

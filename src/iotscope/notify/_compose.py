@@ -118,12 +118,11 @@ class Content:
 
 def reference(notice: Notice) -> str:
     """A short number a subscriber reads out on the phone: support staff look it up."""
-    raw = notice.id[:12].upper()
+    raw = f"{int(notice.id[:16], 16) % 10**12:012d}"  # digits: easy to read out
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:12]}"
 
 
-def compose(notice: Notice, profile: NoticeProfile, contact: Contact | None,
-            token: str) -> Content:  # fmt: skip
+def compose(notice: Notice, profile: NoticeProfile, contact: Contact | None, token: str) -> Content:
     """The content of ``notice`` for its language (``ja`` or ``en``; others fall back to en)."""
     lang = "ja" if notice.language == "ja" else "en"
     table = device_table()
@@ -136,19 +135,29 @@ def compose(notice: Notice, profile: NoticeProfile, contact: Contact | None,
     subject = v["subject"][lang].format(isp=isp_name, device=device_name)
     opening = v["opening"][lang].format(isp=isp_name, device=device_name)
     return Content(
-        notice=notice, language=lang, isp_name=isp_name, device_name=device_name,
+        notice=notice,
+        language=lang,
+        isp_name=isp_name,
+        device_name=device_name,
         device_name_short=table["short"][lang].get(device_type, table["short"][lang][""]),
-        vendor=vendor, model=showable(notice.device.model), version=showable(notice.device.version),
-        subject=subject, opening=opening, steps=steps_for(notice, row, managed),
-        landing_url=profile.landing_prefix + token, reference=reference(notice),
+        vendor=vendor,
+        model=showable(notice.device.model),
+        version=showable(notice.device.version),
+        subject=subject,
+        opening=opening,
+        steps=steps_for(notice, row, managed),
+        landing_url=profile.landing_prefix + token,
+        reference=reference(notice),
         found_on=_date(notice.finding_time, lang),
         support_phone=profile.support_phone,
         support_hours=profile.support_hours_ja if lang == "ja" else profile.support_hours_en,
-        support_url=row.get("support_url"), password_menu=row.get("password_menu"),
-        firmware_menu=row.get("firmware_menu"), managed=managed,
+        support_url=row.get("support_url"),
+        password_menu=row.get("password_menu"),
+        firmware_menu=row.get("firmware_menu"),
+        managed=managed,
         addressee=_plain(contact.name) if contact else None,
         postal=_plain(contact.postal) if contact else None,
-    )  # fmt: skip
+    )
 
 
 def _device_type(notice: Notice) -> str:

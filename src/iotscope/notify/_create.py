@@ -90,8 +90,15 @@ def lead_finding(group: Sequence[DeviceFinding]) -> DeviceFinding:
     return min(group, key=lambda f: (KINDS.index(f.kind), f.time, f.port))
 
 
-def build_notice(isp: str, sub: str, group: Sequence[DeviceFinding], channel: Channel,
-                 variant: str, language: str, now: datetime) -> Notice:  # fmt: skip
+def build_notice(
+    isp: str,
+    sub: str,
+    group: Sequence[DeviceFinding],
+    channel: Channel,
+    variant: str,
+    language: str,
+    now: datetime,
+) -> Notice:
     lead = lead_finding(group)
     when = min(f.time for f in group)
     kinds = tuple(k for k in KINDS if any(f.kind == k for f in group))
@@ -105,12 +112,22 @@ def build_notice(isp: str, sub: str, group: Sequence[DeviceFinding], channel: Ch
     }
     return Notice(
         id=notice_id(isp, sub, str(lead.ip), when),
-        isp=isp, subscriber_id=sub, ip=lead.ip, port=lead.port, finding_time=when,
-        kind=lead.kind, kinds=kinds, ports=tuple(sorted({f.port for f in group})),
+        isp=isp,
+        subscriber_id=sub,
+        ip=lead.ip,
+        port=lead.port,
+        finding_time=when,
+        kind=lead.kind,
+        kinds=kinds,
+        ports=tuple(sorted({f.port for f in group})),
         device=next((f.device for f in group if f.device.vendor), lead.device),
-        details=details, channel=channel, variant=variant, language=language, created=now,
+        details=details,
+        channel=channel,
+        variant=variant,
+        language=language,
+        created=now,
         token=secrets.token_urlsafe(16),  # 128 bits: short enough for an SMS
-    )  # fmt: skip
+    )
 
 
 def _key_id(isp: str, key: tuple[str, str], group: Sequence[DeviceFinding]) -> str:
@@ -133,9 +150,9 @@ def plan_notices(
     """
     groups, unresolved = group_findings(findings, subscriber_of)
     names = sorted(variants())
-    keyed = sorted(groups.items(), key=lambda kv: _key_id(isp, kv[0], kv[1]))
+    keyed = sorted((_key_id(isp, key, group), key, group) for key, group in groups.items())
     out, unreachable = [], 0
-    for (sub, _ip), group in keyed:
+    for _nid, (sub, _ip), group in keyed:
         variant = rng.choice(names)  # drawn for every device, reachable or not: a fixed stream
         contact = contacts.get(sub)
         channel = choose_channel(profile, contact)

@@ -7,7 +7,7 @@ centre and that ISP (a wrong tenant reads as "not found", so existence does not 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from iotscope.errors import IotscopeError, StoreError
 from iotscope.notify._model import (
+    EVENTS,
     Contact,
     Device,
     Notice,
@@ -32,6 +33,8 @@ from iotscope.store._schema_notices import (
     protections,
 )
 from iotscope.tenancy import Principal
+
+_BATCH = 2000
 
 
 class NotOwned(IotscopeError):
@@ -99,16 +102,19 @@ def to_notice(row: dict[str, Any]) -> Notice:
 
 def insert_notices(store: Store, notices_: Sequence[Notice], now: datetime) -> list[Notice]:
     """Insert the notices not already stored (by natural key) with their ``created`` event, in
-    one transaction; returns those inserted."""
-    added: list[Notice] = []
+    one transaction (batched); returns those inserted."""
     with store._write(notices.name) as conn:
         have = _existing_ids(conn, [n.id for n in notices_])
-        for n in notices_:
-            if n.id in have or n.token is None:
-                continue
-            conn.execute(insert(notices).values(**notice_row(n, token_hash(n.token))))
-            _event(conn, n.id, "created", now, {"channel": n.channel, "variant": n.variant})
-            added.append(n)
+        added = [n for n in notices_ if n.id not in have and n.token is not None]
+        rows = [notice_row(n, token_hash(n.token or "")) for n in added]
+        events = [
+            {"notice_id": n.id, "event": "created", "time": now,
+             "detail": {"channel": n.channel, "variant": n.variant}}
+            for n in added
+        ]  # fmt: skip
+        for i in range(0, len(rows), _BATCH):
+            conn.execute(insert(notices), rows[i : i + _BATCH])
+            conn.execute(insert(notice_events), events[i : i + _BATCH])
     return added
 
 
@@ -120,20 +126,27 @@ def _existing_ids(conn: Connection, ids: Sequence[str]) -> set[str]:
     return out
 
 
-def _event(conn: Connection, notice_id: str, event: NoticeEvent, when: datetime,
-           detail: dict[str, Any]) -> None:  # fmt: skip
+def _event(
+    conn: Connection, notice_id: str, event: NoticeEvent, when: datetime, detail: dict[str, Any]
+) -> None:
     conn.execute(
         insert(notice_events).values(notice_id=notice_id, event=event, time=when, detail=detail)
     )
 
 
-def record_event(store: Store, notice_id: str, event: NoticeEvent, when: datetime,
-                 detail: dict[str, Any] | None = None, **columns: Any) -> None:  # fmt: skip
+def record_event(
+    store: Store,
+    notice_id: str,
+    event: NoticeEvent,
+    when: datetime,
+    detail: dict[str, Any] | None = None,
+    **columns: Any,
+) -> None:
     """Append ``event``; the notice's column of that name keeps its first time. ``columns``
     updates other notice columns in the same transaction (a message id, a new token hash)."""
     with store._write(notice_events.name) as conn:
         _event(conn, notice_id, event, when, detail or {})
-        if event != "created":
+        if event in EVENTS and event != "created":
             conn.execute(
                 update(notices)
                 .where(notices.c.id == notice_id, notices.c[event].is_(None))
@@ -143,8 +156,18 @@ def record_event(store: Store, notice_id: str, event: NoticeEvent, when: datetim
             conn.execute(update(notices).where(notices.c.id == notice_id).values(**columns))
 
 
-def list_notices(store: Store, principal: Principal, isp: str, *,
-                 unsent: bool = False) -> list[Notice]:  # fmt: skip
+def mark_delivered(store: Store, principal: Principal, notice_id: str, when: datetime,
+                   source: str) -> Notice:  # fmt: skip
+    """Record that a notice reached its subscriber (a delivery report of the ISP's MTA or SMS
+    gateway, a letter the post confirmed); only its ISP may."""
+    get_notice(store, principal, notice_id)
+    record_event(store, notice_id, "delivered", when, {"source": source[:200]})
+    return get_notice(store, principal, notice_id)
+
+
+def list_notices(
+    store: Store, principal: Principal, isp: str, *, unsent: bool = False
+) -> list[Notice]:
     check_isp(principal, isp)
     stmt = select(notices).where(notices.c.isp == isp)
     if unsent:
@@ -178,22 +201,31 @@ def protection_row(p: Protection) -> dict[str, Any]:
     return {**p.model_dump(), "ip": str(p.ip)}
 
 
-def insert_protections(store: Store, items: Iterable[Protection], actor: str) -> list[Protection]:
-    """Insert the proposals not already stored; returns those inserted."""
-    added: list[Protection] = []
+def insert_protections(store: Store, items: Sequence[Protection], actor: str) -> list[Protection]:
+    """Insert the proposals not already stored (batched, one transaction); returns those
+    inserted."""
     with store._write(protections.name) as conn:
-        for p in items:
-            if conn.scalar(select(protections.c.id).where(protections.c.id == p.id)):
-                continue
-            conn.execute(insert(protections).values(**protection_row(p)))
-            event = {"protection_id": p.id, "state": "proposed", "time": p.proposed}
-            conn.execute(insert(protection_events).values(**event, actor=actor, reason=None))
-            added.append(p)
+        ids = [p.id for p in items]
+        have: set[str] = set()
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            have.update(conn.scalars(select(protections.c.id).where(protections.c.id.in_(chunk))))
+        added = [p for p in items if p.id not in have]
+        rows = [protection_row(p) for p in added]
+        events = [
+            {"protection_id": p.id, "state": "proposed", "time": p.proposed, "actor": actor,
+             "reason": None}
+            for p in added
+        ]  # fmt: skip
+        for i in range(0, len(rows), _BATCH):
+            conn.execute(insert(protections), rows[i : i + _BATCH])
+            conn.execute(insert(protection_events), events[i : i + _BATCH])
     return added
 
 
-def list_protections(store: Store, principal: Principal, isp: str,
-                     state: str | None = None) -> list[Protection]:  # fmt: skip
+def list_protections(
+    store: Store, principal: Principal, isp: str, state: str | None = None
+) -> list[Protection]:
     check_isp(principal, isp)
     stmt = select(protections).where(protections.c.isp == isp)
     if state:
@@ -209,8 +241,9 @@ def get_protection(store: Store, principal: Principal, protection_id: str) -> Pr
     return Protection.model_validate(rows[0])
 
 
-def move_protection(store: Store, p: Protection, state: str, when: datetime, actor: str,
-                    reason: str | None) -> None:  # fmt: skip
+def move_protection(
+    store: Store, p: Protection, state: str, when: datetime, actor: str, reason: str | None
+) -> None:
     """Set ``p``'s state (guarded by its current state, so two racing moves cannot both win)."""
     values: dict[str, Any] = {"state": state}
     if state == "applied":
@@ -225,8 +258,11 @@ def move_protection(store: Store, p: Protection, state: str, when: datetime, act
         )
         if done.rowcount != 1:
             raise StoreError("protection changed meanwhile", protection_id=p.id)
-        conn.execute(insert(protection_events).values(
-            protection_id=p.id, state=state, time=when, actor=actor, reason=reason))  # fmt: skip
+        conn.execute(
+            insert(protection_events).values(
+                protection_id=p.id, state=state, time=when, actor=actor, reason=reason
+            )
+        )
 
 
 def protection_history(

@@ -19,12 +19,14 @@ Kind = Literal["weak_login", "vulnerable", "infected"]
 Channel = Literal["email", "letter", "sms", "landing"]
 Measure = Literal["inbound_filter", "c2_block", "firmware_push"]
 ProtectionState = Literal["proposed", "applied", "lifted"]
-NoticeEvent = Literal["created", "sent", "delivered", "viewed", "fixed_reported"]
+NoticeEvent = Literal["created", "sent", "send_failed", "delivered", "viewed", "fixed_reported"]
 
 KINDS: tuple[Kind, ...] = ("infected", "vulnerable", "weak_login")
 """Most pressing first: a notice about a device leads with the worst of its findings."""
 CHANNELS: tuple[Channel, ...] = ("email", "letter", "sms", "landing")
 EVENTS: tuple[NoticeEvent, ...] = ("created", "sent", "delivered", "viewed", "fixed_reported")
+"""Events that set the notice column of their name (first time only); ``send_failed`` is only
+logged, so the next ``notice send`` tries again."""
 
 
 class Device(Record):

@@ -26,6 +26,8 @@ def environment() -> Environment:
         autoescape=_autoescape,
         undefined=StrictUndefined,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the package: no stat() per render
+        cache_size=64,
     )
 
 
@@ -47,7 +49,7 @@ def html_body(content: Content, *, link: bool = True) -> Markup:
 
 
 def html_email(content: Content) -> str:
-    return render("email.html.j2", content, body=html_body(content))
+    return render("email.html.j2", content, body=html_body(content)).strip() + "\n"
 
 
 def sms_text(content: Content) -> str:

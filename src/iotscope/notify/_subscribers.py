@@ -68,6 +68,8 @@ def parse_leases(rows: Iterable[list[str]], path: Path) -> dict[str, list[Lease]
         )
     out: dict[str, list[Lease]] = {}
     for line, row in enumerate(it, start=2):
+        if not row:
+            continue  # a blank line
         try:
             ip, lease = _lease(row)
         except ValueError as exc:

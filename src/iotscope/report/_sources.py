@@ -6,6 +6,7 @@ findings must not spend its time re-validating what the store already holds).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -104,22 +105,28 @@ def survey_records(
 def vulnerable_devices(
     store: Store, since: datetime, until: datetime, rows: list[dict[str, Any]] | None = None
 ) -> Iterator[VulnerableDevice]:
-    """Devices with CVEs found in the window.
+    """Devices with CVEs found in the window: ``iotscope.vulns.device_vulns`` (NVD knowledge,
+    with KEV and CVSS, verified where a safe check proved it), grouped per device, plus any CVE
+    the survey itself attached to a finding (``findings.cves``, from the built-in version table)
+    that the NVD knowledge in the store does not cover."""
+    from iotscope.vulns import device_vulns
 
-    The boundary for helper A's ``iotscope.vulns.device_vulns(store)``: where that module is
-    present its per-CVE records (with KEV and CVSS) are grouped per device; until then the
-    findings' own ``cves`` column is used."""
-    try:
-        from iotscope.vulns import device_vulns
-    except ImportError:
-        for r in rows if rows is not None else _findings(store, since, until):
-            if r["cves"]:
-                yield VulnerableDevice(
-                    ip=r["ip"], port=r["port"], transport=r["transport"], time=utc(r["time"]),
-                    identity=r["identity"] or {}, cves=tuple(r["cves"]), kev=False, cvss=None,
-                )  # fmt: skip
-        return
-    yield from _group_vulns(device_vulns(store), since, until)
+    devices = {(d.ip, d.port): d for d in _group_vulns(device_vulns(store), since, until)}
+    for r in rows if rows is not None else _findings(store, since, until):
+        if not r["cves"]:
+            continue
+        key = (str(r["ip"]), int(r["port"]))
+        known = devices.get(key)
+        extra = tuple(c for c in r["cves"] if known is None or c not in known.cves)
+        if known is None:
+            devices[key] = VulnerableDevice(
+                ip=str(r["ip"]), port=int(r["port"]), transport=r["transport"],
+                time=utc(r["time"]), identity=r["identity"] or {}, cves=tuple(sorted(extra)),
+                kev=False, cvss=None,
+            )  # fmt: skip
+        elif extra:
+            devices[key] = dataclasses.replace(known, cves=tuple(sorted({*known.cves, *extra})))
+    yield from devices.values()
 
 
 def _group_vulns(vulns: Any, since: datetime, until: datetime) -> Iterator[VulnerableDevice]:

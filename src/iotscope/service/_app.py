@@ -15,9 +15,9 @@ from iotscope.store import Store
 
 ROUTERS: tuple[str, ...] = (
     "iotscope.share:router",  # the TAXII 2.1 hub (issue 9)
-    # "iotscope.notify:router",  subscriber landing pages (issue 8)
     "iotscope.followup:router",  # follow-up effect, open refusal cases (issue 8)
     "iotscope.report:router",  # ISP report files (issue 8)
+    "iotscope.notify:router",  # subscriber landing pages, the ISP notice API (issue 8)
 )
 
 

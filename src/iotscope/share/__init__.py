@@ -27,6 +27,7 @@ from iotscope.share._model import (
 )
 from iotscope.share._notify import Notifier, notifier_for
 from iotscope.share._router import router
+from iotscope.share._serve import serve_in_thread
 from iotscope.share._taxii import API_ROOT
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "notifier_for",
     "private_collection_id",
     "router",
+    "serve_in_thread",
     "source_collection_id",
 ]

@@ -34,6 +34,7 @@ Revocation (:func:`revoke`) is a new version with ``revoked: true``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -156,12 +157,16 @@ def sco_id(kind: str, contributing: Mapping[str, Any]) -> str:
     return f"{kind}--{uuid.uuid5(SCO_NAMESPACE, text)}"
 
 
+@functools.lru_cache(maxsize=65536)
 def ts(when: datetime) -> str:
     """A STIX timestamp (3.2): UTC, ``Z``, millisecond precision."""
     if when.tzinfo is None:
         raise ConfigError("STIX times must be timezone-aware", value=str(when))
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    w = when.astimezone(UTC)
+    return (
+        f"{w.year:04d}-{w.month:02d}-{w.day:02d}T{w.hour:02d}:{w.minute:02d}:{w.second:02d}."
+        f"{w.microsecond // 1000:03d}Z"
+    )
 
 
 def parse_ts(text: str) -> datetime:
@@ -188,6 +193,7 @@ def sighting_id(isp: str, ip: str, port: int, proto: str) -> str:
     return stix_id("sighting", isp, ip, port, proto)
 
 
+@functools.lru_cache(maxsize=4096)
 def identity_id(name: str) -> str:
     return stix_id("identity", name)
 
@@ -203,6 +209,7 @@ def relationship_id(source: str, rel: str, target: str) -> str:
 # --- confidence --------------------------------------------------------------------------
 
 
+@functools.cache
 def score_max() -> float:
     """The highest score :mod:`iotscope.c2` can give: the sum of its positive weights."""
     from iotscope.c2 import EVIDENCE, Params
@@ -400,8 +407,9 @@ def relationship(
 
 
 def sighting(c: C2Candidate, isp: str, tlp: str, created: datetime, count: int = 1) -> StixObject:
-    """ISP ``isp``'s sighting of the endpoint's indicator: when its flows showed it and how
-    many detection runs reported it (STIX 5.2 ``count``, 0-999999999)."""
+    """ISP ``isp``'s sighting of the endpoint's indicator: when its flows showed it, how many
+    detection runs reported it (STIX 5.2 ``count``, 0-999999999) and the ISP's own confidence
+    (its detector's score, :func:`confidence`), which agreement combines across ISPs."""
     ip, port, proto = endpoint_of(c)
     return {
         "type": "sighting",
@@ -415,6 +423,7 @@ def sighting(c: C2Candidate, isp: str, tlp: str, created: datetime, count: int =
         "first_seen": ts(c.first_seen),
         "last_seen": ts(max(c.last_seen, c.first_seen)),
         "count": max(0, min(999_999_999, count)),
+        "confidence": confidence(c.score),
         "object_marking_refs": [TLP2_IDS[tlp]],
     }
 

@@ -41,13 +41,15 @@ def record_channel(
     now: datetime,
     kind: str = "list",
     reason: str | None = None,
+    reasons: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """Set what ``channel`` of ``isp`` holds to ``held`` and log what changed at ``now``.
 
     Returns (added, removed) targets. Writing the same set again changes and logs nothing, so
     re-running an export or restarting the speaker does not fake new actions. A removal's
-    reason is ``expired`` when its entry had run out by ``now``, else ``reason`` (or
-    ``dropped``: revoked, below policy, or no longer in the feed).
+    reason is ``expired`` when its entry had run out by ``now``, else ``reason`` (the session
+    closed), else ``reasons[indicator_id]`` (revoked, tlp, low_confidence...), else
+    ``dropped`` (no longer in the feed).
     """
     add_verb, remove_verb = VERBS[kind]
     try:
@@ -60,7 +62,9 @@ def record_channel(
             ]
             for t in removed:
                 exp = _aware(old[t].expires)
-                why = "expired" if exp is not None and exp <= now else (reason or "dropped")
+                why = reason or (reasons or {}).get(old[t].indicator_id or "", "dropped")
+                if exp is not None and exp <= now:
+                    why = "expired"
                 rows.append(_action(isp, channel, t, remove_verb, now, old[t].indicator_id, why))
             _insert_ignore(conn, rows)
             if removed:

@@ -1,4 +1,5 @@
-"""A real BIRD 2 on loopback as the ISP's router (its own config, socket and log in a temp dir).
+"""A real BIRD 2 on loopback as the ISP's router (its own config, socket and log in a work
+dir), for the tests and the demo: what an ISP's route server does with our blackhole routes.
 
 It listens on 127.0.0.2:PORT, waits passively for our speaker (from 127.0.0.3), imports only
 /32s carrying the RFC 7999 BLACKHOLE community, and resolves the discard next hop 192.0.2.1
@@ -9,11 +10,14 @@ the machine's routing table.
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from iotscope.block._sources import BlockError
 
 BIRD_ADDR, SPEAKER_ADDR = "127.0.0.2", "127.0.0.3"
 
@@ -55,14 +59,16 @@ class Bird:
     log: Path
 
     def cli(self, *args: str) -> str:
+        birdc = shutil.which("birdc") or "birdc"
         res = subprocess.run(
-            ["birdc", "-s", str(self.socket), *args], capture_output=True, text=True, timeout=10
+            [birdc, "-s", str(self.socket), *args], capture_output=True, text=True, timeout=10
         )
         return res.stdout
 
     def routes(self) -> dict[str, str]:
         """Prefix -> its BGP.community line, from `show route all protocol iotscope`."""
-        out, prefix = {}, None
+        out: dict[str, str] = {}
+        prefix = None
         for line in self.cli("show", "route", "all", "protocol", "iotscope").splitlines():
             m = re.match(r"^(\d+\.\d+\.\d+\.\d+/\d+)\s", line)
             if m:
@@ -89,7 +95,12 @@ def free_port(addr: str) -> int:
         return int(s.getsockname()[1])
 
 
+def bird_available() -> bool:
+    return shutil.which("bird") is not None and shutil.which("birdc") is not None
+
+
 def start_bird(tmp: Path, bird_as: int, speaker_as: int, next_hop: str = "192.0.2.1") -> Bird:
+    """Start ``bird`` in the foreground on 127.0.0.2 (a free port) and wait for its socket."""
     port = free_port(BIRD_ADDR)
     conf, sock, log = tmp / "bird.conf", tmp / "bird.ctl", tmp / "bird.log"
     conf.write_text(
@@ -104,7 +115,16 @@ def start_bird(tmp: Path, bird_as: int, speaker_as: int, next_hop: str = "192.0.
         )
     )
     proc = subprocess.Popen(
-        ["bird", "-f", "-c", str(conf), "-s", str(sock), "-P", str(tmp / "bird.pid")],
+        [
+            shutil.which("bird") or "bird",
+            "-f",
+            "-c",
+            str(conf),
+            "-s",
+            str(sock),
+            "-P",
+            str(tmp / "bird.pid"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -112,9 +132,9 @@ def start_bird(tmp: Path, bird_as: int, speaker_as: int, next_hop: str = "192.0.
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"bird exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise BlockError(f"bird exited: {proc.stderr.read().decode() if proc.stderr else ''}")
         if sock.exists() and "iotscope" in bird.state():
             return bird
         time.sleep(0.1)
     bird.stop()
-    raise RuntimeError("bird did not come up")
+    raise BlockError("bird did not come up", log=str(log))

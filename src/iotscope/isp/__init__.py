@@ -1,0 +1,7 @@
+"""Continuous detection at an ISP: the flow collector, rolling C2 detection over a sliding
+window, and publication of new, changed and expired C2s to the hub (TAXII 2.1), resumable
+after a kill -9 (issue 9, item 1)."""
+
+from iotscope.isp._plan import Action, Plan, Published, content_hash, plan
+
+__all__ = ["Action", "Plan", "Published", "content_hash", "plan"]
