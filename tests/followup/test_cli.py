@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from iotscope.cli import app
 from iotscope.demo._followup import _device_finding, _profile, lab_contacts, lab_findings
-from iotscope.followup.cli import follow_up
 from iotscope.lab import build_world, write_manifest
 from iotscope.notify import IspFindings, create_notices, from_mapping
 from iotscope.notify._db import save_contacts
@@ -48,10 +46,9 @@ def test_simulate_then_follow_up(tmp_path: Path) -> None:
     assert {"state.npz", "leases.csv", "truth.json"} <= {p.name for p in out.iterdir()}
     truth = json.loads((out / "truth.json").read_text())
     assert sum(a["n"] for a in truth["arms"].values()) == len(mine)
-    one = typer.Typer()
-    one.command()(follow_up)
     effect = tmp_path / "effect.json"
-    got = CliRunner().invoke(one, ["--isp", isp, "--after-days", "30", "--leases",
+    got = CliRunner().invoke(app, ["notice", "follow-up", "--isp", isp, "--after-days", "30",
+                                   "--leases",
                                    str(out / "leases.csv"), "--backend", "simulated", "--lab",
                                    str(out), "--manifest", str(manifest), "--out",
                                    str(effect)])  # fmt: skip

@@ -38,8 +38,8 @@ from tests.followup.test_round import F
 from tests.lab.labkit import test_catalog
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
-QUICK = Timeouts(connect=1.0, read=0.6, probe=3.0, login=10.0)
-POLICY = LoginPolicy(max_attempts=25, budget=15.0)
+QUICK = Timeouts(connect=3.0, read=2.5, probe=8.0, login=30.0)  # CI machines are loaded
+POLICY = LoginPolicy(max_attempts=25, budget=40.0)
 PORTS = "22,23,80,554,1883,2323,8080"
 START = datetime(2026, 10, 1, tzinfo=UTC)
 MODEL = ResponseModel(baseline=0.01, remediate={"landing/A": 0.04}, replace=0.01, infect=0.0,

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from iotscope.errors import ConfigError
 from iotscope.followup import LeaseBook, read_lease_csv
 from iotscope.lab import World, build_world
 from iotscope.lab._dynamics import (
@@ -16,6 +17,8 @@ from iotscope.lab._dynamics import (
     LabState,
     Treatment,
     hidden_model,
+    load_simulation,
+    save_simulation,
     simulate,
     state_distribution,
     truth,
@@ -100,3 +103,16 @@ def test_world_at_applies_the_day(world: World) -> None:
             assert not any(s.pair is not None and s.pair.weak for s in runtime.services)
         elif sim.states[30, i] in (0, 1):
             assert runtime.device.profile == world.devices[n].device.profile
+
+
+def test_saved_simulation_serves_the_same_day(tmp_path: Path, world: World) -> None:
+    weak = weak_devices(world.manifest)
+    sim = simulate(world.manifest, {i: Treatment(0, "sms", "B") for i in weak}, 10, START, 3)
+    save_simulation(sim, tmp_path / "sim")
+    back = load_simulation(tmp_path / "sim")
+    assert np.array_equal(back.states, sim.states) and back.devices == sim.devices
+    assert back.start == START and back.model.remediate == {}  # no hidden rates on disk
+    a, b = world_at(world, sim, 10), world_at(world, back, 10)
+    assert [d.ip for d in a.devices] == [d.ip for d in b.devices]
+    with pytest.raises(ConfigError):
+        load_simulation(tmp_path / "nothing")

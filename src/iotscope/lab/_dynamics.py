@@ -401,8 +401,10 @@ class LabState:
         state = int(self.sim.states[day, i])
         dev = self.sim.devices[i]
         shown = replacement_of(self.manifest, dev) if state == REPLACED else dev
-        d = self.manifest.devices[shown]
+        d = self.manifest.devices[dev if shown is None else shown]
         identity = {"vendor": d.vendor, "product": d.product, "model": d.model}
+        if shown is None:  # a new unit of the same model: told apart by its new serial
+            identity["model"] = f"{d.model or d.product} (new unit)"
         return LabObservation(address, identity, state in (WEAK, INFECTED), STATES[state])
 
     def scanning(self, day: int) -> list[tuple[str, int]]:
@@ -411,16 +413,18 @@ class LabState:
         return [(_ip(self.sim.address[day, i]), self.sim.devices[i]) for i in hot]
 
 
-def replacement_of(manifest: LabManifest, index: int) -> int:
-    """The manifest device whose identity a replacement of device ``index`` shows: the next
-    benign device of another vendor and product (deterministic)."""
+def replacement_of(manifest: LabManifest, index: int, tries: int = 256) -> int | None:
+    """The manifest device whose identity a replacement of device ``index`` shows: the first
+    benign device of another vendor and product on a fixed stride (deterministic), or None
+    when ``tries`` steps find none (a lab of one model: the replacement is a new unit)."""
     mine = manifest.devices[index]
     n = len(manifest.devices)
-    for step in range(1, n):
-        other = manifest.devices[(index + step * 7919) % n]
+    for step in range(1, min(n, tries + 1)):
+        k = (index + step * 7919) % n
+        other = manifest.devices[k]
         if not other.hostile and (other.vendor, other.product) != (mine.vendor, mine.product):
-            return (index + step * 7919) % n
-    return index
+            return k
+    return None
 
 
 # -- the lab as it stands on a simulated day (for a real re-survey) -------------------------
@@ -442,8 +446,11 @@ def world_at(world: World, sim: Simulation, day: int, seed: int = 0) -> World:
         if not sim.online[day, i]:
             continue
         state = int(sim.states[day, i])
-        if state == REPLACED:
-            runtime = world.devices[replacement_of(world.manifest, n)]
+        other = replacement_of(world.manifest, n) if state == REPLACED else None
+        if state == REPLACED and other is not None:
+            runtime = world.devices[other]
+        elif state == REPLACED:
+            runtime = _remediated(runtime, rng)  # a new unit of the same model
         elif state == REMEDIATED:
             runtime = _remediated(runtime, rng)
         out.append(_moved(runtime, _ip(sim.address[day, i])))

@@ -15,6 +15,7 @@ import typer
 from iotscope._output import console, jsonl_sink, table
 from iotscope.config import settings
 from iotscope.errors import ConfigError
+from iotscope.followup.cli import follow_up
 from iotscope.notify import _db
 from iotscope.notify._contacts import read_contacts
 from iotscope.notify._create import create_notices
@@ -34,6 +35,7 @@ protect_app = typer.Typer(help="Move a protection: apply or lift.", no_args_is_h
 contacts_app = typer.Typer(help="Subscriber contact data (the ISP's own).", no_args_is_help=True)
 app.add_typer(protect_app, name="protect")
 app.add_typer(contacts_app, name="contacts")
+app.command("follow-up")(follow_up)  # helper C2: iotscope.followup
 
 
 def _isp_prefixes(isp: str, manifest: Path | None, prefix: list[str]) -> list[str] | None:
