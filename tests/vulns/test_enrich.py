@@ -59,6 +59,10 @@ def test_device_cpes_adds_the_hardware_it_implies() -> None:
         "cpe:2.3:h:huawei:hg532e:-:*:*:*:*:*:*:*",
     )
     assert device_cpes(None) == () and device_cpes("garbage") == ()
+    # a reported hardware revision becomes the hardware name's version (NVD: dir-645:a1)
+    assert device_cpes("cpe:2.3:o:dlink:dir-645_firmware:1.03:*:*:*:*:*:*:*", None, "A1")[1] == (
+        "cpe:2.3:h:dlink:dir-645:a1:*:*:*:*:*:*:*"
+    )
 
 
 def test_inferred_then_verified(store: Store) -> None:
@@ -80,8 +84,9 @@ def test_inferred_then_verified(store: Store) -> None:
             f("127.0.0.4", 80, None),
         ])  # fmt: skip
         before = list(device_vulns(store))
+        # NVD names CVE-2015-2051's hardware h:dlink:dir-645:a1; a banner gives no revision
+        # (NA), so only the HNAP answer, which reports HardwareVersion A1, can show it
         assert [(str(v.ip), v.port, v.cve, v.evidence) for v in before] == [
-            ("127.0.0.1", 23, "CVE-2015-2051", "inferred"),
             ("127.0.0.2", 80, "CVE-2018-14847", "inferred"),
         ]
         counts = enrich(
@@ -104,7 +109,10 @@ def test_inferred_then_verified(store: Store) -> None:
 
 def test_no_checks_without_a_scope(store: Store) -> None:
     import_file(store, SAMPLE)
-    put(store, [f("127.0.0.1", 1, dlink("1.03"))])
+    routeros = ident(
+        "MikroTik", "RouterOS", "RB750Gr3", "6.40", "cpe:2.3:o:mikrotik:routeros:6.40:*:*:*:*:*:*:*"
+    )
+    put(store, [f("127.0.0.1", 1, dlink("1.03")), f("127.0.0.2", 80, routeros)])
     counts = enrich(store, checks=default_checks(), allowed=None)
     assert counts["checks_run"] == 0
     assert [v.evidence for v in device_vulns(store)] == ["inferred"]
@@ -148,7 +156,7 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run = CliRunner().invoke
     imp = run(app, ["vulns", "import", str(SAMPLE), str(KEV_SAMPLE)])
     assert imp.exit_code == 0, imp.output
-    assert [json.loads(x)["new"] for x in imp.stdout.splitlines() if x.startswith("{")] == [8, 6]
+    assert [json.loads(x)["new"] for x in imp.stdout.splitlines() if x.startswith("{")] == [10, 8]
     out = tmp_path / "m.jsonl"
     res = run(
         app, ["vulns", "match", "cpe:2.3:o:mikrotik:routeros:6.42:*:*:*:*:*:*:*", "--out", str(out)]
@@ -164,7 +172,7 @@ def test_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     }
     stdin = (
         "cpe:2.3:o:dlink:dir-645_firmware:1.03:*:*:*:*:*:*:* "
-        "cpe:2.3:h:dlink:dir-645:-:*:*:*:*:*:*:*\n"
+        "cpe:2.3:h:dlink:dir-645:a1:*:*:*:*:*:*:*\n"
         "cpe:2.3:o:mikrotik:routeros:7.1:*:*:*:*:*:*:*\n"
     )
     piped = run(app, ["vulns", "match"], input=stdin)

@@ -46,16 +46,16 @@ def test_single_files_in_both_shapes_and_page(store: Store) -> None:
     reports = [import_file(store, p) for p in sorted(NVD.glob("CVE-*.json"))]
     assert all(r.kind == "nvd-cve" and r.new == 1 and not r.bad for r in reports)
     again = import_file(store, SAMPLE)
-    assert (again.kind, again.new, again.updated, again.unchanged) == ("nvd-page", 0, 0, 8)
+    assert (again.kind, again.new, again.updated, again.unchanged) == ("nvd-page", 0, 0, 10)
     db = load_db(store)
-    assert len(db.records) == 8
+    assert len(db.records) == 10
     dev = [
         "cpe:2.3:o:dlink:dir-645_firmware:1.04b12:*:*:*:*:*:*:*",
-        "cpe:2.3:h:dlink:dir-645:-:*:*:*:*:*:*:*",
+        "cpe:2.3:h:dlink:dir-645:a1:*:*:*:*:*:*:*",
     ]
     got = match(dev, db)
     assert [(m.cve, m.cvss, m.severity) for m in got] == [("CVE-2015-2051", 9.8, "CRITICAL")]
-    assert count(store, t.vuln_cpe_matches) == 20  # 2+2+2+6+2+3+2+1 entries
+    assert count(store, t.vuln_cpe_matches) == 39  # 2+2+2+6+2+10+2+1+6+6 entries
 
 
 def test_incremental_by_last_modified(store: Store, tmp_path: Path) -> None:

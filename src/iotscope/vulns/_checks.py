@@ -49,6 +49,7 @@ _FIELDS = {
     "version",
     "cpe",
     "model",
+    "hardware",
     "method",
     "source",
 }
@@ -66,6 +67,7 @@ class Check:
     version: re.Pattern[str] | None
     cpe: str | None
     model: re.Pattern[str] | None
+    hardware: re.Pattern[str] | None = None  # the hardware revision the device reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class Reading:
     version: str | None
     model: str | None
     detail: str
+    hardware: str | None = None  # hardware revision ("A1"), when the answer gives it
 
 
 def _check(raw: dict[str, object], where: str) -> Check:
@@ -107,6 +110,7 @@ def _check(raw: dict[str, object], where: str) -> Check:
             rx("version"),
             str(raw["cpe"]) if "cpe" in raw else None,
             rx("model"),
+            rx("hardware"),
         )
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise ConfigError("bad check", check=where, reason=str(exc)) from exc
@@ -158,7 +162,9 @@ def read_answer(check: Check, answer: bytes) -> Reading:
         return Reading(check.id, False, None, None, "expected content absent")
     version = _group(check.version, text)
     model = _group(check.model, text)
-    return Reading(check.id, True, version, model, f"status {status}, expected content found")
+    hardware = _group(check.hardware, text)
+    detail = f"status {status}, expected content found"
+    return Reading(check.id, True, version, model, detail, hardware)
 
 
 def _group(rx: re.Pattern[str] | None, text: str) -> str | None:

@@ -3,8 +3,10 @@
 A finding's device CPEs (:func:`device_cpes`): the CPE its identity carries (a firmware
 ``o:`` name with the version the banner gave) plus the hardware ``h:`` names it implies, by
 NVD's naming of firmware/hardware pairs (``o:dlink:dir-645_firmware`` runs on
-``h:dlink:dir-645``) and from the model. A hardware name's version is NA (``-``), as NVD writes
-hardware with no revision; NVD criteria that name a revision do not match it.
+``h:dlink:dir-645``) and from the model. A hardware name's version is the hardware revision
+when the device reported one (HNAP's ``HardwareVersion``: NVD writes CVE-2015-2051's hardware as
+``h:dlink:dir-645:a1``), else NA (``-``), as NVD writes hardware with no revision; NVD
+criteria that name a revision do not match NA (NISTIR 7696: a value against NA is DISJOINT).
 
 ``inferred``: NVD's applicability holds for those CPEs (a version match only, the kind of
 match DOMAIN.md warns about). ``verified``: a safe check (``_checks``) read, from the device's
@@ -74,13 +76,17 @@ class FirmwareStatus(Record):
     outdated: bool | None
 
 
-def _hardware(vendor: Value, product: str) -> str:
-    values = (Value("value", "h"), vendor, Value("value", product), NA) + (ANY,) * 7
+def _hardware(vendor: Value, product: str, revision: str | None = None) -> str:
+    version = Value("value", revision.lower()) if revision else NA
+    values = (Value("value", "h"), vendor, Value("value", product), version) + (ANY,) * 7
     return Cpe(values).to_fs()
 
 
-def device_cpes(cpe: str | None, model: str | None = None) -> tuple[str, ...]:
-    """The CPE names a device with this identity CPE (and model) shows, canonical form."""
+def device_cpes(
+    cpe: str | None, model: str | None = None, hardware: str | None = None
+) -> tuple[str, ...]:
+    """The CPE names a device with this identity CPE (and model, hardware revision) shows,
+    canonical form."""
     if not cpe:
         return ()
     try:
@@ -90,9 +96,9 @@ def device_cpes(cpe: str | None, model: str | None = None) -> tuple[str, ...]:
     out = [c.to_fs()]
     vendor, product = c.vendor, c.product
     if c.part == "o" and product.kind == "value" and product.text.endswith("_firmware"):
-        out.append(_hardware(vendor, product.text.removesuffix("_firmware")))
+        out.append(_hardware(vendor, product.text.removesuffix("_firmware"), hardware))
     if model and vendor.kind == "value":
-        out.append(_hardware(vendor, "_".join(model.lower().split())))
+        out.append(_hardware(vendor, "_".join(model.lower().split()), hardware))
     return tuple(dict.fromkeys(out))
 
 
@@ -137,7 +143,7 @@ def _check_cpes(check: Check, reading: Reading, f: Finding) -> tuple[str, ...]:
     escape = Value("value", "_".join(model.lower().split())).to_fs()
     version = Value("value", reading.version.lower()).to_fs()
     text = check.cpe.replace("{model}", escape).replace("{version}", version)
-    return device_cpes(text, model or None)
+    return device_cpes(text, model or None, reading.hardware)
 
 
 def proved(check: Check, reading: Reading, f: Finding, db: VulnDb) -> list[str]:
