@@ -9,6 +9,9 @@ RIB (one RIB entry per prefix) and as a ``prefix,asn`` CSV; ``--addresses`` addr
 drawn inside prefixes, half uniformly.
 
 Timed, same input for every tool, in one run:
+- MRT load: iotscope's ``read_mrt`` (numpy two-pass reader; the record-at-a-time reference
+  reader too, as "before") against ``bgpdump -m FILE > /dev/null`` (Debian's C reader, the
+  peer) on the same file, as a ratio.
 - iotscope: ``read_mrt`` / ``read_routes_csv`` (file -> numpy columns), ``compile_table``
   (flattened range table), and lookups of the address strings (``AttributationTable.lookup``:
   string parsing included) -> origin AS.
@@ -31,8 +34,10 @@ import ipaddress
 import json
 import os
 import platform
+import shutil
 import socket
 import struct
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -92,6 +97,32 @@ def write_csv(path: Path, nets: np.ndarray, lens: np.ndarray, asns: np.ndarray) 
         f"{socket.inet_ntoa(struct.pack('>I', n))}/{ln},{a}" for n, ln, a in rows
     ]
     path.write_text("\n".join(lines) + "\n")
+
+
+def mrt_vs_bgpdump(path: Path, mrt_s: float, routes: Any) -> dict[str, Any]:
+    """The MRT load beside the record-at-a-time reference and ``bgpdump -m`` (output to
+    /dev/null: bgpdump parses every record and formats one line per RIB entry)."""
+    from iotscope.attribution._mrt import parse_mrt_reference, read_bytes
+
+    ref_s, ref = timed(lambda: parse_mrt_reference(read_bytes(path), str(path)))
+    same = (
+        np.array_equal(ref.v4_net.astype(np.uint32), routes.v4_net)
+        and np.array_equal(ref.v4_len.astype(np.uint8), routes.v4_len)
+        and np.array_equal(ref.v4_asn, routes.v4_asn)
+    )
+    assert same, "fast MRT reader disagrees with the reference"
+    out: dict[str, Any] = {"iotscope_read_mrt_s": mrt_s, "reference_reader_s": ref_s,
+                           "identical_to_reference": same,
+                           "speedup_over_reference": ref_s / mrt_s}  # fmt: skip
+    tool = shutil.which("bgpdump")
+    if tool is None:
+        out["bgpdump"] = "not installed"
+        return out
+    with open(os.devnull, "wb") as null:
+        peer_s, _ = timed(lambda: subprocess.run([tool, "-m", str(path)], stdout=null, check=True))
+    out["bgpdump_m_s"] = peer_s
+    out["ratio_bgpdump_over_iotscope"] = peer_s / mrt_s
+    return out
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -223,6 +254,7 @@ def main() -> None:
         write_csv(tmp / "routes.csv", nets, lens, asns)
         result["input"]["mrt_bytes"] = (tmp / "rib.mrt").stat().st_size
         mrt_s, routes = timed(lambda: read_mrt(tmp / "rib.mrt"))
+        result["mrt_load"] = mrt_vs_bgpdump(tmp / "rib.mrt", mrt_s, routes)
         csv_s, (routes_csv, _) = timed(lambda: read_routes_csv(tmp / "routes.csv"))
         registry = [IspEntry(name="all", asns=())]
         compile_s, table = timed(lambda: compile_table(routes, registry))

@@ -90,13 +90,23 @@ def read_mrt(path: Path) -> Routes:
         result = parse_mrt(read_bytes(path), str(path))
     except ParseError as exc:
         raise ConfigError(f"bad MRT file {path}, nothing imported", **exc.data) from exc
-    if not result.v4 and not result.v6:
+    if not len(result.v4_net) and not result.v6:
         raise ConfigError(
             "no RIB entries in MRT file (is it TABLE_DUMP_V2?)",
             path=str(path),
             records=result.records,
         )
-    return routes_from_lists(result.v4, result.v6, source=str(path))
+    v6 = routes_from_lists([], result.v6)
+    return Routes(
+        v4_net=result.v4_net.astype(np.uint32),
+        v4_len=result.v4_len.astype(np.uint8),
+        v4_asn=result.v4_asn,
+        v6_hi=v6.v6_hi,
+        v6_lo=v6.v6_lo,
+        v6_len=v6.v6_len,
+        v6_asn=v6.v6_asn,
+        source=str(path),
+    )
 
 
 def read_routes_csv(path: Path, skip_bad: bool = False) -> tuple[Routes, list[BadRow]]:
