@@ -12,7 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -112,8 +112,14 @@ class Content:
     postal: str | None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def context(self) -> dict[str, Any]:
+    @cached_property
+    def _context(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"c": self}
+
+    def context(self) -> dict[str, Any]:
+        """The template variables (built once per content: a notice renders two or three
+        templates)."""
+        return dict(self._context)
 
 
 def reference(notice: Notice) -> str:

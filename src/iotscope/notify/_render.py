@@ -54,3 +54,16 @@ def html_email(content: Content) -> str:
 
 def sms_text(content: Content) -> str:
     return render("sms.j2", content).strip()
+
+
+def channel_bodies(content: Content, channel: str) -> dict[str, str]:
+    """What sending over ``channel`` renders, and nothing more: e-mail its text and HTML
+    parts, a letter its text (the PDF prints it), an SMS its short text, a landing notice the
+    page's HTML body (rendered again when the subscriber opens it)."""
+    if channel == "email":
+        return {"text": text_body(content), "html": html_email(content)}
+    if channel == "letter":
+        return {"text": text_body(content)}
+    if channel == "sms":
+        return {"sms": sms_text(content)}
+    return {"html": str(html_body(content, link=False))}

@@ -35,8 +35,11 @@ def from_leases(leases: Mapping[str, list[Lease]]) -> SubscriberOf:
     starts = {ip: [lease[0] for lease in rows] for ip, rows in leases.items()}
 
     def subscriber_of(ip: str, when: datetime) -> str | None:
-        key = str(ipaddress.ip_address(ip))
+        key = ip  # the canonical text already (the common case): no parse per finding
         rows = leases.get(key)
+        if rows is None:
+            key = str(ipaddress.ip_address(ip))
+            rows = leases.get(key)
         if not rows:
             return None
         i = bisect.bisect_right(starts[key], utc(when)) - 1

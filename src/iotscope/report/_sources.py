@@ -111,7 +111,8 @@ def vulnerable_devices(
     that the NVD knowledge in the store does not cover."""
     from iotscope.vulns import device_vulns
 
-    devices = {(d.ip, d.port): d for d in _group_vulns(device_vulns(store), since, until)}
+    vulns = device_vulns(store, since=since, until=until)  # the window, in SQL
+    devices = {(d.ip, d.port): d for d in _group_vulns(vulns, since, until)}
     for r in rows if rows is not None else _findings(store, since, until):
         if not r["cves"]:
             continue

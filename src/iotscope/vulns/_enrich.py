@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,8 +27,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from iotscope.errors import StoreError
 from iotscope.knowledge import cves_for
-from iotscope.records import Finding, IPAddr, Record, UtcTime
+from iotscope.records import Finding, Identity, IPAddr, Record, UtcTime, utc
 from iotscope.store import Store
+from iotscope.store import _schema as s
 from iotscope.store import _schema_vulns as t
 from iotscope.vulns._checks import Check, Reading, run_check
 from iotscope.vulns._cpe import ANY, NA, Cpe, CpeError, Value
@@ -102,12 +104,12 @@ def device_cpes(
     return tuple(dict.fromkeys(out))
 
 
-def _finding_cpes(f: Finding) -> tuple[str, ...]:
+def _finding_cpes(f: Finding | _Seen) -> tuple[str, ...]:
     ident = f.identity
     return device_cpes(ident.cpe, ident.model) if ident else ()
 
 
-def _inferred(f: Finding, db: VulnDb) -> list[dict[str, Any]]:
+def _inferred(f: Finding | _Seen, db: VulnDb) -> list[dict[str, Any]]:
     """The finding's CVE rows by NVD applicability (or the old table when it has no CPE)."""
     cpes = _finding_cpes(f)
     if cpes:
@@ -183,7 +185,7 @@ async def _verify_all(
     return list(await asyncio.gather(*jobs))
 
 
-def _key(f: Finding) -> tuple[str, str, int, str]:
+def _key(f: Finding | _Seen) -> tuple[str, str, int, str]:
     return (f.survey_id or "", str(f.ip), f.port, f.transport)
 
 
@@ -282,16 +284,56 @@ def _stored(store: Store) -> dict[tuple[str, str, int, str], list[dict[str, Any]
     return out
 
 
-def device_vulns(store: Store, db: VulnDb | None = None) -> Iterator[DeviceVuln]:
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """The columns of a stored finding that its CVEs depend on (read without the rest)."""
+
+    survey_id: str | None
+    ip: str
+    port: int
+    transport: str
+    time: datetime
+    identity: Identity | None
+
+
+def _identified(store: Store, since: datetime | None, until: datetime | None) -> list[_Seen]:
+    """The findings with an identity (in ``[since, until)`` when given, filtered in SQL)."""
+    f = s.findings
+    stmt = select(f.c.survey_id, f.c.ip, f.c.port, f.c.transport, f.c.time, f.c.identity)
+    stmt = stmt.where(f.c.identity.is_not(None))
+    if since is not None:
+        stmt = stmt.where(f.c.time >= since)
+    if until is not None:
+        stmt = stmt.where(f.c.time < until)
+    out = []
+    for r in store._query(stmt, f.name):
+        if not r["identity"]:
+            continue  # a JSON null
+        ident = Identity.model_validate(r["identity"])
+        out.append(_Seen(r["survey_id"], str(r["ip"]), int(r["port"]), r["transport"],
+                         utc(r["time"]), ident))  # fmt: skip
+    return out
+
+
+def device_vulns(
+    store: Store,
+    db: VulnDb | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[DeviceVuln]:
     """The CVEs of every surveyed device: what ``enrich`` stored for a finding, else inferred
     now from the knowledge in the store. One record per survey, address and CVE (verified
-    wins; the lowest port that showed it)."""
+    wins; the lowest port that showed it).
+
+    ``since``/``until``: only findings of that time window (``since`` <= time < ``until``),
+    selected in SQL; a report of one day then reads one day, not every finding of all time.
+    """
     db = db if db is not None else load_db(store)
     stored = _stored(store)
     best: dict[tuple[str, str, str], DeviceVuln] = {}
-    for f in sorted(store.findings(), key=lambda f: (f.survey_id or "", str(f.ip), f.port)):
-        if f.identity is None:
-            continue
+    for f in sorted(_identified(store, since, until), key=lambda f: (f.survey_id or "", f.ip,
+                                                                      f.port)):  # fmt: skip
         rows = stored.get(_key(f))
         for r in rows if rows is not None else _inferred(f, db):
             v = _vuln(f, r, db)
@@ -301,7 +343,7 @@ def device_vulns(store: Store, db: VulnDb | None = None) -> Iterator[DeviceVuln]
     yield from (best[k] for k in sorted(best))
 
 
-def _vuln(f: Finding, r: dict[str, Any], db: VulnDb) -> DeviceVuln:
+def _vuln(f: Finding | _Seen, r: dict[str, Any], db: VulnDb) -> DeviceVuln:
     ident = f.identity
     assert ident is not None
     c = db.cvss(r["cve"])
