@@ -13,11 +13,9 @@ indicator that arrived, it returns lines to print.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,10 +25,11 @@ from iotscope._output import console, table
 from iotscope.isp._publish import detect_round, send_pending
 from iotscope.isp._subscribe import Subscription
 from iotscope.isp._taxii import Hub, bearer
+from iotscope.share import serve_in_thread
 from iotscope.store import Store
 from iotscope.store._tokens import mint_token
 
-__all__ = ["ShareDemo", "hub_server", "share_lab", "share_step"]
+__all__ = ["ShareDemo", "share_lab", "share_step"]
 
 OnArrival = Callable[[str, dict[str, Any], datetime], list[str]]
 SETTLE_S = 5.0  # how long to wait for the last C2 to reach every subscriber
@@ -45,36 +44,6 @@ class ShareDemo:
     published: dict[str, int] = field(default_factory=dict)
     found_by: dict[str, list[str]] = field(default_factory=dict)  # indicator id -> ISPs
     now: datetime | None = None  # the clock the detections were published at
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def hub_server(store: Store) -> Iterator[str]:
-    """The service app (TAXII hub included) on uvicorn in a thread; yields its base URL."""
-    import uvicorn
-
-    from iotscope.service import create_app
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="hub", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        if not server.started:
-            raise RuntimeError("the hub did not start")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _endpoint(indicator: dict[str, Any]) -> str:
@@ -109,7 +78,7 @@ def share_step(
 
         return on_object
 
-    with hub_server(store) as base:
+    with serve_in_thread(store) as base:
         hubs = {s: Hub(base + "/", headers=bearer(tokens[s])) for s in sites}
         stream = hubs[sites[0]].collection_url() + "stream/"
         subs = [Subscription(stream, tokens[s], receiver(s)).start() for s in sites]
