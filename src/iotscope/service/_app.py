@@ -18,6 +18,7 @@ ROUTERS: tuple[str, ...] = (
     "iotscope.followup:router",  # follow-up effect, open refusal cases (issue 8)
     "iotscope.report:router",  # ISP report files (issue 8)
     "iotscope.notify:router",  # subscriber landing pages, the ISP notice API (issue 8)
+    "iotscope.centre:router",  # the analysis centre: pages and JSON API (issue 10)
 )
 
 
