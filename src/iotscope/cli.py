@@ -5,51 +5,72 @@ Commands are thin. Errors of iotscope's own family are rendered once, here, with
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from iotscope import __version__
 from iotscope._output import console
-from iotscope.attribution.cli import app as registry_app
-from iotscope.block.cli import app as block_app
-from iotscope.c2.cli import app as c2_app
-from iotscope.cases.cli import app as case_app
 from iotscope.errors import IotscopeError
-from iotscope.fingerprint.cli import app as fingerprint_app
-from iotscope.flows.cli import app as flows_app
-from iotscope.isp.cli import app as isp_app
-from iotscope.lab.cli import app as lab_app
-from iotscope.notify.cli import app as notice_app
-from iotscope.report.cli import app as report_app
-from iotscope.service.cli import serve as serve_command
-from iotscope.service.cli import token_app
-from iotscope.share.cli import app as share_app
-from iotscope.survey.cli import app as survey_app
-from iotscope.telescope.cli import app as telescope_app
-from iotscope.vulns.cli import app as vulns_app
+
+#: Each part's sub-command group (or single command): name -> "module:attribute" of its typer
+#: app or command function. A part is imported only when its command runs (or for --help), so
+#: ``iotscope block bgp`` does not pay for the survey, fastapi or fpdf.
+PARTS: dict[str, str] = {
+    "lab": "iotscope.lab.cli:app",
+    "survey": "iotscope.survey.cli:app",
+    "fingerprint": "iotscope.fingerprint.cli:app",
+    "telescope": "iotscope.telescope.cli:app",
+    "flows": "iotscope.flows.cli:app",
+    "c2": "iotscope.c2.cli:app",
+    "vulns": "iotscope.vulns.cli:app",
+    "token": "iotscope.service.cli:token_app",
+    "isp": "iotscope.isp.cli:app",
+    "registry": "iotscope.attribution.cli:app",
+    "report": "iotscope.report.cli:app",
+    "notice": "iotscope.notify.cli:app",
+    "block": "iotscope.block.cli:app",
+    "case": "iotscope.cases.cli:app",
+    "share": "iotscope.share.cli:app",
+    "serve": "iotscope.service.cli:serve",
+}
+
+
+def _part_command(name: str) -> Any:
+    """The click command of part ``name``, its module imported now."""
+    module, _, attr = PARTS[name].partition(":")
+    target = getattr(importlib.import_module(module), attr)
+    if isinstance(target, typer.Typer):
+        command: Any = typer.main.get_group(target)  # a group even when it holds one command
+    else:  # a single command function, e.g. ``serve``
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _Parts(TyperGroup):
+    """The top-level group: its own commands, then each part's, imported on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in PARTS if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in PARTS and cmd_name not in self.commands:
+            return _part_command(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
 
 app = typer.Typer(
+    cls=_Parts,
     help="iotscope: national IoT botnet countermeasures (survey, darknet, flows, C2).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(lab_app, name="lab")
-app.add_typer(survey_app, name="survey")
-app.add_typer(fingerprint_app, name="fingerprint")
-app.add_typer(telescope_app, name="telescope")
-app.add_typer(flows_app, name="flows")
-app.add_typer(c2_app, name="c2")
-app.add_typer(vulns_app, name="vulns")
-app.add_typer(token_app, name="token")
-app.add_typer(isp_app, name="isp")
-app.add_typer(registry_app, name="registry")
-app.add_typer(report_app, name="report")
-app.add_typer(notice_app, name="notice")
-app.add_typer(block_app, name="block")
-app.add_typer(case_app, name="case")
-app.add_typer(share_app, name="share")
-app.command("serve")(serve_command)
 
 
 @app.command()
