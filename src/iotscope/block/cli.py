@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from iotscope._output import console, table
+from iotscope._times import utc_option
 from iotscope.errors import ConfigError
 
 app = typer.Typer(
@@ -20,16 +21,6 @@ app = typer.Typer(
 POLICY_HELP = "policy TOML ([default] and [isp.NAME] tables; default: built-in policy)"
 BUNDLE_HELP = "read indicators from this STIX 2.1 bundle (offline) instead of the store"
 HUB_HELP = "read indicators from this hub over TAXII 2.1 (a site that is not the hub)"
-
-
-def _time(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError("--now must be an ISO 8601 time", value=value) from exc
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _source(
@@ -73,7 +64,7 @@ def export_cmd(
         raise ConfigError("--format must be one of " + ", ".join(FORMATS), format=fmt)
     pol = load_policy(policy, isp)
     objects = _source(bundle, hub, token, collection, isp)()
-    selection = select(objects, pol, _time(now))
+    selection = select(objects, pol, utc_option(now))
     result = export(selection, fmt, out, None if no_record else open_store())
     for ind, why in selection.errors[:20]:
         console.print(f"[yellow]skipped[/] {ind}: {why}")
@@ -173,7 +164,7 @@ def log_cmd(
     from iotscope.store._block import block_log
     from iotscope.tenancy import CENTRE
 
-    rows = block_log(open_store(), CENTRE, isp, _time(since) if since else None)
+    rows = block_log(open_store(), CENTRE, isp, utc_option(since, "--since") if since else None)
     for r in rows:
         r["at"] = r["at"].isoformat().replace("+00:00", "Z")
         sys.stdout.write(json.dumps(r) + "\n")

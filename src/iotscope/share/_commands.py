@@ -14,22 +14,13 @@ from typing import Any
 import typer
 
 from iotscope._output import console, stdout_is_terminal, table
+from iotscope._times import utc_option
 from iotscope.errors import ConfigError
 
 BUNDLE_HELP = "read the feed from this STIX bundle (default: the local hub, else detections)"
 DETECTIONS_HELP = "build the feed from the store's C2 detections, not the local hub"
 FAMILIES_HELP = "C2 families from a lab truth.json (c2[{ip, port, proto, family}])"
 HUB_HELP = "read the feed from this TAXII 2.1 API root URL (with --token, --collection)"
-
-
-def _now(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError("--now must be an ISO 8601 time", value=value) from exc
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _feed(
@@ -133,7 +124,7 @@ def confirm_cmd(
     """New indicator versions for the C2s that 2+ ISPs or 2+ methods confirm (a bundle)."""
     from iotscope.share import agreement
 
-    when = _now(now)
+    when = utc_option(now)
     objs = _feed(bundle, hub, token, collection, families, when, detections)
     extra = None
     if bundle is None and hub is None:  # the store also has the darknet and the survey
