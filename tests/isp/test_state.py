@@ -102,3 +102,41 @@ def test_state_cache_follows_commits_and_reloads_when_another_process_queued(
     publish_candidates(store, "isp-a", both, "r3", fixed_now)
     p4, _ = publish_candidates(store, "isp-a", both, "r4", fixed_now, cache=cache)
     assert p4.counts()["new"] == 0 and p4.objects == []
+
+
+def test_two_publishers_racing_never_both_send_a_c2_as_new(
+    store: Store, fixed_now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``isp run`` and a ``share publish`` of one site plan from the same state at once (both
+    planning slowed down until each has read it): the second to commit plans again."""
+    import threading
+
+    from iotscope.isp import _publish
+    from iotscope.isp._publish import publish_candidates
+
+    both_read = threading.Barrier(2, timeout=10)
+    calls: list[int] = []
+    real_plan = _publish.plan
+
+    def slow_plan(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) <= 2:  # the first round of each thread: both hold the empty state
+            both_read.wait()
+        return real_plan(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_publish, "plan", slow_plan)
+    found = [cand("198.51.100.7", fixed_now)]
+    results: list[int] = []
+
+    def publish(run: str) -> None:
+        decided, _ = publish_candidates(store, "isp-a", found, run, fixed_now)
+        results.append(decided.counts()["new"])
+
+    threads = [threading.Thread(target=publish, args=(f"r{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == [0, 1]
+    sent = [o for e in outbox(store, "isp-a") for o in e.objects if o["type"] == "indicator"]
+    assert len(sent) == 1

@@ -24,9 +24,11 @@ from iotscope.errors import ConfigError
 from iotscope.flows._parquet import dataset_glob, has_flows
 from iotscope.isp._plan import DEFAULT_REFRESH, Plan, plan
 from iotscope.isp._state import (
+    StaleState,
     StateCache,
     commit_plan,
     fetch_object,
+    last_outbox_id,
     load_published,
     mark_failed,
     mark_sent,
@@ -84,6 +86,10 @@ def window_flows(root: Path, site: str, since: datetime | None) -> int:
     return int(row[0]) if row else 0
 
 
+#: How often a publication is planned again when another publisher of the site got there first.
+PUBLISH_ATTEMPTS = 5
+
+
 def publish_candidates(
     store: Store,
     site: str,
@@ -96,10 +102,33 @@ def publish_candidates(
 ) -> tuple[Plan, list[int]]:
     """Plan ``site``'s publication for ``candidates`` and commit it (state + outbox).
     ``cache`` keeps the state between calls of a long-running publisher."""
-    state = cache.load(store, site) if cache else load_published(store, site, lazy=True)
+    for _ in range(PUBLISH_ATTEMPTS - 1):
+        try:
+            return _publish_once(store, site, candidates, run_id, now, refresh, cache)
+        except StaleState:  # another publisher of the site committed first: plan again
+            if cache is not None:
+                cache.state = None
+    return _publish_once(store, site, candidates, run_id, now, refresh, cache)
+
+
+def _publish_once(
+    store: Store,
+    site: str,
+    candidates: list[C2Candidate],
+    run_id: str | None,
+    now: datetime,
+    refresh: timedelta,
+    cache: StateCache | None,
+) -> tuple[Plan, list[int]]:
+    if cache is not None:
+        state = cache.load(store, site)
+        marker = cache.marker
+    else:
+        marker = last_outbox_id(store, site)
+        state = load_published(store, site, lazy=True)
     decided = plan(candidates, site, state, now, refresh=refresh,
                    fetch=lambda oid: fetch_object(store, site, oid))  # fmt: skip
-    ids = commit_plan(store, site, decided, run_id, now)
+    ids = commit_plan(store, site, decided, run_id, now, expect_marker=marker)
     if cache is not None:
         cache.committed(decided, ids)
     return decided, ids

@@ -7,11 +7,12 @@ them (:func:`mark_sent`); a failed attempt is rescheduled (:func:`mark_failed`).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, text, update
 
 from iotscope.isp._plan import Plan, Published
 from iotscope.store._schema_isp import isp_outbox, isp_published
@@ -19,6 +20,7 @@ from iotscope.store._store import Store
 
 __all__ = [
     "OutboxEntry",
+    "StaleState",
     "StateCache",
     "commit_plan",
     "fetch_object",
@@ -147,18 +149,50 @@ def _state_row(site: str, p: Published, run_id: str | None, now: datetime) -> di
     }
 
 
+class StaleState(Exception):
+    """Another publisher of the same site queued objects after this plan's state was read."""
+
+
+def _lock_site(conn: Connection, site: str) -> None:
+    """Serialise the site's publishers for the rest of ``conn``'s transaction: PostgreSQL's
+    transaction-level advisory lock; on SQLite, a (no-op) write takes the database's write lock."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"isp_published:{site}".encode()).digest()[:8], "big")
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key - (1 << 63)})
+    else:
+        conn.execute(update(isp_outbox).where(isp_outbox.c.id == -1).values(site=site))
+
+
 def commit_plan(
-    store: Store, site: str, plan: Plan, run_id: str | None, now: datetime | None = None
+    store: Store,
+    site: str,
+    plan: Plan,
+    run_id: str | None,
+    now: datetime | None = None,
+    *,
+    expect_marker: int | None = None,
 ) -> list[int]:
     """Write ``plan``'s state rows and queue its objects (in envelopes of at most
     ENVELOPE_OBJECTS), in one transaction; return the outbox ids. The envelopes are due at
-    once (wall-clock time; ``now`` is the plan's time, kept as the rows' ``updated``)."""
+    once (wall-clock time; ``now`` is the plan's time, kept as the rows' ``updated``).
+
+    With ``expect_marker`` (the site's :func:`last_outbox_id` when the plan's state was read),
+    the site's publishers are serialised and :class:`StaleState` is raised, nothing written,
+    when another one queued objects since: two publishers of one site (``isp run`` and a
+    ``share publish``) never both send a C2 as new."""
     now = now or datetime.now(UTC)
     queued = datetime.now(UTC)
     rows = [_state_row(site, p, run_id, now) for p in plan.rows]
     counts = plan.counts()
     ids: list[int] = []
     with store._write("isp_published") as conn:
+        if expect_marker is not None:
+            _lock_site(conn, site)
+            last = conn.execute(
+                select(func.max(isp_outbox.c.id)).where(isp_outbox.c.site == site)
+            ).scalar()
+            if int(last or 0) != expect_marker:
+                raise StaleState(site)
         if rows:
             store._upsert_in(conn, isp_published, rows)
         for i in range(0, len(plan.objects), ENVELOPE_OBJECTS):
