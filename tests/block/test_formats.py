@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import subprocess
 from datetime import timedelta
@@ -100,3 +101,29 @@ def test_named_checkzone_accepts_the_rpz(selection, tmp_path: Path) -> None:
     res = subprocess.run([checkzone, "rpz.iotscope", str(path)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "OK" in res.stdout
+
+
+def test_ipv6_c2s_are_listed_in_every_format_but_not_announced(fixed_now, tmp_path: Path) -> None:
+    from iotscope.block._bgp_speaker import routes_of
+
+    objs = [
+        indicator("198.51.100.7", fixed_now),
+        indicator("v6", fixed_now, pattern="[ipv6-addr:value = '2001:db8::7']"),
+        indicator("v6-net", fixed_now, pattern="[ipv6-addr:value ISSUBSET '2001:db8:1::/64']"),
+        indicator("too-wide", fixed_now, pattern="[ipv6-addr:value ISSUBSET '2001:db8::/32']"),
+        indicator("allowed", fixed_now, pattern="[ipv6-addr:value = '2001:db8:2::1']"),
+    ]
+    policy = Policy("isp-a", allowlist=(ipaddress.ip_network("2001:db8:2::/48"),))
+    sel = select(objs, policy, fixed_now)
+    assert sel.skipped == {"too_broad": 1, "allowlisted": 1}
+    assert render_plain(sel).splitlines()[3:] == ["198.51.100.7", "2001:db8:1::/64", "2001:db8::7"]
+    text = render_nftables(sel)
+    assert "add element inet iotscope_block c2_v6 { 2001:db8::7 timeout" in text
+    assert "ip6 daddr @c2_v6" in text and "ip daddr @c2_v4" in text
+    path = tmp_path / "v6.nft"
+    path.write_text(text)
+    res = _nft_check(path)
+    assert res.returncode == 0, res.stderr
+    assert "128.7.zz.db8.2001.rpz-ip CNAME ." in render_rpz(sel)
+    assert rpz_ip_owner("2001:2:3::1/128") == "128.1.zz.3.2.2001.rpz-ip"  # BIND's own example
+    assert [str(n) for n in routes_of(sel)] == ["198.51.100.7/32"]

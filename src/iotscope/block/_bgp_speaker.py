@@ -42,7 +42,9 @@ a slow store never stalls the session (keepalives, a prompt Cease on stop)."""
 
 
 def routes_of(selection: Selection) -> dict[Net, Entry]:
-    return {Net(e.target.value): e for e in selection.addresses()}
+    """The IPv4 routes to announce (the session carries IPv4 unicast only: IPv6 C2s are in
+    the lists and the RPZ, not announced)."""
+    return {Net(e.target.value): e for e in selection.addresses_v4()}
 
 
 async def run_speaker(

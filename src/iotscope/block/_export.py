@@ -28,7 +28,7 @@ class ExportResult:
 
 
 def held_of(entries: list[Entry]) -> dict[str, Any]:
-    """What a channel holds, keyed by target text (an IPv4 network or a DNS name)."""
+    """What a channel holds, keyed by target text (an IPv4 or IPv6 network or a DNS name)."""
     from iotscope.store._block import Held
 
     return {e.target.value: Held(e.indicator_id, e.expires) for e in entries}

@@ -6,7 +6,11 @@
   each element's timeout is the seconds left until the indicator's ``valid_until``;
 - ``rpz``: a DNS Response Policy Zone (draft-vixie-dnsop-dns-rpz): QNAME triggers
   ``name CNAME .`` (NXDOMAIN) for C2 names and their subdomains, and Response IP triggers
-  ``32.d.c.b.a.rpz-ip CNAME .`` for C2 addresses (an answer pointing at the C2 becomes NXDOMAIN).
+  ``32.d.c.b.a.rpz-ip CNAME .`` for C2 addresses (an answer pointing at the C2 becomes NXDOMAIN);
+  an IPv6 address's trigger is its prefix length, then its 16-bit words reversed, ``zz`` standing
+  for the ``::`` run (``128.1.zz.db8.2001.rpz-ip``).
+
+IPv4 and IPv6 targets both appear in every format (nftables: one set per family).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ Format = Literal["plain", "nftables", "rpz"]
 FORMATS: tuple[Format, ...] = ("plain", "nftables", "rpz")
 NFT_TABLE = "iotscope_block"
 NFT_SET = "c2_v4"
+NFT_SET6 = "c2_v6"
 RPZ_ORIGIN = "rpz.iotscope."
 
 
@@ -39,8 +44,8 @@ def _summary(sel: Selection) -> str:
 
 
 def _host(value: str) -> str:
-    net = ipaddress.IPv4Network(value)
-    return str(net.network_address) if net.prefixlen == 32 else str(net)
+    net = ipaddress.ip_network(value)
+    return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
 
 
 def render_plain(sel: Selection) -> str:
@@ -63,11 +68,14 @@ def disjoint(entries: list[Entry]) -> list[Entry]:
     A network swallows the entries it contains and keeps the latest expiry among them, so
     nothing is unblocked earlier than its own indicator says.
     """
-    nets = sorted(entries, key=lambda e: ipaddress.IPv4Network(e.target.value))
+
+    def net(e: Entry) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        return ipaddress.ip_network(e.target.value)
+
     out: list[Entry] = []
-    for e in nets:
-        net = ipaddress.IPv4Network(e.target.value)
-        if out and net.subnet_of(ipaddress.IPv4Network(out[-1].target.value)):
+    for e in sorted(entries, key=lambda e: (net(e).version, net(e))):
+        last = net(out[-1]) if out else None
+        if last is not None and last.version == net(e).version and net(e).subnet_of(last):  # type: ignore[arg-type]
             if e.expires > out[-1].expires:
                 out[-1] = dataclasses.replace(out[-1], expires=e.expires)
             continue
@@ -76,40 +84,50 @@ def disjoint(entries: list[Entry]) -> list[Entry]:
 
 
 def render_nftables(sel: Selection) -> str:
-    """An ``nft -f`` file: the set, a drop chain, the elements with their timeouts."""
-    t, s = f"inet {NFT_TABLE}", NFT_SET
+    """An ``nft -f`` file: one set per address family, a drop chain, the elements with their
+    timeouts."""
+    t = f"inet {NFT_TABLE}"
+    families = ((NFT_SET, "ipv4_addr", "ip", "ipv4"), (NFT_SET6, "ipv6_addr", "ip6", "ipv6"))
     lines = [
         "#!/usr/sbin/nft -f",
         f"# iotscope blocklist for ISP {sel.isp}, generated {_iso(sel)}",
         f"# {_summary(sel)}",
         f"table {t} {{",
-        f"\tset {s} {{",
-        "\t\ttype ipv4_addr",
-        "\t\tflags interval,timeout",
-        "\t}",
+        *(f"\tset {s} {{\n\t\ttype {kind}\n\t\tflags interval,timeout\n\t}}"
+          for s, kind, _, _ in families),
         "\tchain forward {",
         "\t\ttype filter hook forward priority filter - 10; policy accept;",
         "\t}",
         "}",
         f"flush chain {t} forward",
-        f"flush set {t} {s}",
-        f'add rule {t} forward ip daddr @{s} counter drop comment "to a C2"',
-        f'add rule {t} forward ip saddr @{s} counter drop comment "from a C2"',
-    ]
+    ]  # fmt: skip
+    for s, _, match, _ in families:
+        lines += [
+            f"flush set {t} {s}",
+            f'add rule {t} forward {match} daddr @{s} counter drop comment "to a C2"',
+            f'add rule {t} forward {match} saddr @{s} counter drop comment "from a C2"',
+        ]
+    sets = {kind: s for s, _, _, kind in families}
     for e in disjoint(sel.addresses()):
         comment = e.indicator_id[:120]
         lines.append(
-            f"add element {t} {s} {{ {_host(e.target.value)} "
+            f"add element {t} {sets[e.target.kind]} {{ {_host(e.target.value)} "
             f'timeout {_timeout(e, sel)}s comment "{comment}" }}'
         )
     return "\n".join(lines) + "\n"
 
 
 def rpz_ip_owner(value: str) -> str:
-    """The RPZ Response-IP trigger name: prefix length, then the octets reversed."""
-    net = ipaddress.IPv4Network(value)
-    octets = str(net.network_address).split(".")
-    return f"{net.prefixlen}." + ".".join(reversed(octets)) + ".rpz-ip"
+    """The RPZ Response-IP trigger name: prefix length, then the octets (IPv6: the 16-bit
+    words, ``zz`` for the ``::`` run) reversed."""
+    net = ipaddress.ip_network(value)
+    if net.version == 4:
+        labels = str(net.network_address).split(".")
+    else:
+        left, sep, right = net.network_address.compressed.partition("::")
+        labels = [w for w in left.split(":") if w]
+        labels += ["zz", *(w for w in right.split(":") if w)] if sep else []
+    return f"{net.prefixlen}." + ".".join(reversed(labels)) + ".rpz-ip"
 
 
 def render_rpz(sel: Selection, origin: str = RPZ_ORIGIN, ttl: int = 300) -> str:

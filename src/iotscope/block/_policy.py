@@ -50,7 +50,7 @@ class Policy:
     isp: str
     min_confidence: int = 50
     max_tlp: str = "amber"
-    allowlist: tuple[ipaddress.IPv4Network, ...] = ()
+    allowlist: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     ttl: int = 86400
     max_ttl: int = 7 * 86400
     blackhole_next_hop: str = "192.0.2.1"
@@ -68,9 +68,9 @@ class Policy:
         except ValueError as exc:
             raise ConfigError("blackhole_next_hop must be an IPv4 address", isp=self.isp) from exc
 
-    def allowed(self, net: ipaddress.IPv4Network) -> bool:
+    def allowed(self, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
         """True when ``net`` overlaps an allowlisted prefix (so it must not be blocked)."""
-        return any(net.overlaps(a) for a in self.allowlist)
+        return any(net.version == a.version and net.overlaps(a) for a in self.allowlist)
 
     def domain_allowed(self, name: str) -> bool:
         return any(name == d or name.endswith("." + d) for d in self.domain_allowlist)
@@ -85,7 +85,7 @@ def _coerce(isp: str, raw: dict[str, Any], where: str) -> dict[str, Any]:
     try:
         if "allowlist" in out:
             out["allowlist"] = tuple(
-                ipaddress.IPv4Network(p, strict=False) for p in out["allowlist"]
+                ipaddress.ip_network(p, strict=False) for p in out["allowlist"]
             )
         if "domain_allowlist" in out:
             out["domain_allowlist"] = tuple(d.lower().rstrip(".") for d in out["domain_allowlist"])

@@ -25,6 +25,8 @@ NOT_TLP = "-"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MIN_PREFIX = 24
 """Never act on a partner's network wider than a /24: one typo must not drop a country."""
+MIN_PREFIX6 = 64
+"""The IPv6 floor: one subnet (a /64), never a provider's allocation."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -51,6 +53,10 @@ class Selection:
     """Indicator id -> why it is not acted on (revoked, expired, tlp...), for the action log."""
 
     def addresses(self) -> list[Entry]:
+        """IPv4 and IPv6 targets (IPv4 first: entries sort by kind)."""
+        return [e for e in self.entries if e.target.kind in ("ipv4", "ipv6")]
+
+    def addresses_v4(self) -> list[Entry]:
         return [e for e in self.entries if e.target.kind == "ipv4"]
 
     def names(self) -> list[Entry]:
@@ -136,10 +142,8 @@ def _target_gate(t: Target, policy: Policy) -> str | None:
     # cached like the patterns: a reload sees the same targets under the same policy
     if t.kind == "domain":
         return "allowlisted" if policy.domain_allowed(t.value) else None
-    if t.kind == "ipv6":
-        return "ipv6"  # the lists and the speaker are IPv4 (the lab and the C2s it finds)
-    net = ipaddress.IPv4Network(t.value)
-    if net.prefixlen < MIN_PREFIX:
+    net = ipaddress.ip_network(t.value)
+    if net.prefixlen < (MIN_PREFIX if net.version == 4 else MIN_PREFIX6):
         return "too_broad"
     return "allowlisted" if policy.allowed(net) else None
 
