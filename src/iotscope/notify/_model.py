@@ -19,7 +19,9 @@ Kind = Literal["weak_login", "vulnerable", "infected"]
 Channel = Literal["email", "letter", "sms", "landing"]
 Measure = Literal["inbound_filter", "c2_block", "firmware_push"]
 ProtectionState = Literal["proposed", "applied", "lifted"]
-NoticeEvent = Literal["created", "sent", "send_failed", "delivered", "viewed", "fixed_reported"]
+NoticeEvent = Literal[
+    "created", "sent", "send_failed", "delivered", "viewed", "fixed_reported", "bounced", "delayed"
+]
 
 KINDS: tuple[Kind, ...] = ("infected", "vulnerable", "weak_login")
 """Most pressing first: a notice about a device leads with the worst of its findings."""

@@ -186,6 +186,22 @@ def delivered(
     console.print(f"notice {n.id[:12]} delivered {_t(n.delivered)}")
 
 
+@app.command("bounces")
+def bounces(
+    paths: list[Path] = typer.Argument(..., help="an mbox file, a Maildir or a folder of .eml"),
+    isp: str = typer.Option(..., "--isp"),
+) -> None:
+    """Read the ISP MTA's delivery status notifications (RFC 3464) and record each bounced
+    or delayed notice; a bounced subscriber gets a letter instead."""
+    from iotscope.notify._bounce import messages_in, read_bounces
+
+    raws = (raw for path in paths for raw in messages_in(path))
+    report = read_bounces(open_store(), Principal("isp", isp), isp, raws, datetime.now(UTC))
+    rows = [("bounced", report.bounced), ("delayed", report.delayed)]
+    rows += [(f"skipped: {why}", n) for why, n in sorted(report.skipped.items())]
+    console.print(table(f"bounces for {isp}", ["outcome", "messages"], rows))
+
+
 @app.command("protections")
 def protections(
     isp: str = typer.Option(..., "--isp"),
