@@ -44,6 +44,7 @@ VENDOR_ALIASES = {
     "sunmicrosystems": "sun",
     "thomson": "technicolor",
     "microsoftcorporation": "microsoft",
+    "yoctoproject": "yocto",
 }
 _SUFFIXES = re.compile(r"(?:inc|corp|corporation|co|ltd|limited|gmbh|ag|sa|llc|technologies)$")
 
