@@ -151,6 +151,8 @@ def truth(world: MonthWorld) -> dict[str, Any]:
     isp = world.devices.isp
     lineages: list[dict[str, Any]] = []
     for i, x in enumerate(world.lineages):
+        if x.start >= world.days or x.end <= 0:
+            continue  # not active in the month
         bots = (ever == i).any(axis=0)
         lineages.append({
             "id": x.id, "family": x.family, "start_day": x.start, "end_day": x.end,
@@ -170,11 +172,10 @@ def truth(world: MonthWorld) -> dict[str, Any]:
          "contacted": i in contacted, "seen_by": sorted(c2_seen.get(i, ()))}
         for i, c in enumerate(run.c2s)
     ]  # fmt: skip
-    alive = [x for x in world.lineages if x.start < world.days and x.end > 0]
     totals = {
         "c2": len(c2), "c2_contacted": sum(x["contacted"] for x in c2),
         "c2_seen": sum(bool(x["seen_by"]) for x in c2),
-        "lineages": len(alive),
+        "lineages": len(lineages),
         "lineages_with_bots": sum(x["bots"] > 0 for x in lineages),
         "lineages_seen": sum(bool(x["seen_by"]) for x in lineages),
     }  # fmt: skip
