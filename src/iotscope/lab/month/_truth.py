@@ -178,6 +178,8 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "lineages": len(lineages),
         "lineages_with_bots": sum(x["bots"] > 0 for x in lineages),
         "lineages_seen": sum(bool(x["seen_by"]) for x in lineages),
+        "bots": int((ever >= 0).any(axis=0).sum()),
+        "bots_in_several_lineages": int((_distinct_lineages(ever) > 1).sum()),
     }  # fmt: skip
     return {
         "seed": world.seed, "start": world.start.isoformat(), "days": world.days,
@@ -187,6 +189,13 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "interventions": [_intervention(world, a) for a in run.actions],
         "series": _series(world), "survey_rounds": survey_days(world.days),
     }  # fmt: skip
+
+
+def _distinct_lineages(lin: npt.NDArray[np.int16]) -> Series:
+    """Per device, how many lineages held it during the month (re-infection by another)."""
+    s = np.sort(lin, axis=0)
+    new = np.vstack([s[:1] >= 0, (s[1:] != s[:-1]) & (s[1:] >= 0)])
+    return new.sum(axis=0).astype(np.int64)
 
 
 def _hidden(world: MonthWorld) -> dict[str, Any]:
