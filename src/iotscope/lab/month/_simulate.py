@@ -35,7 +35,7 @@ class Hidden:
     clean: float  # daily clean-up hazard of an infected device
     fix_after_clean: float  # chance a cleaned device also changes its login
     fix: float  # daily hazard that a weak device's login gets changed
-    update: float  # daily hazard of a firmware update to the newest release
+    update: float  # daily hazard of a firmware update to its line's current release
     address_change: float  # daily hazard of a new address
     offline: float  # a device misses a survey round
     overlap: float  # share of handovers with both C2s active
@@ -114,7 +114,6 @@ def simulate(
     ver = np.zeros((days, n), dtype=np.int16)
     live = alive(lineages, days)
     pressure = _pressure(devices, lineages, hidden)  # [device, lineage]
-    newest = products.nver[devices.profile] - 1
     cur_lin = np.full(n, -1, dtype=np.int16)
     cur_weak, cur_ver = devices.weak0.copy(), devices.version0.copy()
     takedowns = [(i, a) for i, a in enumerate(a for a in actions if a.kind == "c2_takedown")]
@@ -126,7 +125,7 @@ def simulate(
             cur_weak &= ~(cleaned & (draws.fix_after[d] < hidden.fix_after_clean))
             cur_weak &= ~((cur_lin < 0) & (draws.fix[d] < hidden.fix * boost))
             updated = draws.update[d] < hidden.update
-            cur_ver[updated] = newest[updated]
+            cur_ver[updated] = products.update_to[devices.profile[updated], cur_ver[updated]]
         for slot, a in takedowns:
             if a.day == d:
                 cur_lin[(cur_lin == a.lineage) & (draws.orphan[slot] < a.factor)] = -1
