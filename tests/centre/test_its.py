@@ -24,7 +24,7 @@ def test_recovers_a_step_effect(effect: float) -> None:
     covered = 0
     for seed in range(20):
         y, c = _series(seed, effect)
-        fit = fit_its(y, c, start=14)
+        fit = fit_its(y, c, 15, pre_end=14)
         covered += fit.covers(effect)
         assert fit.low <= fit.effect <= fit.high
     assert covered >= 17  # nominal 95 %: 17 of 20 or more
@@ -33,8 +33,8 @@ def test_recovers_a_step_effect(effect: float) -> None:
 def test_common_shock_cancels_with_the_comparison() -> None:
     y, c = _series(3, -0.3)
     shock = np.exp(np.where(np.arange(30) > 14, -0.5, 0.0))  # a holiday hits everyone
-    with_cmp = fit_its(np.round(y * shock), np.round(c * shock), start=14)
-    alone = fit_its(np.round(y * shock), None, start=14)
+    with_cmp = fit_its(np.round(y * shock), np.round(c * shock), 15)
+    alone = fit_its(np.round(y * shock), None, 15)
     assert with_cmp.covers(-0.3)
     assert not alone.covers(-0.3)  # without a comparison the shock is taken for the effect
     assert with_cmp.with_comparison and not alone.with_comparison
@@ -42,7 +42,7 @@ def test_common_shock_cancels_with_the_comparison() -> None:
 
 def test_curves_and_counterfactual() -> None:
     y, c = _series(5, -0.5)
-    fit = fit_its(y, c, start=14, end=25)
+    fit = fit_its(y, c, 15, pre_end=14, last=25)
     assert len(fit.fitted) == len(fit.counterfactual) == len(y)
     assert fit.n_pre == 14 and fit.n_post == 11
     post = slice(15, 26)
@@ -54,7 +54,7 @@ def test_curves_and_counterfactual() -> None:
 def test_too_short_says_so() -> None:
     y, c = _series(1, 0.0, n=10)
     with pytest.raises(ItsError) as err:
-        fit_its(y, c, start=3)
+        fit_its(y, c, 3)
     assert err.value.n_pre == 3
 
 

@@ -3,13 +3,14 @@
 The estimand. For a treated unit (an ISP, a lineage) with a daily count ``y_t`` (active bots,
 or C2 contacts) and a comparison count ``c_t`` (the same measure summed over the units the
 intervention did not touch), let ``y0_t`` be what the treated unit would have counted without
-the intervention. The effect is the relative change of the treated level over the post window
-``P`` (the days from the day after the start to the end, or to the series' end)::
+the intervention. The effect is the relative change of the treated total over the post window
+``P`` (the whole days the intervention was in force: from the start, or the next day when it
+began mid-day, to its end or the series' end)::
 
-    effect = exp( mean_{t in P} log((y_t + k) / (y0_t + k)) ) - 1
+    effect = sum_{t in P} y_t / sum_{t in P} y0_t - 1
 
-the geometric mean of actual over counterfactual, minus one (-0.3: the level is 30 % lower
-than it would have been). ``k`` (0.5) keeps empty days finite.
+(-0.3: 30 % fewer bot-days, or contacts, than there would have been). The lab states each
+injected intervention's true effect in the same terms, from the same world run without it.
 
 The model (comparative segmented regression). The log ratio ``r_t = log((y_t+k)/(c_t+k))``
 follows a line before the start; the intervention adds a level change ``b2`` and a slope
@@ -17,14 +18,16 @@ change ``b3`` after it::
 
     r_t = b0 + b1 t + b2 post_t + b3 post_t (t - t0) + e_t
 
-The counterfactual is the comparison's actual level times the pre-period line, so common
-shocks (a new family's wave, a holiday) cancel. ``effect = exp(b2 + b3 * mean_P(t - t0)) - 1``
-and its 95 % interval comes from the linear combination's standard error under Newey-West
+The counterfactual is the comparison's actual level times the pre-period line,
+``y0_t = (c_t + k) exp(b0 + b1 t) - k`` (``k`` = 0.5 keeps empty days finite), so common
+shocks (a new family's wave, a holiday) cancel. The estimate is ``sum_P y_t / sum_P y0_t - 1``;
+its log is about ``b2 + b3 h`` with ``h`` the counterfactual-weighted mean of ``t - t0`` over
+``P``, and the 95 % interval comes from that combination's standard error under Newey-West
 (HAC, Bartlett kernel, the Newey-West lag rule) covariance, which allows autocorrelated
 errors, with Student's t on n - 4 degrees of freedom. HAC errors are biased down in series as
 short as a month (Andrews 1991; Kiefer and Vogelsang 2005), so the larger of the HAC and the
 conventional standard error is used (Angrist and Pischke 2009, 8.2.3). The start day itself
-is partly treated and left out of the fit.
+of an intervention that began mid-day is partly treated and left out of the fit.
 Without a comparison series ``c_t = 0`` (a single-series ITS: the pre-trend alone is the
 counterfactual).
 
@@ -40,7 +43,7 @@ import numpy as np
 import statsmodels.api as sm
 from scipy import stats
 
-K = 0.5  # added to every count before the log (an empty day stays finite)
+K = 0.5  # added to every count before the log
 MIN_PRE = 5  # days before the start needed to fit the pre-period line
 MIN_POST = 3  # days after it
 
@@ -88,7 +91,7 @@ def newey_west_lags(n: int) -> int:
 
 
 def _design(t: np.ndarray, t0: int) -> np.ndarray:
-    post = (t > t0).astype(float)
+    post = (t >= t0).astype(float)
     return np.column_stack([np.ones_like(t, dtype=float), t, post, post * (t - t0)])
 
 
@@ -100,23 +103,28 @@ def _se(rows: np.ndarray, cov: np.ndarray) -> np.ndarray:
 def fit_its(
     treated: np.ndarray,
     comparison: np.ndarray | None,
-    start: int,
-    end: int | None = None,
+    post_start: int,
+    pre_end: int | None = None,
+    last: int | None = None,
     maxlags: int | None = None,
 ) -> ItsFit:
-    """Fit the model above; ``start`` (and ``end``, inclusive) are indexes into the series.
-
-    Days after ``end`` are left out (the intervention was lifted). Raises :class:`ItsError`
-    when fewer than :data:`MIN_PRE` days precede the start or :data:`MIN_POST` follow it.
+    """Fit the model above. Indexes into the series: days before ``pre_end`` (default
+    ``post_start``) are the pre-period, days from ``post_start`` to ``last`` (inclusive,
+    default the series' end) the post window; days between (the start day of an intervention
+    that began mid-day) and after ``last`` are left out. Raises :class:`ItsError` when fewer
+    than :data:`MIN_PRE` days precede or :data:`MIN_POST` follow.
     """
     y = np.asarray(treated, dtype=float)
     c = np.zeros_like(y) if comparison is None else np.asarray(comparison, dtype=float)
     if c.shape != y.shape:
         raise ValueError(f"treated has {y.shape[0]} days, comparison {c.shape[0]}")
-    last = y.shape[0] - 1 if end is None else min(end, y.shape[0] - 1)
+    start = post_start
+    pre_end = post_start if pre_end is None else min(pre_end, post_start)
+    last = y.shape[0] - 1 if last is None else min(last, y.shape[0] - 1)
     t_all = np.arange(y.shape[0], dtype=float)
-    keep = (t_all != start) & (t_all <= last)
-    n_pre, n_post = int(np.sum(t_all < start)), int(np.sum((t_all > start) & (t_all <= last)))
+    is_pre, is_post = t_all < pre_end, (t_all >= start) & (t_all <= last)
+    keep = is_pre | is_post
+    n_pre, n_post = int(is_pre.sum()), int(is_post.sum())
     if n_pre < MIN_PRE or n_post < MIN_POST:
         raise ItsError("too few days around the start", n_pre, n_post)
     r = np.log((y + K) / (c + K))
@@ -127,13 +135,17 @@ def fit_its(
     plain = model.fit()
     beta = np.asarray(plain.params)
     covs = (np.asarray(hac.cov_params()), np.asarray(plain.cov_params()))
-    post_t = t_all[(t_all > start) & (t_all <= last)] - start
-    combo = np.array([0.0, 0.0, 1.0, float(post_t.mean())])
-    est = float(combo @ beta)
+    post_t = t_all[is_post] - start
+    line = x_all[:, :2] @ beta[:2]
+    y0 = np.maximum((c + K) * np.exp(line) - K, 0.0)[is_post]
+    if y0.sum() <= 0:
+        raise ItsError("the counterfactual is empty over the post window", n_pre, n_post)
+    ratio = float(y[is_post].sum() / y0.sum())
+    combo = np.array([0.0, 0.0, 1.0, float(np.average(post_t, weights=y0 + 1e-12))])
     se = max(_se(combo[None, :], cv)[0] for cv in covs)
     q = float(stats.t.ppf(0.975, plain.df_resid))
-    p = float(2 * stats.t.sf(abs(est) / se, plain.df_resid)) if se > 0 else 0.0
-    line = x_all[:, :2] @ beta[:2]
+    z = float(combo @ beta) / se if se > 0 else math.inf
+    p = float(2 * stats.t.sf(abs(z), plain.df_resid))
     line_se = np.maximum(*(_se(x_all[:, :2], cv[:2, :2]) for cv in covs))
     base = c + K
 
@@ -141,9 +153,9 @@ def fit_its(
         return tuple(float(v) for v in np.maximum(base * np.exp(log_ratio) - K, 0.0))
 
     return ItsFit(
-        effect=math.expm1(est),
-        low=math.expm1(est - q * se),
-        high=math.expm1(est + q * se),
+        effect=ratio - 1.0,
+        low=ratio * math.exp(-q * se) - 1.0,
+        high=ratio * math.exp(q * se) - 1.0,
         level_change=float(beta[2]),
         slope_change=float(beta[3]),
         p_value=p,
