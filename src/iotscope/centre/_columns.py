@@ -69,7 +69,8 @@ class Columns:
 
 
 def columns(
-    rows: Sequence[tuple[str, str, int, str, date, int]], first: date | None = None,
+    rows: Sequence[tuple[str, str, int, str, date, int]],
+    first: date | None = None,
     ndays: int | None = None,
 ) -> Columns:
     """Columns from (isp, c2_ip, c2_port, bot, day, flows) rows (pure)."""
@@ -101,7 +102,9 @@ def _bots_on(cols: Columns, e: int, lo: int, hi: int, isps: I64 | None = None) -
     return set(cols.bot[m].tolist())
 
 
-def handovers(cols: Columns, share: float = 0.5, at_least: int = 2, span: int = 2) -> list[tuple[int, int]]:
+def handovers(
+    cols: Columns, share: float = 0.5, at_least: int = 1, span: int = 2
+) -> list[tuple[int, int]]:
     """Pairs (x, y) of endpoints where y took over x's bots: of the bots y held in its first
     ``span`` + 1 days (in the ISPs that saw x too), at least ``share`` (and ``at_least``) held x
     in its last ``span`` days up to then. A new C2 of a botnet starts with the bots the old
@@ -146,4 +149,4 @@ def load_columns(store: Store) -> Columns:
     stmt = select(t.isp, t.c2_ip, t.c2_port, t.bot, t.day, t.flows)
     with store.engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(stmt)]
-    return columns(rows)  # type: ignore[arg-type]
+    return columns(rows)

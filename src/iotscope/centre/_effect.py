@@ -28,9 +28,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 
-from iotscope.centre._columns import I64, Columns, Mask, lineage_of
-from iotscope.centre._interventions import Intervention
+from iotscope.centre._columns import I64, Columns, Mask, handovers, lineage_of
 from iotscope.centre._its import MIN_POST, MIN_PRE, ItsError, ItsFit, fit_its
+from iotscope.store.centre import Intervention
 from iotscope.tenancy import Principal
 
 BLOCKS = ("blocklist", "bgp_blackhole")
@@ -113,8 +113,12 @@ def _other_isps(iv: Intervention, others: Sequence[Intervention]) -> set[str]:
 
 
 def _isp_design(
-    cols: Columns, iv: Intervention, others: Sequence[Intervention], measure: str,
-    rows: Mask, what: str,
+    cols: Columns,
+    iv: Intervention,
+    others: Sequence[Intervention],
+    measure: str,
+    rows: Mask,
+    what: str,
 ) -> Design:
     pre_end, post_start, last = _day_bounds(cols, iv)
     excluded = _other_isps(iv, others) | {iv.isp}
@@ -137,36 +141,48 @@ def _block_design(
         first, last = int(seen.min()), min(int(seen.max()), d.last)
         if d.pre_end - first >= MIN_PRE and last - d.post_start + 1 >= MIN_POST:
             return Design(d.unit, d.comparison, measure, d.treated, d.control, first, last,
-                          d.pre_end, d.post_start)  # fmt: skip
+                          d.pre_end, d.post_start, d.notes)  # fmt: skip
     everything = np.ones(len(cols.c2), dtype=bool)
     note = "the blocked C2s were contacted on too few days: all the ISP's C2 contacts are used"
     wide = _isp_design(cols, iv, others, measure, everything, f"{measure} with all C2s")
     return Design(wide.unit, wide.comparison, measure, wide.treated, wide.control, wide.first,
-                  wide.last, wide.pre_end, wide.post_start, (note,))  # fmt: skip
+                  wide.last, wide.pre_end, wide.post_start, (*wide.notes, note))  # fmt: skip
 
 
 def _takedown_design(
-    cols: Columns, iv: Intervention, others: Sequence[Intervention], measure: str
+    cols: Columns,
+    iv: Intervention,
+    others: Sequence[Intervention],
+    measure: str,
+    links: list[tuple[int, int]],
 ) -> Design:
     pre_end, post_start, last = _day_bounds(cols, iv)
-    lineage = lineage_of(cols, target_endpoints(cols, iv.target))
+    seeds = target_endpoints(cols, iv.target)
+    if len(seeds) == 0:
+        raise ItsError("no ISP reported a contact with the C2s taken down", 0, 0)
+    lineage = lineage_of(cols, seeds, links)
     treated = np.isin(cols.c2, lineage)
     busy = np.zeros(len(cols.c2), dtype=bool)
     for o in others:
         if o.id != iv.id and o.kind == "c2_takedown" and _overlaps(iv, o):
-            busy |= np.isin(cols.c2, lineage_of(cols, target_endpoints(cols, o.target)))
+            busy |= np.isin(cols.c2, lineage_of(cols, target_endpoints(cols, o.target), links))
     control = ~treated & ~busy
     return Design(f"lineage of {iv.target} ({len(lineage)} C2s)", "bots of other lineages",
                   measure, treated, control, 0, last, pre_end, post_start)  # fmt: skip
 
 
 def design(
-    cols: Columns, iv: Intervention, others: Sequence[Intervention], measure: str | None = None
+    cols: Columns,
+    iv: Intervention,
+    others: Sequence[Intervention],
+    measure: str | None = None,
+    links: list[tuple[int, int]] | None = None,
 ) -> Design:
-    """The treated and comparison series for ``iv`` (see the module's docstring)."""
+    """The treated and comparison series for ``iv`` (see the module's docstring);
+    ``links``: :func:`~iotscope.centre._columns.handovers` of ``cols`` if already known."""
     m = measure or DEFAULT_MEASURE.get(iv.kind, "bots")
     if iv.isp is None:
-        return _takedown_design(cols, iv, others, m)
+        return _takedown_design(cols, iv, others, m, handovers(cols) if links is None else links)
     if iv.kind in BLOCKS:
         return _block_design(cols, iv, others, m)
     return _isp_design(cols, iv, others, m, np.ones(len(cols.c2), dtype=bool), f"{m} (all C2s)")
@@ -177,17 +193,24 @@ def _pooled(cols: Columns, d: Design) -> int:
 
 
 def estimate(
-    cols: Columns, iv: Intervention, others: Sequence[Intervention], who: Principal,
+    cols: Columns,
+    iv: Intervention,
+    others: Sequence[Intervention],
+    who: Principal,
     measure: str | None = None,
+    links: list[tuple[int, int]] | None = None,
 ) -> Estimate:
     """Fit the interrupted time series for ``iv`` as ``who`` may see it."""
-    d = design(cols, iv, others, measure)
+    try:
+        d = design(cols, iv, others, measure, links)
+    except ItsError as exc:
+        return Estimate(iv, None, (), (), None, None, str(exc))
     notes = list(d.notes)
     control = d.control
-    if control is not None and iv.isp is not None and not who.is_centre:
-        if _pooled(cols, d) < MIN_POOLED:
-            control = None
-            notes.append("fewer than two ISPs compare: fitted on the treated series alone")
+    private = control is not None and iv.isp is not None and not who.is_centre
+    if private and _pooled(cols, d) < MIN_POOLED:
+        control = None
+        notes.append("fewer than two ISPs compare: fitted on the treated series alone")
     window = slice(d.first, d.last + 1)
     y = cols.series(d.treated, d.measure)[window]
     c = None if control is None else cols.series(control, d.measure)[window]
@@ -199,3 +222,11 @@ def estimate(
     except ItsError as exc:
         return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, str(exc))
     return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit)
+
+
+def estimate_all(
+    cols: Columns, items: Sequence[Intervention], who: Principal, measure: str | None = None
+) -> list[Estimate]:
+    """:func:`estimate` for each of ``items`` (the handover graph computed once)."""
+    links = handovers(cols) if any(iv.isp is None for iv in items) else []
+    return [estimate(cols, iv, items, who, measure, links) for iv in items]

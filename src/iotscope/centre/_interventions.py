@@ -1,17 +1,18 @@
-"""Interventions as one record, from what iotscope records and from the interventions table.
+"""Interventions from every source as one record, and which a caller may see.
 
 An intervention is something done on purpose at a time, whose effect the centre measures:
 a C2 taken down, a blocklist or BGP blackhole put in place by an ISP, a campaign of subscriber
-notices. Three sources:
+notices. Three sources, one record (:class:`iotscope.store.centre.Intervention`):
 
 - the ``interventions`` table (recorded by hand or by the lab: takedowns, campaigns...);
 - ``block_actions`` (:mod:`iotscope.block`): one intervention per ISP, kind and UTC day on
   which targets were added to a list (``blocklist``) or announced as blackholes
-  (``bgp_blackhole``);
+  (``bgp_blackhole``), naming every target;
 - ``notices`` (:mod:`iotscope.notify`): one ``notice_campaign`` per ISP and UTC day of sending.
 
-The derivations are pure functions over rows; :func:`visible` applies the tenancy rule
-(an ISP sees its own and the national ones, the centre all, others the national ones).
+The derivations are pure functions over rows; :func:`collect` reads the three sources as a
+caller may see them (an ISP its own and the national ones, the centre all, others the
+national ones).
 """
 
 from __future__ import annotations
@@ -19,38 +20,25 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import select
+
+from iotscope.store import Store
+from iotscope.store._schema_block import block_actions
+from iotscope.store._schema_notices import notices
+from iotscope.store.centre import Intervention, list_interventions
 from iotscope.tenancy import Principal
 
-KINDS = ("c2_takedown", "blocklist", "bgp_blackhole", "notice_campaign")
-SHOWN_TARGETS = 3
+COLUMNS = ("id", "kind", "isp", "target_kind", "target", "start", "end", "source", "note")
 
 
-@dataclass(frozen=True, slots=True)
-class Intervention:
-    """One intervention. ``isp`` None: national (not one ISP's); ``size``: how many targets,
-    routes or notices it holds (1 for a single recorded action)."""
-
-    id: str
-    kind: str
-    isp: str | None
-    target: str
-    start: datetime
-    end: datetime | None
-    source: str  # interventions | block_actions | notices
-    note: str = ""
-    size: int = 1
-
-    def row(self) -> tuple[str, str, str | None, str, str, str | None, str, int, str]:
-        end = None if self.end is None else self.end.isoformat()
-        return (self.id, self.kind, self.isp, self.target, self.start.isoformat(), end,
-                self.source, self.size, self.note)  # fmt: skip
-
-
-COLUMNS = ("id", "kind", "isp", "target", "start", "end", "source", "size", "note")
+def row(iv: Intervention) -> tuple[str | None, ...]:
+    """A table row (times as ISO 8601 text)."""
+    end = None if iv.end is None else iv.end.isoformat()
+    return (iv.id, iv.kind, iv.isp, iv.target_kind, iv.target, iv.start.isoformat(), end,
+            iv.source, iv.note)  # fmt: skip
 
 
 def aware(t: datetime) -> datetime:
@@ -60,12 +48,6 @@ def aware(t: datetime) -> datetime:
 
 def _id(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
-
-
-def _targets_text(targets: Iterable[str]) -> str:
-    items = sorted(set(targets))
-    head = ", ".join(items[:SHOWN_TARGETS])
-    return head if len(items) <= SHOWN_TARGETS else f"{head} (+{len(items) - SHOWN_TARGETS})"
 
 
 def from_block_actions(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
@@ -80,12 +62,12 @@ def from_block_actions(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
         groups[(r["isp"], kind, aware(r["at"]).date())].append(r)
     out = []
     for (isp, kind, day), members in groups.items():
-        targets = {str(m["target"]) for m in members}
+        targets = sorted({str(m["target"]) for m in members})
         out.append(
             Intervention(
-                id=_id("block", isp, kind, day), kind=kind, isp=isp,
-                target=_targets_text(targets), start=min(aware(m["at"]) for m in members),
-                end=None, source="block_actions", size=len(targets),
+                id=_id("block", isp, kind, day), kind=kind, isp=isp, target_kind="c2",
+                target=",".join(targets), start=min(aware(m["at"]) for m in members),
+                end=None, source="block_actions", note=f"{len(targets)} targets",
             )
         )  # fmt: skip
     return out
@@ -101,22 +83,10 @@ def from_notices(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
     return [
         Intervention(
             id=_id("notices", isp, day), kind="notice_campaign", isp=isp,
-            target=f"{len(times)} subscriber notices", start=min(times), end=max(times),
-            source="notices", size=len(times),
+            target_kind="devices", target="notified subscribers", start=min(times), end=None,
+            source="notices", note=f"{len(times)} notices sent",
         )
         for (isp, day), times in groups.items()
-    ]  # fmt: skip
-
-
-def from_table(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
-    """Rows of the ``interventions`` table as records."""
-    return [
-        Intervention(
-            id=str(r["id"]), kind=str(r["kind"]), isp=r.get("isp"), target=str(r["target"]),
-            start=aware(r["start"]), end=None if r.get("end") is None else aware(r["end"]),
-            source=str(r.get("source") or "interventions"), note=str(r.get("note") or ""),
-        )
-        for r in rows
     ]  # fmt: skip
 
 
@@ -131,3 +101,19 @@ def visible(principal: Principal, items: Iterable[Intervention]) -> list[Interve
     return sorted(
         (i for i in items if may_see(principal, i.isp)), key=lambda i: (i.start, i.kind, i.id)
     )
+
+
+def collect(store: Store, principal: Principal) -> list[Intervention]:
+    """Every intervention ``principal`` may see, from the three sources, oldest first."""
+    items = list(list_interventions(store, principal))
+    if principal.is_centre or principal.role == "isp":
+        b, n = block_actions.c, notices.c
+        acts = select(b.isp, b.channel, b.target, b.action, b.at)
+        sent = select(n.isp, n.sent).where(n.sent.is_not(None))
+        if not principal.is_centre:
+            acts = acts.where(b.isp == principal.tenant)
+            sent = sent.where(n.isp == principal.tenant)
+        with store.engine.connect() as conn:
+            items += from_block_actions(dict(r._mapping) for r in conn.execute(acts))
+            items += from_notices(dict(r._mapping) for r in conn.execute(sent))
+    return visible(principal, items)

@@ -22,7 +22,8 @@ The counterfactual is the comparison's actual level times the pre-period line,
 ``y0_t = (c_t + k) exp(b0 + b1 t) - k`` (``k`` = 0.5 keeps empty days finite), so common
 shocks (a new family's wave, a holiday) cancel. The estimate is ``sum_P y_t / sum_P y0_t - 1``;
 its log is about ``b2 + b3 h`` with ``h`` the counterfactual-weighted mean of ``t - t0`` over
-``P``, and the 95 % interval comes from that combination's standard error under Newey-West
+``P``, and the 95 % interval (around the ratio of the sums plus ``k`` a day, so that an empty
+post window still gets one) comes from that combination's standard error under Newey-West
 (HAC, Bartlett kernel, the Newey-West lag rule) covariance, which allows autocorrelated
 errors, with Student's t on n - 4 degrees of freedom. HAC errors are biased down in series as
 short as a month (Andrews 1991; Kiefer and Vogelsang 2005), so the larger of the HAC and the
@@ -141,6 +142,7 @@ def fit_its(
     if y0.sum() <= 0:
         raise ItsError("the counterfactual is empty over the post window", n_pre, n_post)
     ratio = float(y[is_post].sum() / y0.sum())
+    centre = float((y[is_post] + K).sum() / (y0 + K).sum())  # finite when the post is empty
     combo = np.array([0.0, 0.0, 1.0, float(np.average(post_t, weights=y0 + 1e-12))])
     se = max(_se(combo[None, :], cv)[0] for cv in covs)
     q = float(stats.t.ppf(0.975, plain.df_resid))
@@ -154,8 +156,8 @@ def fit_its(
 
     return ItsFit(
         effect=ratio - 1.0,
-        low=ratio * math.exp(-q * se) - 1.0,
-        high=ratio * math.exp(q * se) - 1.0,
+        low=min(ratio, centre * math.exp(-q * se)) - 1.0,
+        high=max(ratio, centre * math.exp(q * se)) - 1.0,
         level_change=float(beta[2]),
         slope_change=float(beta[3]),
         p_value=p,
