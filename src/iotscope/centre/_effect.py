@@ -212,13 +212,14 @@ def estimate(
         control = None
         notes.append("fewer than two ISPs compare: fitted on the treated series alone")
     window = slice(d.first, d.last + 1)
-    y = cols.series(d.treated, d.measure)[window]
-    c = None if control is None else cols.series(control, d.measure)[window]
+    y = [float(v) for v in cols.series(d.treated, d.measure)[window]]
+    c = None if control is None else [float(v) for v in cols.series(control, d.measure)[window]]
     days = tuple(x.isoformat() for x in cols.days[window])
     d = Design(d.unit, d.comparison if control is not None else "none", d.measure, d.treated,
                control, d.first, d.last, d.pre_end, d.post_start, tuple(notes))  # fmt: skip
     try:
-        fit = fit_its(y, c, d.post_start - d.first, d.pre_end - d.first)
+        fit = fit_its(np.array(y), None if c is None else np.array(c), d.post_start - d.first,
+                      d.pre_end - d.first)  # fmt: skip
     except ItsError as exc:
         return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, str(exc))
     return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit)
