@@ -22,11 +22,14 @@ business); otherwise the fit runs on the treated series alone, and the note says
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from iotscope.centre._columns import I64, Columns, Mask, handovers, lineage_of
 from iotscope.centre._its import MIN_POST, MIN_PRE, ItsError, ItsFit, fit_its
@@ -35,7 +38,9 @@ from iotscope.tenancy import Principal
 
 BLOCKS = ("blocklist", "bgp_blackhole")
 DEFAULT_MEASURE = {"c2_takedown": "bots", "blocklist": "contacts", "bgp_blackhole": "contacts"}
-MIN_POOLED = 2  # ISPs a non-centre caller's comparison must pool
+MIN_POOLED = 2
+PLACEBOS = 6  # untreated lineages fitted as if treated, to see how much they move alone
+MIN_PLACEBO_ROWS = 20  # ISPs a non-centre caller's comparison must pool
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Design:
     pre_end: int
     post_start: int
     notes: tuple[str, ...] = ()
+    placebos: tuple[tuple[Mask, Mask], ...] = ()  # untreated units: (as treated, comparison)
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,10 @@ def _isp_design(
     pool = [i for i, name in enumerate(cols.isps) if name not in excluded]
     control = np.isin(cols.isp, pool) & rows
     names = ", ".join(cols.isps[i] for i in pool)
+    placebos = tuple(((cols.isp == k) & rows, control & (cols.isp != k)) for k in pool)
     return Design(f"{iv.isp}: {what}", f"other ISPs ({names})", measure, mine & rows,
-                  control if pool else None, 0, last, pre_end, post_start)  # fmt: skip
+                  control if pool else None, 0, last, pre_end, post_start, (),
+                  placebos if len(pool) > 1 else ())  # fmt: skip
 
 
 def _block_design(
@@ -141,12 +149,13 @@ def _block_design(
         first, last = int(seen.min()), min(int(seen.max()), d.last)
         if d.pre_end - first >= MIN_PRE and last - d.post_start + 1 >= MIN_POST:
             return Design(d.unit, d.comparison, measure, d.treated, d.control, first, last,
-                          d.pre_end, d.post_start, d.notes)  # fmt: skip
+                          d.pre_end, d.post_start, d.notes, d.placebos)  # fmt: skip
     everything = np.ones(len(cols.c2), dtype=bool)
     note = "the blocked C2s were contacted on too few days: all the ISP's C2 contacts are used"
     wide = _isp_design(cols, iv, others, measure, everything, f"{measure} with all C2s")
     return Design(wide.unit, wide.comparison, measure, wide.treated, wide.control, wide.first,
-                  wide.last, wide.pre_end, wide.post_start, (*wide.notes, note))  # fmt: skip
+                  wide.last, wide.pre_end, wide.post_start, (*wide.notes, note),
+                  wide.placebos)  # fmt: skip
 
 
 def _takedown_design(
@@ -167,8 +176,25 @@ def _takedown_design(
         if o.id != iv.id and o.kind == "c2_takedown" and _overlaps(iv, o):
             busy |= np.isin(cols.c2, lineage_of(cols, target_endpoints(cols, o.target), links))
     control = ~treated & ~busy
+    placebos = tuple((m, control & ~m) for m in _big_lineages(cols, control, pre_end, links))
     return Design(f"lineage of {iv.target} ({len(lineage)} C2s)", "bots of other lineages",
-                  measure, treated, control, 0, last, pre_end, post_start)  # fmt: skip
+                  measure, treated, control, 0, last, pre_end, post_start, (),
+                  placebos)  # fmt: skip
+
+
+def _big_lineages(
+    cols: Columns, rows: Mask, before: int, links: list[tuple[int, int]], count: int = PLACEBOS
+) -> list[Mask]:
+    """Row masks of the ``count`` lineages with most bots among ``rows`` before day ``before``."""
+    pairs = np.array(links, dtype=np.int64).reshape(-1, 2)
+    n = len(cols.endpoints)
+    graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = csgraph.connected_components(graph, directed=False)
+    row_label = label[cols.c2]
+    pre = rows & (cols.day < before)
+    sizes = np.bincount(row_label[pre], minlength=label.max() + 1)
+    top = [int(x) for x in np.argsort(-sizes)[:count] if sizes[x] >= MIN_PLACEBO_ROWS]
+    return [rows & (row_label == x) for x in top]
 
 
 def design(
@@ -216,13 +242,31 @@ def estimate(
     c = None if control is None else [float(v) for v in cols.series(control, d.measure)[window]]
     days = tuple(x.isoformat() for x in cols.days[window])
     d = Design(d.unit, d.comparison if control is not None else "none", d.measure, d.treated,
-               control, d.first, d.last, d.pre_end, d.post_start, tuple(notes))  # fmt: skip
+               control, d.first, d.last, d.pre_end, d.post_start, tuple(notes),
+               d.placebos)  # fmt: skip
     try:
         fit = fit_its(np.array(y), None if c is None else np.array(c), d.post_start - d.first,
                       d.pre_end - d.first)  # fmt: skip
     except ItsError as exc:
         return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, str(exc))
     return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit)
+
+
+def placebo_rms(cols: Columns, d: Design) -> float:
+    """Root mean square of the log effects fitted on untreated units (true effect 0) with
+    the same days and measure: how far a unit drifts from its counterfactual by itself (a
+    diagnostic shown beside the interval; adding it to the interval's variance did not raise
+    the lab coverage on the development seeds, only the width)."""
+    window = slice(d.first, d.last + 1)
+    logs = []
+    for treated, control in d.placebos:
+        y, c = cols.series(treated, d.measure)[window], cols.series(control, d.measure)[window]
+        try:
+            f = fit_its(y, c, d.post_start - d.first, d.pre_end - d.first)
+        except ItsError:
+            continue
+        logs.append(math.log1p(f.effect) if f.effect > -1 else math.log(f.centre))
+    return float(np.sqrt(np.mean(np.square(logs)))) if logs else 0.0
 
 
 def estimate_all(

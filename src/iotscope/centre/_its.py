@@ -77,6 +77,9 @@ class ItsFit:
     n_post: int
     maxlags: int
     with_comparison: bool
+    se: float  # of the log effect (the larger of HAC and conventional)
+    q: float  # Student's t quantile used
+    centre: float  # the smoothed ratio the interval is built around
     fitted: tuple[float, ...]
     counterfactual: tuple[float, ...]
     cf_low: tuple[float, ...]
@@ -165,6 +168,9 @@ def fit_its(
         n_post=n_post,
         maxlags=lags,
         with_comparison=comparison is not None,
+        se=se,
+        q=q,
+        centre=centre,
         fitted=level(x_all @ beta),
         counterfactual=level(line),
         cf_low=level(line - q * line_se),

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 from fastapi import HTTPException
 
-from iotscope.centre._columns import MEASURES, load_columns
-from iotscope.centre._effect import Estimate, estimate_all
+from iotscope.centre._columns import MEASURES, Columns, load_columns
+from iotscope.centre._effect import Estimate, estimate_all, placebo_rms
 from iotscope.centre._interventions import collect
 from iotscope.centre._its import ItsFit
 from iotscope.centre._kpi import NATIONAL, Kpi, Point, judge, load_kpis, scopes_for
@@ -81,7 +81,8 @@ def effect_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     if measure is not None and measure not in MEASURES:
         raise HTTPException(400, f"measure must be one of {', '.join(MEASURES)}")
     items = collect(store, who)
-    estimates = estimate_all(load_columns(store), items, who, measure) if items else []
+    cols = load_columns(store)
+    estimates = estimate_all(cols, items, who, measure) if items else []
     chosen = _chosen(estimates, params.get("id"))
     summary = Table(
         "interventions",
@@ -93,7 +94,7 @@ def effect_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     tables, notes = [summary], [ESTIMAND]
     charts: list[Chart] = []
     if chosen is not None:
-        tables += _chosen_tables(chosen)
+        tables += _chosen_tables(chosen, cols)
         notes += list(chosen.design.notes if chosen.design else ())
         if chosen.reason:
             notes.append(f"{chosen.intervention.id}: not estimable: {chosen.reason}")
@@ -103,18 +104,20 @@ def effect_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     return View("effect", tuple(tables), tuple(charts), tuple(notes))
 
 
-def _chosen_tables(e: Estimate) -> list[Table]:
+def _chosen_tables(e: Estimate, cols: Columns) -> list[Table]:
     f, d = e.fit, e.design
+    drift = placebo_rms(cols, d) if d is not None and d.placebos and f is not None else None
     est = Table(
         "estimate",
         ("id", "unit", "comparison", "measure", "effect", "ci_low", "ci_high", "level_change",
-         "slope_change", "p_value", "pre_days", "post_days", "hac_lags", "not_estimable"),
+         "slope_change", "p_value", "pre_days", "post_days", "hac_lags", "placebo_rms",
+         "not_estimable"),
         ((e.intervention.id, d.unit if d else None, d.comparison if d else None,
           d.measure if d else None, _r(f.effect) if f else None, _r(f.low) if f else None,
           _r(f.high) if f else None, _r(f.level_change) if f else None,
           _r(f.slope_change) if f else None, _r(f.p_value) if f else None,
           f.n_pre if f else None, f.n_post if f else None, f.maxlags if f else None,
-          e.reason or None),),
+          _r(drift), e.reason or None),),
         "The chosen intervention's estimate",
     )  # fmt: skip
     series = Table(
