@@ -67,8 +67,11 @@ def _row(seed: int, e: Estimate, facts: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
     if f is None or true is None:
         return {**row, "estimable": False, "reason": e.reason or "no truth for this metric"}
+    others = {m: v["effect_rel"] for m, v in facts["metrics"].items() if m != metric}
     return {**row, "estimable": True, "estimate": f.effect, "ci95": [f.low, f.high],
-            "covered": f.low <= true <= f.high, "width": f.high - f.low}  # fmt: skip
+            "covered": f.low <= true <= f.high, "width": f.high - f.low,
+            "other_truths": {m: {"truth": v, "covered": v is not None and f.low <= v <= f.high}
+                             for m, v in others.items()}}  # fmt: skip
 
 
 def one_world(seed: int, devices: int, home: Path) -> tuple[list[dict[str, Any]], Store]:
@@ -95,7 +98,15 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         kinds[r["kind"]].append(r)
-    return {"all": cell(rows), "by_kind": {k: cell(v) for k, v in sorted(kinds.items())}}
+    alt: dict[str, list[bool]] = defaultdict(list)
+    for r in rows:
+        for m, v in r.get("other_truths", {}).items():
+            alt[f"{r['kind']}/{m}"].append(v["covered"])
+    return {
+        "all": cell(rows),
+        "by_kind": {k: cell(v) for k, v in sorted(kinds.items())},
+        "other_metrics_covered": {k: f"{sum(v)}/{len(v)}" for k, v in sorted(alt.items())},
+    }
 
 
 def view_times(store: Store) -> dict[str, float]:

@@ -103,7 +103,7 @@ def _bots_on(cols: Columns, e: int, lo: int, hi: int, isps: I64 | None = None) -
 
 
 def handovers(
-    cols: Columns, share: float = 0.5, at_least: int = 1, span: int = 2
+    cols: Columns, share: float = 0.3, at_least: int = 1, span: int = 2
 ) -> list[tuple[int, int]]:
     """Pairs (x, y) of endpoints where y took over x's bots: of the bots y held in its first
     ``span`` + 1 days (in the ISPs that saw x too), at least ``share`` (and ``at_least``) held x
