@@ -68,8 +68,11 @@ def _row(seed: int, e: Estimate, facts: dict[str, Any]) -> dict[str, Any]:
     if f is None or true is None:
         return {**row, "estimable": False, "reason": e.reason or "no truth for this metric"}
     others = {m: v["effect_rel"] for m, v in facts["metrics"].items() if m != metric}
+    w = e.calibrated or f
     return {**row, "estimable": True, "estimate": f.effect, "ci95": [f.low, f.high],
             "covered": f.low <= true <= f.high, "width": f.high - f.low,
+            "placebo_drift": e.drift, "ci95_with_drift": [w.low, w.high],
+            "covered_with_drift": w.low <= true <= w.high, "width_with_drift": w.high - w.low,
             "other_truths": {m: {"truth": v, "covered": v is not None and f.low <= v <= f.high}
                              for m, v in others.items()}}  # fmt: skip
 
@@ -88,11 +91,16 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     def cell(rs: list[dict[str, Any]]) -> dict[str, Any]:
         fit = [r for r in rs if r["estimable"]]
         covered = sum(r["covered"] for r in fit)
+        drift = sum(r["covered_with_drift"] for r in fit)
         return {
             "interventions": len(rs), "estimable": len(fit), "covered": covered,
             "coverage": round(covered / len(fit), 3) if fit else None,
             "median_ci_width": round(statistics.median(r["width"] for r in fit), 3)
             if fit else None,
+            "covered_with_drift": drift,
+            "coverage_with_drift": round(drift / len(fit), 3) if fit else None,
+            "median_ci_width_with_drift": round(
+                statistics.median(r["width_with_drift"] for r in fit), 3) if fit else None,
         }  # fmt: skip
 
     kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)

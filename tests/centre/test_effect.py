@@ -68,6 +68,8 @@ def test_isp_campaign_effect_covered() -> None:
         assert e.fit is not None and e.design is not None
         assert e.design.comparison.startswith("other ISPs (B, C, D)")
         covered += e.fit.covers(-0.4)
+        assert e.drift is not None and e.calibrated is not None  # B, C, D as placebos
+        assert e.calibrated.low <= e.fit.low and e.calibrated.high >= e.fit.high
     assert covered >= 5
 
 

@@ -62,3 +62,11 @@ def test_newey_west_lag_rule() -> None:
     assert newey_west_lags(30) == 3
     assert newey_west_lags(100) == 4
     assert newey_west_lags(2) == 1
+
+
+def test_widened_by_placebo_drift_contains_the_model_interval() -> None:
+    y, c = _series(7, -0.3)
+    fit = fit_its(y, c, 15, pre_end=14)
+    wide = fit.widened(0.5)
+    assert wide.low < fit.low and wide.high > fit.high and wide.effect == fit.effect
+    assert fit.widened(0.0).low == pytest.approx(fit.low)

@@ -72,6 +72,8 @@ class Estimate:
     comparison: tuple[float, ...] | None
     fit: ItsFit | None
     reason: str = ""
+    drift: float | None = None  # RMS log effect of placebo units (None: no placebos)
+    calibrated: ItsFit | None = None  # ``fit`` with the drift added to its interval
 
 
 def _day_bounds(cols: Columns, iv: Intervention) -> tuple[int, int, int]:
@@ -249,14 +251,14 @@ def estimate(
                       d.pre_end - d.first)  # fmt: skip
     except ItsError as exc:
         return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, str(exc))
-    return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit)
+    drift = placebo_rms(cols, d) if d.placebos and control is not None else None
+    wide = None if drift is None else fit.widened(drift)
+    return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit, "", drift, wide)
 
 
-def placebo_rms(cols: Columns, d: Design) -> float:
+def placebo_rms(cols: Columns, d: Design) -> float | None:
     """Root mean square of the log effects fitted on untreated units (true effect 0) with
-    the same days and measure: how far a unit drifts from its counterfactual by itself (a
-    diagnostic shown beside the interval; adding it to the interval's variance did not raise
-    the lab coverage on the development seeds, only the width)."""
+    the same days and measure: how far a unit drifts from its counterfactual by itself."""
     window = slice(d.first, d.last + 1)
     logs = []
     for treated, control in d.placebos:
@@ -266,7 +268,7 @@ def placebo_rms(cols: Columns, d: Design) -> float:
         except ItsError:
             continue
         logs.append(math.log1p(f.effect) if f.effect > -1 else math.log(f.centre))
-    return float(np.sqrt(np.mean(np.square(logs)))) if logs else 0.0
+    return float(np.sqrt(np.mean(np.square(logs)))) if logs else None
 
 
 def estimate_all(

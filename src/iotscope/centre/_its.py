@@ -38,7 +38,7 @@ Pure: arrays in, a record out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import statsmodels.api as sm
@@ -87,6 +87,16 @@ class ItsFit:
 
     def covers(self, truth: float) -> bool:
         return self.low <= truth <= self.high
+
+    def widened(self, drift: float) -> ItsFit:
+        """The interval with ``drift`` (the RMS log effect of placebo units, whose true
+        effect is 0) added to the variance: ``se' = sqrt(se^2 + drift^2)``. It allows for
+        the treated unit leaving its counterfactual path by itself, as untreated ones do,
+        which the model's residuals cannot show."""
+        se = math.hypot(self.se, drift)
+        ratio = self.effect + 1.0
+        return replace(self, se=se, low=min(ratio, self.centre * math.exp(-self.q * se)) - 1.0,
+                       high=max(ratio, self.centre * math.exp(self.q * se)) - 1.0)  # fmt: skip
 
 
 def newey_west_lags(n: int) -> int:

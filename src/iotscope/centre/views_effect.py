@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 from fastapi import HTTPException
 
-from iotscope.centre._columns import MEASURES, Columns, load_columns
-from iotscope.centre._effect import Estimate, estimate_all, placebo_rms
+from iotscope.centre._columns import MEASURES, load_columns
+from iotscope.centre._effect import Estimate, estimate_all
 from iotscope.centre._interventions import collect
 from iotscope.centre._its import ItsFit
 from iotscope.centre._kpi import NATIONAL, Kpi, Point, judge, load_kpis, scopes_for
@@ -28,7 +28,9 @@ ESTIMAND = (
     "effect = (bot-days, or contacts, of the treated unit over the post window) / (the same "
     "without the intervention) - 1; the counterfactual is the comparison series times the "
     "treated/comparison ratio's pre-period trend (segmented regression on the log ratio, "
-    "95 % interval from the larger of the HAC and the conventional standard error)"
+    "95 % interval from the larger of the HAC and the conventional standard error); the "
+    "interval 'with drift' also allows for the treated unit leaving its path by itself as "
+    "much as untreated units do (placebo fits on them, true effect 0)"
 )
 TARGET_CHARS = 160
 NO_DATA = "a KPI, scope or period without a value has no data (never read as zero)"
@@ -39,13 +41,13 @@ def _r(x: float | None, digits: int = 4) -> float | None:
 
 
 def _summary_row(e: Estimate) -> tuple[Cell, ...]:
-    iv, f = e.intervention, e.fit
+    iv, f, w = e.intervention, e.fit, e.calibrated
     target = iv.target if len(iv.target) <= TARGET_CHARS else iv.target[:TARGET_CHARS] + "…"
     return (iv.id, iv.kind, iv.isp, target, iv.start.isoformat(),
             None if iv.end is None else iv.end.isoformat(), iv.source,
             e.design.measure if e.design else None,
             _r(f.effect) if f else None, _r(f.low) if f else None, _r(f.high) if f else None,
-            e.reason or None)  # fmt: skip
+            _r(w.low) if w else None, _r(w.high) if w else None, e.reason or None)  # fmt: skip
 
 
 def _series_rows(e: Estimate, f: ItsFit | None) -> tuple[tuple[Cell, ...], ...]:
@@ -81,20 +83,19 @@ def effect_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     if measure is not None and measure not in MEASURES:
         raise HTTPException(400, f"measure must be one of {', '.join(MEASURES)}")
     items = collect(store, who)
-    cols = load_columns(store)
-    estimates = estimate_all(cols, items, who, measure) if items else []
+    estimates = estimate_all(load_columns(store), items, who, measure) if items else []
     chosen = _chosen(estimates, params.get("id"))
     summary = Table(
         "interventions",
         ("id", "kind", "isp", "target", "start", "end", "source", "measure", "effect",
-         "ci_low", "ci_high", "not_estimable"),
+         "ci_low", "ci_high", "ci_low_with_drift", "ci_high_with_drift", "not_estimable"),
         tuple(_summary_row(e) for e in estimates),
         "Interventions and their measured effect (relative change, 95 % interval)",
     )  # fmt: skip
     tables, notes = [summary], [ESTIMAND]
     charts: list[Chart] = []
     if chosen is not None:
-        tables += _chosen_tables(chosen, cols)
+        tables += _chosen_tables(chosen)
         notes += list(chosen.design.notes if chosen.design else ())
         if chosen.reason:
             notes.append(f"{chosen.intervention.id}: not estimable: {chosen.reason}")
@@ -104,20 +105,22 @@ def effect_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     return View("effect", tuple(tables), tuple(charts), tuple(notes))
 
 
-def _chosen_tables(e: Estimate, cols: Columns) -> list[Table]:
+def _chosen_tables(e: Estimate) -> list[Table]:
     f, d = e.fit, e.design
-    drift = placebo_rms(cols, d) if d is not None and d.placebos and f is not None else None
+    w = e.calibrated
     est = Table(
         "estimate",
         ("id", "unit", "comparison", "measure", "effect", "ci_low", "ci_high", "level_change",
          "slope_change", "p_value", "pre_days", "post_days", "hac_lags", "placebo_rms",
+         "ci_low_with_drift", "ci_high_with_drift",
          "not_estimable"),
         ((e.intervention.id, d.unit if d else None, d.comparison if d else None,
           d.measure if d else None, _r(f.effect) if f else None, _r(f.low) if f else None,
           _r(f.high) if f else None, _r(f.level_change) if f else None,
           _r(f.slope_change) if f else None, _r(f.p_value) if f else None,
           f.n_pre if f else None, f.n_post if f else None, f.maxlags if f else None,
-          _r(drift), e.reason or None),),
+          _r(e.drift), _r(w.low) if w else None, _r(w.high) if w else None,
+          e.reason or None),),
         "The chosen intervention's estimate",
     )  # fmt: skip
     series = Table(
