@@ -22,6 +22,7 @@ from iotscope.errors import ConfigError
 from iotscope.store import Store, open_store
 from iotscope.store._schema import c2_runs
 from iotscope.store._schema_attribution import leases
+from iotscope.store._schema_centre import isp_subscribers
 from iotscope.store._schema_followup import followup_checks, followup_subjects
 from iotscope.store._schema_isp import isp_published
 from iotscope.store.centre import C2Contact, RegionCount, save_c2_contacts, save_region_counts
@@ -40,9 +41,12 @@ def _insert(store: Store, table: Table, rows: list[dict[str, Any]]) -> None:
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     s = open_store(f"sqlite:///{tmp_path_factory.mktemp('kpi') / 'db.sqlite'}")
     counts = [RegionCount(isp, T0.date() + timedelta(days=d), "13", "Tokyo", kind, n + d)
-              for isp in ("A", "B") for d in range(10)
+              for isp in ("A", "B", "C") for d in range(10)
               for kind, n in (("weak", 20), ("infected", 4))]  # fmt: skip
     save_region_counts(s, CENTRE, counts)
+    _insert(s, isp_subscribers, [{"isp": "B", "day": T0.date(), "subscribers": 400},
+                                 {"isp": "B", "day": T0.date() + timedelta(days=7),
+                                  "subscribers": 500}])  # fmt: skip
     _insert(s, leases, [{"isp": "A", "address": f"127.64.0.{i}", "start": T0, "end": None,
                          "subscriber_id": f"s{i}"} for i in range(200)])  # fmt: skip
     save_c2_contacts(s, CENTRE, [
@@ -110,10 +114,12 @@ def test_rate_per_subscribers_and_no_fake_zero(store: Store) -> None:
     points = compute(store, KPIS["weak_login_per_10k"])
     a = [p for p in points if p.scope == "A"]
     assert a[0].value == pytest.approx((20 + 6) * 10_000 / 200)  # the week's last day: day 6
-    b = [p for p in points if p.scope == "B"]
-    assert b and all(p.value is None and p.reason == NO_SUBSCRIBERS for p in b)
+    b = [p.value for p in points if p.scope == "B"]  # the count in force: 400, then 500
+    assert b == pytest.approx([26 * 10_000 / 400, 29 * 10_000 / 500])
+    c = [p for p in points if p.scope == "C"]
+    assert c and all(p.value is None and p.reason == NO_SUBSCRIBERS for p in c)
     national = [p for p in points if p.scope == NATIONAL]
-    assert national[0].value == a[0].value  # only ISPs with a subscriber count
+    assert national[0].value == pytest.approx(52 * 10_000 / 600)  # only ISPs with a count
 
 
 def test_counts_coverage_remediation_and_sharing(store: Store) -> None:

@@ -21,12 +21,12 @@ from iotscope.errors import ConfigError
 from iotscope.store import Store
 from iotscope.store._schema import c2_runs
 from iotscope.store._schema_attribution import isps, leases
-from iotscope.store._schema_centre import c2_contacts, region_counts
+from iotscope.store._schema_centre import c2_contacts, isp_subscribers, region_counts
 from iotscope.store._schema_followup import followup_checks, followup_subjects
 from iotscope.store._schema_isp import isp_published
 
 PER = 10_000
-NO_SUBSCRIBERS = "no subscriber count for this ISP (leases)"
+NO_SUBSCRIBERS = "no subscriber count for this ISP (isp_subscribers or a lease log)"
 
 
 def _day(d: date | str) -> date:
@@ -63,27 +63,48 @@ def region_count(store: Store, kind: str, period: str) -> list[Point]:
     return _stock(((i, _day(d), float(n)) for i, d, n in _rows(store, stmt)), period)
 
 
-def subscribers(store: Store) -> dict[str, int]:
-    """Subscribers per ISP: distinct subscriber ids in its lease log."""
-    t = leases.c
+def subscribers(store: Store) -> dict[str, list[tuple[date, int]]]:
+    """Subscriber counts per ISP, each from a day on (``isp_subscribers``); an ISP with none
+    recorded there counts the distinct subscribers of its lease log (from day one)."""
+    s, t = isp_subscribers.c, leases.c
+    out: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for isp, day, n in _rows(store, select(s.isp, s.day, s.subscribers).order_by(s.isp, s.day)):
+        out[isp].append((_day(day), int(n)))
     stmt = select(t.isp, func.count(func.distinct(t.subscriber_id))).group_by(t.isp)
-    return {isp: int(n) for isp, n in _rows(store, stmt) if n}
+    for isp, n in _rows(store, stmt):
+        if isp not in out and n:
+            out[isp].append((date.min, int(n)))
+    return dict(out)
+
+
+def _in_force(counts: list[tuple[date, int]], day: date) -> int:
+    """The count in force on ``day`` (the first one for days before any)."""
+    return next((n for d, n in reversed(counts) if d <= day), counts[0][1])
 
 
 def region_rate(store: Store, kind: str, period: str) -> list[Point]:
-    """Devices of ``kind`` per 10,000 subscribers (national: over the ISPs with a count)."""
+    """Devices of ``kind`` per 10,000 subscribers on the period's last day with data
+    (national: over the ISPs with a subscriber count)."""
     subs = subscribers(store)
     t = region_counts.c
     stmt = select(t.isp, t.day, func.sum(t.count)).where(t.kind == kind).group_by(t.isp, t.day)
-    rows = [(i, _day(d), float(n)) for i, d, n in _rows(store, stmt)]
-    points = []
-    for p in _stock(((i, d, n) for i, d, n in rows if i in subs), period):
-        base = sum(subs.values()) if p.scope == NATIONAL else subs[p.scope]
-        points.append(Point(p.scope, p.period, (p.value or 0.0) * PER / base, base))
-    missing = sorted({i for i, _, _ in rows} - set(subs))
-    for isp in missing:
-        for per in sorted({period_start(d, period) for i, d, _ in rows if i == isp}):
+    last: dict[tuple[str, date], tuple[date, float]] = {}
+    for isp, d, n in _rows(store, stmt):
+        day, key = _day(d), (isp, period_start(_day(d), period))
+        if key not in last or last[key][0] < day:
+            last[key] = (day, float(n))
+    points: list[Point] = []
+    national: dict[date, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for (isp, per), (day, n) in sorted(last.items()):
+        if isp not in subs:
             points.append(Point(isp, per, None, 0, NO_SUBSCRIBERS))
+            continue
+        base = _in_force(subs[isp], day)
+        points.append(Point(isp, per, n * PER / base, base))
+        national[per][0] += n
+        national[per][1] += base
+    points += [Point(NATIONAL, per, n * PER / base, int(base))
+               for per, (n, base) in sorted(national.items()) if base]  # fmt: skip
     return points
 
 
