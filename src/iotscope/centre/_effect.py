@@ -14,6 +14,14 @@ The treated unit and its comparison, by what the intervention acted on:
   ISPs'. Default measure: contacts.
 - anything else at one ISP (a notice campaign): the ISP's bots, against the other ISPs'.
 
+Two intervals per estimate. The model's (:mod:`iotscope.centre._its`) assumes the treated
+unit would have kept its pre-period ratio to the comparison; "with drift" also allows for
+it leaving that path by itself as much as untreated units do: each untreated unit (the
+other ISPs; the six largest other lineages) is fitted as if treated, with the same days and
+measure, and the root mean square of those placebo log effects (true effect 0) is added to
+the variance. In the lab (``benchmarks/results/effect.json``) the first is often too narrow
+(detection per ISP and C2 makes observed series jump) and the second honest but wide.
+
 ISPs with an intervention of their own in the window never compare. An ISP caller sees a
 comparison only when it pools two ISPs or more (one other ISP's series is that ISP's own
 business); otherwise the fit runs on the treated series alone, and the note says so.
