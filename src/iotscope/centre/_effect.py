@@ -195,7 +195,8 @@ def _takedown_design(
 def _big_lineages(
     cols: Columns, rows: Mask, before: int, links: list[tuple[int, int]], count: int = PLACEBOS
 ) -> list[Mask]:
-    """Row masks of the ``count`` lineages with most bots among ``rows`` before day ``before``."""
+    """Row masks of the ``count`` lineages with most bots among ``rows`` before day ``before``
+    that, like a takedown's target, had bots on the two days before it and the five after."""
     pairs = np.array(links, dtype=np.int64).reshape(-1, 2)
     n = len(cols.endpoints)
     graph = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
@@ -203,6 +204,10 @@ def _big_lineages(
     row_label = label[cols.c2]
     pre = rows & (cols.day < before)
     sizes = np.bincount(row_label[pre], minlength=label.max() + 1)
+    span = np.arange(before - 2, min(before + 5, cols.ndays))
+    alive = np.zeros((label.max() + 1, cols.ndays), dtype=bool)
+    alive[row_label[rows], cols.day[rows]] = True
+    sizes[~alive[:, span].all(axis=1)] = 0
     top = [int(x) for x in np.argsort(-sizes)[:count] if sizes[x] >= MIN_PLACEBO_ROWS]
     return [rows & (row_label == x) for x in top]
 
