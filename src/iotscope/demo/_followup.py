@@ -230,11 +230,13 @@ def run_trial(
 
 def coverage(effect: Effect, real: dict[str, Any]) -> list[dict[str, Any]]:
     """Per channel and channel/variant: the estimate, its 95 % intervals and the truth, and
-    whether the interval holds the true value (proportion and difference from the holdout)."""
+    whether the interval holds the true value (proportion and difference from the holdout);
+    the same for the simultaneous 95 % intervals over the group's family."""
     rows = []
     for name, true in [*real["channels"].items(), *real["arms"].items()]:
         g = effect.group(name)
         p, d = g.remediated, g.difference
+        t, td = g.together or p, g.together_difference or d
         rows.append({
             "group": name, "n": p.n, "estimate": p.estimate, "ci95": [p.low, p.high],
             "true": true["remediated"], "covered": bool(p.low <= true["remediated"] <= p.high),
@@ -242,6 +244,10 @@ def coverage(effect: Effect, real: dict[str, Any]) -> list[dict[str, Any]]:
             "difference_ci95": [d.low, d.high] if d else None,
             "true_difference": true["difference"],
             "difference_covered": bool(d.low <= true["difference"] <= d.high) if d else None,
+            "family": g.family, "ci95_simultaneous": [t.low, t.high],
+            "covered_simultaneous": bool(t.low <= true["remediated"] <= t.high),
+            "difference_covered_simultaneous":
+                bool(td.low <= true["difference"] <= td.high) if td else None,
         })  # fmt: skip
     return rows
 
