@@ -266,8 +266,10 @@ def follow_up_step(store: Store, manifest: LabManifest, seed: int, start: dateti
     console.print(table(f"measured effect on day {days} (remediated among answering)",
                         TABLE_COLUMNS, trial.effect.table_rows()))  # fmt: skip
     rows = [(r["group"], f"{r['estimate']:.1%}", f"[{r['ci95'][0]:.1%}, {r['ci95'][1]:.1%}]",
-             f"{r['true']:.1%}", "yes" if r["covered"] else "NO")
+             f"{r['true']:.1%}", "yes" if r["covered"] else "NO",
+             "yes" if r["covered_simultaneous"] else "NO")
             for r in coverage(trial.effect, trial.truth) if "/" not in r["group"]]  # fmt: skip
     console.print(table("estimate vs. the lab's hidden truth (truth.json)",
-                        ["channel", "estimate", "95% CI", "true", "inside"], rows))  # fmt: skip
+                        ["channel", "estimate", "95% CI", "true", "inside",
+                         "inside (all channels together)"], rows))  # fmt: skip
     return trial

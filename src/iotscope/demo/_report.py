@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from iotscope._output import console, table
-from iotscope.attribution import import_leases, import_registry, isps, subscriber_at
+from iotscope.attribution import import_leases, import_registry, isps, subscribers_at
 from iotscope.lab._leases import lease_log, write_lease_logs
 from iotscope.lab._manifest import write_manifest
 from iotscope.records import LabManifest
@@ -149,16 +149,18 @@ def _resolve_subscribers(
     store: Store, manifest: LabManifest, days: set[date]
 ) -> dict[str, tuple[int, int]]:
     """Per ISP, how many of its weak-login findings it can tie to a subscriber (as the ISP:
-    its own Principal; only counts leave the ISP's view)."""
-    out: dict[str, tuple[int, int]] = {}
+    its own Principal, one batched lease lookup; only counts leave the ISP's view)."""
     owner = {str(d.ip): d.isp for d in manifest.devices if d.isp}
+    asked: dict[str, list[tuple[str, datetime]]] = {}
     for f in store.findings():
         isp = owner.get(str(f.ip))
         if isp is None or f.login.outcome not in WEAK_OUTCOMES or f.time.date() not in days:
             continue
-        found, asked = out.get(isp, (0, 0))
-        hit = subscriber_at(store, Principal("isp", isp), isp, str(f.ip), f.time) is not None
-        out[isp] = (found + hit, asked + 1)
+        asked.setdefault(isp, []).append((str(f.ip), f.time))
+    out: dict[str, tuple[int, int]] = {}
+    for isp, queries in sorted(asked.items()):
+        found = subscribers_at(store, Principal("isp", isp), isp, queries)
+        out[isp] = (sum(s is not None for s in found), len(queries))
     return out
 
 
