@@ -119,6 +119,13 @@ def test_a_round_concludes_each_state(store: Store) -> None:
     email = effect.group("email")
     assert (email.remediated.k, email.remediated.n) == (1, 4)  # sub-5 did not answer
     assert effect.group("holdout").remediated.n == 0
+    channels = [g for g in effect.groups if g.group != "holdout" and "/" not in g.group]
+    assert all(g.family == len(channels) for g in channels)  # one family: the channels
+    wide = email.together
+    assert (
+        wide is not None and wide.low <= email.remediated.low <= email.remediated.high <= wide.high
+    )
+    assert effect.to_json()["groups"][0]["family"] == 1  # the holdout is a family of its own
 
 
 def test_an_isp_sees_only_its_own(store: Store) -> None:

@@ -71,3 +71,22 @@ def test_kaplan_meier_no_events_and_all_events() -> None:
 def test_kaplan_meier_of_nothing() -> None:
     empty = kaplan_meier([], [])
     assert empty.times == () and empty.median() is None and empty.at(5) == (1.0, 1.0, 1.0)
+
+
+def test_family_z_is_bonferroni() -> None:
+    from iotscope.followup._stats import Z95, family_z
+
+    assert family_z(1) == Z95
+    assert family_z(4) == pytest.approx(2.497705, abs=1e-6)  # the 0.99375 normal quantile
+    assert family_z(8) == pytest.approx(2.734369, abs=1e-6)  # the 0.996875 quantile
+    with pytest.raises(ValueError):
+        family_z(0)
+
+
+@given(st.integers(0, 300), st.integers(1, 300), st.integers(2, 12))
+def test_simultaneous_interval_contains_the_single_one(k: int, n: int, m: int) -> None:
+    from iotscope.followup._stats import family_z
+
+    k = min(k, n)
+    one, wide = wilson(k, n), wilson(k, n, family_z(m))
+    assert wide.low <= one.low <= one.high <= wide.high

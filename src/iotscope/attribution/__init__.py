@@ -17,6 +17,7 @@ from iotscope.attribution._leases import (
     import_leases,
     read_leases,
     subscriber_at,
+    subscribers_at,
 )
 from iotscope.attribution._mrt import parse_mrt
 from iotscope.attribution._registry import IspEntry, lab_isp_item, read_registry
@@ -44,6 +45,7 @@ __all__ = [
     "registry_entry",
     "routes_from_lists",
     "subscriber_at",
+    "subscribers_at",
     "table_of",
 ]
 

@@ -113,6 +113,66 @@ def subscriber_at(
     return str(rows[0]["subscriber_id"]) if rows else None
 
 
+BATCH = 500
+"""Distinct addresses per lease query of :func:`subscribers_at` (well under any database's
+limit on bound parameters)."""
+
+Lease = tuple[datetime, datetime | None, str]
+
+
+def subscribers_at(
+    store: Store, principal: Principal, isp: str, queries: Sequence[tuple[str, datetime]]
+) -> list[str | None]:
+    """:func:`subscriber_at` for many ``(ip, when)`` at once, answer for answer the same (the
+    newest lease covering ``when``), with one query per :data:`BATCH` distinct addresses.
+
+    Only that ISP (or the centre) may ask: anyone else gets :class:`NotYourTenant`."""
+    from iotscope.store import _attribution as sa
+
+    _require(principal, isp)
+    asked = _canonical(queries)
+    wanted: dict[str, list[int]] = {}
+    for k, (ip, _when) in enumerate(asked):
+        wanted.setdefault(ip, []).append(k)
+    out: list[str | None] = [None] * len(asked)
+    addresses = sorted(wanted)
+    for i in range(0, len(addresses), BATCH):
+        chunk = addresses[i : i + BATCH]
+        times = [asked[k][1] for a in chunk for k in wanted[a]]
+        leases = _by_address(sa.leases_covering(store, isp, chunk, min(times), max(times)))
+        for a in chunk:
+            for k in wanted[a]:
+                out[k] = holder(leases.get(a, ()), asked[k][1])
+    return out
+
+
+def holder(leases: Sequence[Lease], when: datetime) -> str | None:
+    """The subscriber of the newest lease (``leases`` newest start first) covering ``when``."""
+    return next((s for start, end, s in leases if start <= when and (end is None or when < end)),
+                None)  # fmt: skip
+
+
+def _canonical(queries: Sequence[tuple[str, datetime]]) -> list[tuple[str, datetime]]:
+    """Addresses in their canonical text (each distinct text parsed once), times in UTC."""
+    text: dict[str, str] = {}
+    out = []
+    for ip, when in queries:
+        canon = text.get(ip)
+        if canon is None:
+            canon = text[ip] = str(ipaddress.ip_address(ip))
+        out.append((canon, _utc(when)))
+    return out
+
+
+def _by_address(
+    rows: Sequence[tuple[str, datetime, datetime | None, str]],
+) -> dict[str, list[Lease]]:
+    out: dict[str, list[Lease]] = {}
+    for address, start, end, sub in rows:
+        out.setdefault(address, []).append((_utc(start), _utc(end), sub))
+    return out
+
+
 def addresses_of(
     store: Store,
     principal: Principal,

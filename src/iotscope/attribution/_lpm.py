@@ -8,7 +8,8 @@ whole length in one pass). A lookup is then a single binary search per address, 
 over prefix lengths.
 
 IPv4 keys are ``uint64`` integers (so the address after 255.255.255.255 fits); IPv6 keys are
-16-byte big-endian strings (``S16``), whose byte order is their numeric order.
+17-byte big-endian strings (``S17``: a zero byte, then the address), whose byte order is their
+numeric order and where the address after ffff:...:ffff fits too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from iotscope.errors import ParseError
 
 NONE = -1
 """The value of an address no prefix covers."""
+V6_KEY = "S17"
+"""IPv6 key dtype: one byte more than an address, so the end of ffff:...:ffff/128 fits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,13 +60,10 @@ def build_v4(
 def build_v6(prefixes: Sequence[tuple[int, int]], values: npt.NDArray[np.int64]) -> RangeTable:
     """Range table over IPv6 prefixes given as ``(network int, length)``."""
     if not prefixes:
-        return RangeTable(np.zeros(0, dtype="S16"), np.zeros(0, dtype=np.int64))
-    top = (1 << 128) - 1
-    starts = np.array([n.to_bytes(16, "big") for n, _ in prefixes], dtype="S16")
-    # The address after the last one of ::/0 does not fit in 16 bytes: cap it at the top.
-    ends = np.array(
-        [min(n + (1 << (128 - ln)), top).to_bytes(16, "big") for n, ln in prefixes], dtype="S16"
-    )
+        return RangeTable(np.zeros(0, dtype=V6_KEY), np.zeros(0, dtype=np.int64))
+    starts = np.array([n.to_bytes(17, "big") for n, _ in prefixes], dtype=V6_KEY)
+    ends = np.array([(n + (1 << (128 - ln))).to_bytes(17, "big") for n, ln in prefixes],
+                    dtype=V6_KEY)  # fmt: skip
     lengths = np.array([ln for _, ln in prefixes], dtype=np.int64)
     return _paint(starts, ends, lengths, values)
 
@@ -150,16 +150,16 @@ def _pton4(ip: str) -> bytes:
 
 
 def v6_keys(ips: Sequence[str]) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.bool_]]:
-    """IPv6 addresses as ``S16`` keys and a mask of which inputs parsed as IPv6."""
+    """IPv6 addresses as ``S17`` keys and a mask of which inputs parsed as IPv6."""
     ok = np.zeros(len(ips), dtype=np.bool_)
     raw = []
     for i, ip in enumerate(ips):
         try:
-            raw.append(socket.inet_pton(socket.AF_INET6, ip))
+            raw.append(b"\0" + socket.inet_pton(socket.AF_INET6, ip))
             ok[i] = True
         except (OSError, TypeError):
-            raw.append(bytes(16))
-    return np.array(raw, dtype="S16"), ok
+            raw.append(bytes(17))
+    return np.array(raw, dtype=V6_KEY), ok
 
 
 def parse_prefix(text: str) -> tuple[int, int, int]:

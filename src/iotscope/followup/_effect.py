@@ -4,7 +4,9 @@ For a follow-up round R: among the subjects that answered in round R (``unreacha
 are left out: whether a device is online at a re-check does not depend on its state), the
 share ``remediated``, with a Wilson 95 % interval, per ``channel/variant`` group, per channel
 (variants pooled) and for the holdout; each notified group's difference from the holdout with
-Newcombe's 95 % interval. Time to remediation: per group a Kaplan-Meier curve of the round
+Newcombe's 95 % interval; and both again as simultaneous 95 % intervals over their family (the
+channels, or the channel/variant groups; Bonferroni), which hold every group's true value
+together with probability >= 95 %. Time to remediation: per group a Kaplan-Meier curve of the round
 at which a subject was first seen remediated, censored at the last round it was seen
 otherwise (a replaced device leaves the risk set when first seen replaced), with Greenwood
 log-log intervals, and the median.
@@ -21,6 +23,7 @@ from iotscope.followup._stats import (
     Difference,
     Proportion,
     Survival,
+    family_z,
     kaplan_meier,
     newcombe,
     wilson,
@@ -34,14 +37,20 @@ class GroupEffect:
     remediated: Proportion
     difference: Difference | None  # vs the holdout (None: the holdout itself, or none answered)
     survival: Survival
+    family: int = 1  # how many groups its simultaneous intervals cover together
+    together: Proportion | None = None  # simultaneous 95 % over the family
+    together_difference: Difference | None = None
 
     def to_json(self) -> dict[str, Any]:
         p, d, s = self.remediated, self.difference, self.survival
+        t, td = self.together or p, self.together_difference or d
         return {
             "group": self.group, "subjects": self.subjects, "answered": p.n,
             "remediated": p.k, "proportion": p.estimate, "ci95": [p.low, p.high],
             "difference": None if d is None else d.estimate,
             "difference_ci95": None if d is None else [d.low, d.high],
+            "family": self.family, "ci95_simultaneous": [t.low, t.high],
+            "difference_ci95_simultaneous": None if td is None else [td.low, td.high],
             "median_days": s.median(),
             "survival": [{"day": t, "at_risk": n, "events": e, "s": v, "ci95": [lo, hi]}
                          for t, n, e, v, lo, hi in zip(s.times, s.at_risk, s.events, s.survival,
@@ -96,15 +105,18 @@ def _group_effect(
     history: dict[str, list[Check]],
     until: int,
     holdout: Proportion | None,
+    family: int = 1,
 ) -> GroupEffect:
     answered = [at[x.id] for x in members if x.id in at and at[x.id].state != "unreachable"]
-    k = sum(c.state == "remediated" for c in answered)
-    prop = wilson(k, len(answered))
-    compare = holdout is not None and holdout.n > 0 and answered
-    diff = newcombe(k, len(answered), holdout.k, holdout.n) if compare and holdout else None
+    k, n = sum(c.state == "remediated" for c in answered), len(answered)
+    z = family_z(family)
+    compare = holdout is not None and holdout.n > 0 and n > 0
+    diff = newcombe(k, n, holdout.k, holdout.n) if compare and holdout else None
+    diff_z = newcombe(k, n, holdout.k, holdout.n, z) if compare and holdout else None
     spans = [d for x in members if (d := _durations(history.get(x.id, []), until))]
     surv = kaplan_meier([d for d, _ in spans], [e for _, e in spans])
-    return GroupEffect(name, len(members), prop, diff, surv)
+    return GroupEffect(name, len(members), wilson(k, n), diff, surv, family, wilson(k, n, z),
+                       diff_z)  # fmt: skip
 
 
 def estimate(
@@ -124,8 +136,11 @@ def estimate(
     groups = sorted({x.group for x in subjects if x.arm == "notified"})
     for name in groups:
         members = [x for x in subjects if x.group == name]
-        out.append(_group_effect(name, members, at, history, until, base.remediated))
-    for channel in sorted({g.split("/")[0] for g in groups}):
+        out.append(_group_effect(name, members, at, history, until, base.remediated,
+                                 len(groups)))  # fmt: skip
+    channels = sorted({g.split("/")[0] for g in groups})
+    for channel in channels:
         members = [x for x in subjects if x.arm == "notified" and x.channel == channel]
-        out.append(_group_effect(channel, members, at, history, until, base.remediated))
+        out.append(_group_effect(channel, members, at, history, until, base.remediated,
+                                 len(channels)))  # fmt: skip
     return Effect(until, tuple(out))

@@ -8,6 +8,11 @@
   log(-log S) scale (Kalbfleisch & Prentice; the default of R's survival::survfit with
   conf.type="log-log" and of lifelines), so it stays inside [0, 1].
 
+- Simultaneous intervals for a family of m estimates (Bonferroni): each interval at level
+  1 - 0.05/m, so that all m hold their true values together with probability >= 95 %. A
+  per-group 95 % interval misses its true value one time in twenty by design; "every true
+  value inside" is a claim about the whole family and needs these.
+
 Pure functions over counts and arrays (numpy); no I/O.
 """
 
@@ -16,10 +21,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 Z95 = 1.959963984540054  # standard normal quantile 0.975
+
+
+def family_z(m: int, level: float = 0.95) -> float:
+    """The normal quantile for Bonferroni-simultaneous two-sided intervals over ``m``
+    estimates at family-wise ``level`` (``m`` = 1: the plain 95 % interval's 1.96)."""
+    if m < 1 or not 0 < level < 1:
+        raise ValueError(f"need m >= 1 and 0 < level < 1, got m={m}, level={level}")
+    if m == 1 and level == 0.95:
+        return Z95  # a family of one: the plain interval, to the last bit
+    return NormalDist().inv_cdf(1 - (1 - level) / (2 * m))
 
 
 @dataclass(frozen=True)

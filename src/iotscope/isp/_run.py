@@ -1,13 +1,14 @@
 """`isp run`: the site's collector, rolling detection and publisher as one supervised process.
 
-Three asyncio tasks over one store and one flow root:
+Asyncio tasks over one store and one flow root:
 
 - the collector (:func:`iotscope.flows.collect`) with a :class:`SpooledDecoder`: every datagram
   is spooled before decoding; each batch is written as Parquet parts named by the spool
   position, then the position is committed (see :mod:`iotscope.isp._spool`);
 - detection every ``every`` seconds over the last ``window`` of flow time
   (:func:`detect_round`), in a worker thread; a round that queued envelopes wakes the sender;
-- the sender (:func:`send_pending`), woken by a round or by the earliest retry due.
+- the sender (:func:`send_pending`), woken by a round or by the earliest retry due;
+- optionally, follow-up rounds of an ISP's notices every N days (:mod:`iotscope.isp._followup`).
 
 Start-up recovers what a kill left: uncommitted parts are removed and the spool replayed, the
 outbox is sent again (the hub keeps one copy of an object version). SIGINT/SIGTERM stop it
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -33,6 +35,7 @@ from iotscope.flows._rolling import BucketWriter, RollOptions
 from iotscope.flows._sequence import SequenceTracker
 from iotscope.flows._staging import sweep_stale
 from iotscope.flows._state import save_collector
+from iotscope.isp._followup import FollowUpOptions, follow_up_loop
 from iotscope.isp._plan import DEFAULT_REFRESH
 from iotscope.isp._publish import Round, SendReport, detect_round, send_pending
 from iotscope.isp._spool import (
@@ -63,6 +66,7 @@ class RunOptions:
     batch_seconds: float = 5.0
     duration: float | None = None
     spool_bytes: int = 64 << 20
+    follow_up: FollowUpOptions | None = None  # also re-check an ISP's notices on schedule
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Stats:
     published: dict[str, int] = field(default_factory=dict)
     envelopes: int = 0
     send_failures: int = 0
+    follow_up_rounds: int = 0
 
 
 class _Site:
@@ -157,16 +162,21 @@ async def run_isp(
             options=CollectorOptions(batch_seconds=opts.batch_seconds),
         )
     )
-    tasks = [
+    tasks: list[asyncio.Task[Any]] = [
         asyncio.create_task(_detect_loop(store, root, site, opts, stats, wake, stop, say)),
         asyncio.create_task(_send_loop(store, site, hub, stats, wake, stop, say)),
     ]
+    follow = None
+    if opts.follow_up is not None:
+        follow = asyncio.create_task(follow_up_loop(store, opts.follow_up, stop, say))
+        tasks.append(follow)
     if opts.duration is not None:
         loop.call_later(opts.duration, stop.set)
     try:
         await collector
         stop.set()
         await asyncio.gather(*tasks)
+        stats.follow_up_rounds = follow.result() if follow is not None else 0
     finally:
         for t in (collector, *tasks):
             t.cancel()

@@ -45,14 +45,25 @@ def run_command(
     ),
     batch_seconds: float = typer.Option(5.0, "--batch-seconds", help="write flows this often"),
     duration: float | None = typer.Option(None, "--duration", help="stop after S seconds"),
+    follow_up_isp: str | None = typer.Option(
+        None, "--follow-up-isp", help="also re-check this ISP's notified devices on schedule"
+    ),
+    follow_up_days: int = typer.Option(
+        14, "--follow-up-days", help="a follow-up round every N days after the notices"
+    ),
 ) -> None:
     """Collect the site's flows, detect C2s every few minutes over a sliding window and
     publish new, changed and expired ones to the hub, until stopped (Ctrl-C, SIGTERM).
 
-    Resumes after a kill: the flow spool is replayed, the outbox sent again."""
+    With --follow-up-isp, also re-surveys that ISP's notified devices every --follow-up-days
+    days (as `notice follow-up`, at the subscriber's address from the lease log).
+
+    Resumes after a kill: the flow spool is replayed, the outbox sent again, a follow-up
+    round that fell due and was not stored is run."""
     from iotscope.c2 import Params
     from iotscope.flows import flows_root
     from iotscope.flows._parquet import check_site
+    from iotscope.isp._followup import FollowUpOptions
     from iotscope.isp._run import RunOptions, run_isp
     from iotscope.isp._taxii import Hub, bearer
     from iotscope.store import open_store
@@ -65,6 +76,7 @@ def run_command(
         params=dataclasses.replace(Params(), threshold=threshold),
         batch_seconds=batch_seconds,
         duration=duration,
+        follow_up=FollowUpOptions(follow_up_isp, follow_up_days) if follow_up_isp else None,
     )
     client = Hub(hub, headers=bearer(token), collection=collection)
 
@@ -83,6 +95,7 @@ def run_command(
         f"{stats.rounds} detection rounds ({stats.failed_rounds} failed), "
         f"published: {counts or 'nothing'}; "
         f"{stats.envelopes} envelopes sent"
+        + (f"; {stats.follow_up_rounds} follow-up rounds" if follow_up_isp else "")
     )
 
 

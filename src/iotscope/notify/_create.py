@@ -30,7 +30,7 @@ from iotscope.notify._model import (
     NoticeProfile,
     SubscriberOf,
 )
-from iotscope.notify._subscribers import from_attribution
+from iotscope.notify._subscribers import from_attribution, resolve_all
 from iotscope.records import utc
 from iotscope.store import Store
 from iotscope.tenancy import Principal
@@ -62,14 +62,16 @@ def group_findings(
     findings: Iterable[DeviceFinding], subscriber_of: SubscriberOf
 ) -> tuple[dict[tuple[str, str], list[DeviceFinding]], int]:
     """(subscriber, address) -> that device's findings; and how many had no subscriber."""
+    found = list(findings)
+    ips = [str(f.ip) for f in found]
+    subs = resolve_all(subscriber_of, [(ip, f.time) for ip, f in zip(ips, found, strict=True)])
     groups: dict[tuple[str, str], list[DeviceFinding]] = {}
     unresolved = 0
-    for f in findings:
-        sub = subscriber_of(str(f.ip), f.time)
+    for f, ip, sub in zip(found, ips, subs, strict=True):
         if sub is None:
             unresolved += 1
             continue
-        groups.setdefault((sub, str(f.ip)), []).append(f)
+        groups.setdefault((sub, ip), []).append(f)
     return groups, unresolved
 
 

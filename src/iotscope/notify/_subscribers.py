@@ -1,8 +1,8 @@
 """Address and time -> subscriber: the one boundary the notices depend on.
 
-The ISP's own lease log answers it inside the ISP's tenancy (``iotscope.attribution``, helper
-B's part) once that is in the store; until then, and in tests, a lease CSV file or an explicit
-mapping stands in. Each is a :data:`SubscriberOf` function, so switching is one argument.
+The ISP's own lease log answers it inside the ISP's tenancy (``iotscope.attribution``, in
+batches); a lease CSV file or an explicit mapping can stand in. Each is a
+:data:`SubscriberOf` function, so switching is one argument.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 import csv
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -97,16 +98,28 @@ def _lease(row: list[str]) -> tuple[str, Lease]:
 
 
 def from_attribution(store: Store, principal: Principal, isp: str) -> SubscriberOf:
-    """The ISP's lease log in the store, through ``iotscope.attribution.subscriber_at``."""
-    try:
-        from iotscope.attribution import subscriber_at  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as exc:
-        raise ConfigError(
-            "no lease log in the store yet (iotscope.attribution missing): pass --leases FILE"
-        ) from exc
+    """The ISP's lease log in the store (``iotscope.attribution``, inside its tenancy): one
+    lease query per batch of addresses when used through :func:`resolve_all`."""
+    from iotscope.attribution import subscribers_at
 
-    def subscriber_of(ip: str, when: datetime) -> str | None:
-        found: str | None = subscriber_at(store, principal, isp, ip, when)
-        return found
+    return Batched(lambda queries: subscribers_at(store, principal, isp, queries))
 
-    return subscriber_of
+
+Queries = Sequence[tuple[str, datetime]]
+
+
+@dataclass(frozen=True, slots=True)
+class Batched:
+    """A :data:`SubscriberOf` that also answers many ``(address, time)`` queries at once."""
+
+    many: Callable[[Queries], list[str | None]]
+
+    def __call__(self, ip: str, when: datetime) -> str | None:
+        return self.many([(ip, when)])[0]
+
+
+def resolve_all(subscriber_of: SubscriberOf, queries: Queries) -> list[str | None]:
+    """Each query's subscriber: in batches where the resolver can, else one at a time."""
+    if isinstance(subscriber_of, Batched):
+        return subscriber_of.many(queries)
+    return [subscriber_of(ip, when) for ip, when in queries]

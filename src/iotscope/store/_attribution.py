@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, desc, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from iotscope.errors import StoreError
 from iotscope.store import Store
 from iotscope.store import _schema_attribution as t
 
@@ -84,6 +86,25 @@ def lease_at(store: Store, isp: str, address: str, when: datetime) -> list[dict[
         .order_by(desc(c.start))
     )
     return store._query(stmt, t.leases.name)
+
+
+def leases_covering(
+    store: Store, isp: str, addresses: Sequence[str], since: datetime, until: datetime
+) -> list[tuple[str, datetime, datetime | None, str]]:
+    """The ISP's leases of ``addresses`` that overlap ``[since, until]``, one query:
+    ``(address, start, end, subscriber_id)`` by address, newest start first."""
+    c = t.leases.c
+    stmt = (
+        select(c.address, c.start, c.end, c.subscriber_id)
+        .where(c.isp == isp, c.address.in_(addresses), c.start <= until)
+        .where(or_(c.end.is_(None), c.end > since))
+        .order_by(c.address, desc(c.start))
+    )
+    try:
+        with store.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(stmt)]
+    except SQLAlchemyError as exc:
+        raise StoreError("read failed", table=t.leases.name, reason=str(exc)[:300]) from exc
 
 
 def leases_of(

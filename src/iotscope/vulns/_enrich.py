@@ -17,6 +17,7 @@ to the old exact-version table (``iotscope.knowledge.cves_for``), as ``inferred`
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -306,10 +307,12 @@ def _identified(store: Store, since: datetime | None, until: datetime | None) ->
     if until is not None:
         stmt = stmt.where(f.c.time < until)
     out = []
+    idents: dict[str, Identity] = {}  # devices of one model share it: validate each once
     for r in store._query(stmt, f.name):
         if not r["identity"]:
             continue  # a JSON null
-        ident = Identity.model_validate(r["identity"])
+        key = json.dumps(r["identity"], sort_keys=True)
+        ident = idents.get(key) or idents.setdefault(key, Identity.model_validate(r["identity"]))
         out.append(_Seen(r["survey_id"], str(r["ip"]), int(r["port"]), r["transport"],
                          utc(r["time"]), ident))  # fmt: skip
     return out
