@@ -57,7 +57,7 @@ HOSTILE = [
     '"><img src=x onerror=alert(1)>',
     "http://evil.example/login",
     "www.evil-phish.example",
-    "{{ 7*7 }}{% raw %}",
+    "{{ 7*191 }}{% raw %}",  # a template that ran would show 1337
     "\x1b[2J\r\nSubject: injected",
     "ＡＤＭＩＮ　ログイン　http：／／ｅｖｉｌ",
 ]
@@ -153,7 +153,7 @@ def test_hostile_banner_strings_are_harmless(hostile: str, profile: NoticeProfil
     html = html_email(c)
     assert "<script" not in html and "onerror" not in html and "<img" not in html
     for text in _texts(evil, profile):
-        assert "evil" not in text and "49" not in text.replace("2049", "")
+        assert "evil" not in text and "1337" not in text
         assert "\x1b" not in text and "Subject: injected" not in text
         for url in URL.findall(text):
             assert _allowed(urlsplit(url).hostname or ""), url
