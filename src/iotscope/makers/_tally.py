@@ -1,0 +1,162 @@
+"""Counts over :class:`Devices` (numpy, no I/O): per vendor, model and firmware, per round,
+the Pareto table of infections, and the CVEs per firmware.
+
+A count is of devices (address and round); "devices seen" in a snapshot are those of one
+round, so a device surveyed every week is not counted once a week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from iotscope.makers._frame import CveRow, Devices
+from iotscope.vulns import CpeError, Releases, default_releases, device_cpe
+
+COLUMNS = ("vendor", "model", "version", "vendor_key", "product", "cpe")
+OUTCOMES = ("weak", "vulnerable", "kev", "infected")
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One group's counts: devices, and of them weak, vulnerable (kev: with a KEV CVE) and
+    infected."""
+
+    key: tuple[str, ...]
+    devices: int
+    weak: int
+    vulnerable: int
+    kev: int
+    infected: int
+
+    def rate(self, outcome: str) -> float:
+        return round(getattr(self, outcome) / self.devices, 4) if self.devices else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ParetoRow:
+    """A rank of the Pareto table: the group's infections, its share of all, the running sum."""
+
+    rank: int
+    name: str
+    infected: int
+    share: float
+    cum_share: float
+
+
+def _column(dev: Devices, name: str) -> npt.NDArray[np.object_]:
+    if name == "round":
+        return np.array([dev.rounds[r].survey_id for r in dev.round], dtype=object)
+    values: npt.NDArray[np.object_] = getattr(dev, name)
+    return values
+
+
+def _text(x: object) -> str:
+    return "" if x is None else str(x)
+
+
+def _mask(dev: Devices, rounds: Sequence[int] | None) -> npt.NDArray[np.bool_]:
+    if rounds is None:
+        return np.ones(len(dev), dtype=bool)
+    return np.isin(dev.round, np.asarray(rounds, dtype=np.int64))
+
+
+def tally(dev: Devices, by: Sequence[str], rounds: Sequence[int] | None = None) -> list[Tally]:
+    """Counts per distinct value of the columns ``by`` (``round`` or names of
+    :data:`COLUMNS`) over the devices of ``rounds`` (None: every round), sorted by key."""
+    pick = np.flatnonzero(_mask(dev, rounds))
+    if len(pick) == 0:
+        return []
+    cols = [_column(dev, b)[pick] for b in by]
+    joined = np.array(["\x1f".join(_text(c[i]) for c in cols) for i in range(len(pick))])
+    keys, inverse = np.unique(joined, return_inverse=True)
+    n = len(keys)
+    counts = {o: np.bincount(inverse, weights=getattr(dev, o)[pick], minlength=n) for o in OUTCOMES}
+    total = np.bincount(inverse, minlength=n)
+    return [
+        Tally(tuple(str(k).split("\x1f")), int(total[g]), *(int(counts[o][g]) for o in OUTCOMES))
+        for g, k in enumerate(keys)
+    ]
+
+
+def pareto(names: Sequence[str], infected: Sequence[int]) -> list[ParetoRow]:
+    """Groups sorted by infections (most first, ties by name) with each one's share of all
+    infections and the cumulative share; every share is 0 when there is no infection."""
+    order = sorted(range(len(names)), key=lambda i: (-infected[i], names[i]))
+    total = float(sum(infected))
+    out, running = [], 0
+    for rank, i in enumerate(order, start=1):
+        running += infected[i]
+        share = infected[i] / total if total else 0.0
+        cum = running / total if total else 0.0
+        out.append(ParetoRow(rank, names[i], int(infected[i]), round(share, 4), round(cum, 4)))
+    return out
+
+
+def vital_few(rows: Sequence[ParetoRow], level: float = 0.5) -> int:
+    """How many of the top groups hold ``level`` of all infections (0: none recorded)."""
+    return next((r.rank for r in rows if r.cum_share >= level), 0) if rows else 0
+
+
+@lru_cache(maxsize=4096)
+def _outdated(cpe: str, version: str, releases: Releases) -> bool | None:
+    try:
+        c = device_cpe(cpe)
+    except CpeError:
+        return None
+    return releases.outdated(c.vendor.text, c.product.text, version)
+
+
+def outdated(cpe: str | None, version: str | None, releases: Releases | None = None) -> bool | None:
+    """ "Firmware not latest" for an identity (None: the vendor's release table cannot say)."""
+    if not cpe or not version:
+        return None
+    return _outdated(cpe, version, releases or default_releases())
+
+
+@dataclass(frozen=True, slots=True)
+class CveCount:
+    """One CVE on one firmware (vendor, model, version): devices affected, its evidence
+    (``verified`` when a safe check confirmed it on any device), KEV, CVSS."""
+
+    vendor: str
+    model: str
+    version: str
+    cve: str
+    devices: int
+    evidence: str
+    kev: bool
+    cvss: float | None
+    severity: str | None
+
+
+def cve_counts(dev: Devices, rounds: Sequence[int] | None = None) -> list[CveCount]:
+    """The CVEs per firmware over the devices of ``rounds``, most devices first."""
+    keep = _mask(dev, rounds)
+    devices: dict[tuple[str, str, str, str], set[int]] = {}
+    first: dict[tuple[str, str, str, str], CveRow] = {}
+    verified: set[tuple[str, str, str, str]] = set()
+    for c in dev.cves:
+        if keep[c.device]:
+            i = c.device
+            key = (str(dev.vendor[i]), _text(dev.model[i]), _text(dev.version[i]), c.cve)
+            devices.setdefault(key, set()).add(i)
+            first.setdefault(key, c)
+            if c.evidence == "verified":
+                verified.add(key)
+    out = [
+        CveCount(
+            *k,
+            len(d),
+            "verified" if k in verified else "inferred",
+            first[k].kev,
+            first[k].cvss,
+            first[k].severity,
+        )
+        for k, d in devices.items()
+    ]
+    return sorted(out, key=lambda c: (-c.devices, c.vendor, c.model, c.version, c.cve))
