@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -102,7 +101,6 @@ def vital_few(rows: Sequence[ParetoRow], level: float = 0.5) -> int:
     return next((r.rank for r in rows if r.cum_share >= level), 0) if rows else 0
 
 
-@lru_cache(maxsize=4096)
 def _outdated(cpe: str, version: str, releases: Releases) -> bool | None:
     try:
         c = device_cpe(cpe)
