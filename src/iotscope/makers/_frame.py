@@ -4,7 +4,9 @@ one place the store is read for the manufacturers' views, and the one place tena
 What a row says (each column is computed in SQL over the whole round, then joined here):
 
 - identity: vendor, product, model, version, cpe of the address's findings in the round (the
-  greatest non-null value over its services: services of one device agree);
+  greatest non-null value over its services: services of one device agree); vendor and model
+  are shown in their commonest spelling per normalised key (``_names``), so "A-100" and
+  "A 100" of one vendor count as one model;
 - ``weak``: some service accepted a default login or needed none (login outcome ``accepted``
   or ``no_auth``, the survey's definition of a weak device);
 - ``vulnerable``: some service has a CVE (``vuln_finding_cves``, inferred or verified, or the
@@ -37,7 +39,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from iotscope.errors import StoreError
-from iotscope.makers._names import vendor_key
+from iotscope.makers._names import model_key, vendor_key
 from iotscope.store import Store
 from iotscope.store import _schema as s
 from iotscope.store._hosts import INFECTED_CLASSES, WEAK_OUTCOMES
@@ -179,13 +181,21 @@ def _rounds(
     )
 
 
-def _display_names(keys: Objects, raw: Objects) -> Objects:
+def _display_names(
+    keys: Sequence[object], raw: Objects, unknown: str | None = "(unknown)"
+) -> Objects:
     """Per key its commonest spelling (ties: the alphabetically first)."""
-    counts: dict[str, Counter[str]] = {}
+    counts: dict[object, Counter[str | None]] = {}
     for k, r in zip(keys, raw, strict=True):
-        counts.setdefault(k, Counter())[r or "(unknown)"] += 1
-    best = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in counts.items()}
+        counts.setdefault(k, Counter())[r or unknown] += 1
+    best = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0] or ""))[0] for k, c in counts.items()}
     return np.array([best[k] for k in keys], dtype=object)
+
+
+def _models(vkeys: Objects, raw: Objects) -> Objects:
+    """Model names: one spelling per vendor and model key ("A-100" and "A 100" are one)."""
+    keys = [(v, model_key(m)) for v, m in zip(vkeys, raw, strict=True)]
+    return _display_names(keys, raw, None)
 
 
 def _allowed(store: Store, who: Principal, vkeys: Objects, ips: Objects) -> Bools:
@@ -307,7 +317,7 @@ def _load(store: Store) -> Devices:
         ip=ips,
         vendor=_display_names(vkeys, raw_vendor),
         vendor_key=vkeys,
-        model=ident["model"],
+        model=_models(vkeys, ident["model"]),
         version=ident["version"],
         product=ident["product"],
         cpe=ident["cpe"],

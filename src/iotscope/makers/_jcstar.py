@@ -108,7 +108,10 @@ def parse_date(text: str) -> date:
     m = _DATE.match(unicodedata.normalize("NFKC", text).strip())
     if m is None:
         raise ValueError(f"bad date {text!r} (expected YYYY-MM-DD)")
-    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError as exc:
+        raise ValueError(f"bad date {text!r} ({exc})") from None
 
 
 def _header(row: Sequence[str]) -> dict[str, int]:
