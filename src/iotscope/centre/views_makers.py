@@ -129,8 +129,9 @@ def makers_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
         _round_note(dev, r),
         f"{vital_few(rows, 0.5)} vendor(s) hold half of the infections, "
         f"{vital_few(rows, 0.8)} hold 80 %.",
-        "Infected: the address was seen as a bot (telescope sighting classed mirai/iot, or a C2 "
-        "contact) during the round's window, which runs to the next round's first finding.",
+        "Infected: the darknet telescope saw the address scan as a bot (mirai/iot) during the "
+        "round's window, which runs to the next round's first finding. C2 contacts name bots "
+        "by ISP-keyed pseudonyms, not addresses, so they are not joined to devices.",
     )
     charts = (
         Chart(

@@ -12,10 +12,12 @@ What a row says (each column is computed in SQL over the whole round, then joine
 - ``vulnerable``: some service has a CVE (``vuln_finding_cves``, inferred or verified, or the
   finding's own ``cves``); ``kev`` when one of them is in CISA's KEV catalog;
 - ``infected``: the address was seen as a bot *during the round*: a telescope sighting classed
-  ``mirai`` or ``iot``, or a contact with a C2 (``c2_contacts``, where the store has it),
-  overlapping the round's window. Round r's window runs from its first finding to the first
-  finding of round r+1 (the first round's window is open to the past, the last one's to the
-  future), so an address is matched to the device that held it when it was seen.
+  ``mirai`` or ``iot`` overlapping the round's window. Round r's window runs from its first
+  finding to the first finding of round r+1 (the first round's window is open to the past,
+  the last one's to the future), so an address is matched to the device that held it when it
+  was seen. C2 contacts (``c2_contacts``) are *not* joined: an ISP reports a bot there under a
+  pseudonym keyed with its own secret, never by address, so only that ISP (with its key and
+  lease log) could link a contact to a surveyed address; the centre cannot, by design.
 
 Tenancy (:func:`load_devices` takes the caller): the centre sees every row; a manufacturer only
 rows whose normalised vendor is its own (``vendor_key(tenant)``); an ISP only rows whose
@@ -181,9 +183,7 @@ def _rounds(
     )
 
 
-def _display_names(
-    keys: Sequence[object], raw: Objects, unknown: str | None = "(unknown)"
-) -> Objects:
+def _display_names(keys: Iterable[Any], raw: Objects, unknown: str | None = "(unknown)") -> Objects:
     """Per key its commonest spelling (ties: the alphabetically first)."""
     counts: dict[object, Counter[str | None]] = {}
     for k, r in zip(keys, raw, strict=True):
@@ -233,18 +233,12 @@ def _seen_rounds(starts: npt.NDArray[np.float64], first: float, last: float) -> 
 
 
 def _bot_spans(store: Store) -> Iterable[tuple[str, datetime, datetime]]:
-    """(address, first seen, last seen) of every bot sighting and C2 contact."""
+    """(address, first seen, last seen) of every telescope sighting of a bot."""
     t = s.sightings
     stmt = select(t.c.src, t.c.first_seen, t.c.last_seen).where(
         t.c.classification.in_(INFECTED_CLASSES)
     )
-    yield from ((r[0], r[1], r[2]) for r in _rows(store, stmt, t.name))
-    yield from _contact_spans(store)
-
-
-def _contact_spans(store: Store) -> Iterable[tuple[str, datetime, datetime]]:
-    """Bots' contacts with C2s, when the store has a ``c2_contacts`` table."""
-    return ()
+    return ((r[0], r[1], r[2]) for r in _rows(store, stmt, t.name))
 
 
 def _infected(

@@ -53,13 +53,13 @@ TEXT: dict[str, dict[Lang, str]] = {
         "a service accepted a default ID/password or needed none. Vulnerable: a CVE applies to "
         "the identified firmware (inferred from the version, or verified by a safe check); KEV: "
         "listed in CISA's Known Exploited Vulnerabilities. Infected: the address was seen as a "
-        "bot (darknet scanning or a C2 contact) during the round. Not latest: older than the "
+        "scanning bot by the darknet telescope during the round. Not latest: older than the "
         "current release in the vendor's release table.",
         "ja": "台数：当該調査回でこのメーカーと識別された機器のアドレス数。"
         "弱いID/パスワード：既定のID/パスワードでログインできた、または認証がなかった機器。脆弱：識別したファームウェアに"
         "CVE が該当（版数からの推定、または安全な検査で確認）。KEV：CISA の既知の悪用された脆弱性"
-        "カタログに掲載。感染：当該調査回の期間にボットとして観測（ダークネットでの探索、または"
-        "C2 への接続）。最新でない：メーカーの現行リリースより古い。",
+        "カタログに掲載。感染：当該調査回の期間にダークネットでボットの探索活動として観測。"
+        "最新でない：メーカーの現行リリースより古い。",
     },
 }
 EVIDENCE: dict[str, dict[Lang, str]] = {
