@@ -14,7 +14,7 @@ the field against unlabelled ones.
   against unlabelled, with Wilson and Newcombe 95 % intervals.
 """
 
-from iotscope.makers._frame import CveRow, Devices, Round, load_devices, subset
+from iotscope.makers._frame import CveRow, Cves, Devices, Round, load_devices, subset
 from iotscope.makers._jcstar import BadLine, Label, Parsed, parse_level, parse_registry
 from iotscope.makers._names import model_key, vendor_key
 from iotscope.makers._outcomes import Gap, Outcome, levels, outcomes
@@ -35,6 +35,7 @@ __all__ = [
     "BadLine",
     "CveCount",
     "CveRow",
+    "Cves",
     "Devices",
     "Firmware",
     "Gap",

@@ -25,45 +25,35 @@ address its registry entry or routing data attribute to it (``iotscope.attributi
 anyone else nothing. The one figure not restricted is ``all_infected``: per round, how many
 devices of every vendor were infected (a single count, no vendor, model or address), so that a
 manufacturer can read its own share of all infections.
+
+The whole table is built once per state of its sources and kept in memory (``_CACHE``, keyed
+by the store's URL and :func:`_read.stamp`, at most 60 s old); each request only applies its
+caller's restriction, so a page costs the restriction and the counts, not the reads.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import case, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
-from iotscope.errors import StoreError
+from iotscope.makers import _read
 from iotscope.makers._names import model_key, vendor_key
 from iotscope.store import Store
-from iotscope.store import _schema as s
-from iotscope.store._hosts import INFECTED_CLASSES, WEAK_OUTCOMES
 from iotscope.tenancy import Principal
 
-_COLUMNS = (
-    "round",
-    "ip",
-    "vendor",
-    "vendor_key",
-    "model",
-    "version",
-    "product",
-    "cpe",
-    "weak",
-    "vulnerable",
-    "kev",
-    "infected",
-)
 Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 Objects = npt.NDArray[np.object_]
-IDENTITY = ("vendor", "product", "model", "version", "cpe")
+TTL = 60.0  # seconds a cached table is trusted without looking at the store again
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +77,59 @@ class CveRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Cves:
+    """Device CVEs as columns (one entry per device and CVE)."""
+
+    device: Ints  # row index in :class:`Devices`
+    cve: Objects
+    verified: Bools  # else inferred
+    kev: Bools
+    cvss: npt.NDArray[np.float64]  # NaN: unknown
+    severity: Objects
+
+    def __len__(self) -> int:
+        return len(self.device)
+
+    def rows(self) -> Iterable[CveRow]:
+        for i in range(len(self.device)):
+            cvss = float(self.cvss[i])
+            yield CveRow(
+                int(self.device[i]),
+                str(self.cve[i]),
+                "verified" if self.verified[i] else "inferred",
+                bool(self.kev[i]),
+                None if cvss != cvss else cvss,
+                self.severity[i],
+            )
+
+
+_DEVICE_COLUMNS = (
+    "round",
+    "ip",
+    "vendor",
+    "vendor_key",
+    "model",
+    "version",
+    "product",
+    "cpe",
+    "weak",
+    "vulnerable",
+    "kev",
+    "infected",
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Devices:
-    """Columns of equal length, one entry per device (address and round)."""
+    """Columns of equal length, one entry per device (address and round). Identity columns
+    hold "" where the survey could not say."""
 
     rounds: tuple[Round, ...]
-    round: npt.NDArray[np.int64]  # index into rounds
+    round: Ints  # index into rounds
     ip: Objects
     vendor: Objects  # display name: the commonest spelling of the vendor's key
     vendor_key: Objects
-    model: Objects
+    model: Objects  # display name: the commonest spelling of the (vendor, model) key
     version: Objects
     product: Objects
     cpe: Objects
@@ -103,8 +137,8 @@ class Devices:
     vulnerable: Bools
     kev: Bools
     infected: Bools
-    cves: tuple[CveRow, ...]
-    all_infected: tuple[int, ...]  # per round, infected devices of every vendor (see below)
+    cves: Cves
+    all_infected: tuple[int, ...]  # per round, infected devices of every vendor (docstring)
 
     def __len__(self) -> int:
         return len(self.ip)
@@ -114,99 +148,179 @@ class Devices:
         return len(self.rounds) - 1 if self.rounds else None
 
 
-def _rows(store: Store, stmt: Any, what: str) -> list[Any]:
-    try:
-        with store.engine.connect() as conn:
-            return list(conn.execute(stmt))
-    except SQLAlchemyError as exc:
-        raise StoreError("read failed", table=what, reason=str(exc)[:300]) from exc
+def subset(dev: Devices, keep: Bools) -> Devices:
+    """The rows of ``dev`` where ``keep`` (CVE rows kept with their device, renumbered)."""
+    pick = np.flatnonzero(keep)
+    new = np.full(len(dev), -1, dtype=np.int64)
+    new[pick] = np.arange(len(pick))
+    c = dev.cves
+    ck = keep[c.device] if len(c) else np.zeros(0, dtype=bool)
+    cves = Cves(new[c.device[ck]], c.cve[ck], c.verified[ck], c.kev[ck], c.cvss[ck], c.severity[ck])
+    cols = {f: getattr(dev, f)[pick] for f in _DEVICE_COLUMNS}
+    return replace(dev, cves=cves, **cols)
 
 
-def _utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+# -- building the table ------------------------------------------------------------------------
 
 
-def _device_query() -> Any:
-    f = s.findings
-    weak = f.c.login["outcome"].as_string().in_(WEAK_OUTCOMES)
-    idents = [func.max(f.c.identity[k].as_string()).label(k) for k in IDENTITY]
-    return select(
-        f.c.survey_id,
-        f.c.ip,
-        *idents,
-        func.max(case((weak, 1), else_=0)).label("weak"),
-        func.min(f.c.time).label("seen"),
-    ).group_by(f.c.survey_id, f.c.ip)
-
-
-def _cve_query() -> Any:
-    v, k, c = (
-        s.metadata.tables["vuln_finding_cves"],
-        s.metadata.tables["vuln_kev"],
-        s.metadata.tables["vuln_cves"],
-    )
-    return (
-        select(
-            v.c.survey_id,
-            v.c.ip,
-            v.c.cve,
-            v.c.evidence,
-            k.c.cve.is_not(None).label("kev"),
-            c.c.cvss,
-            c.c.severity,
-        )
-        .select_from(v.outerjoin(k, k.c.cve == v.c.cve).outerjoin(c, c.c.cve == v.c.cve))
-        .distinct()
-    )
-
-
-def _finding_cve_query() -> Any:
-    """The CVEs a finding carries itself (the survey's exact-version table)."""
-    f = s.findings
-    return select(f.c.survey_id, f.c.ip, f.c.cves).where(func.json_array_length(f.c.cves) > 0)
-
-
-def _rounds(
-    survey_ids: Sequence[str], seen: Sequence[datetime]
-) -> tuple[tuple[Round, ...], npt.NDArray[np.int64]]:
+def _rounds(sids: Sequence[str], seen: Sequence[Any]) -> tuple[tuple[Round, ...], Ints]:
     first: dict[str, datetime] = {}
-    for sid, t in zip(survey_ids, seen, strict=True):
-        t = _utc(t)
+    for sid, t in zip(sids, seen, strict=True):
+        t = _read.utc(t)
         if sid not in first or t < first[sid]:
             first[sid] = t
     rounds = tuple(
         sorted((Round(k, v) for k, v in first.items()), key=lambda r: (r.start, r.survey_id))
     )
     index = {r.survey_id: i for i, r in enumerate(rounds)}
-    return rounds, np.fromiter(
-        (index[x] for x in survey_ids), dtype=np.int64, count=len(survey_ids)
+    return rounds, np.array([index[x] for x in sids], dtype=np.int64)
+
+
+def _text(values: Sequence[Any]) -> Objects:
+    return np.array(["" if v is None else str(v) for v in values], dtype=object)
+
+
+@lru_cache(maxsize=65536)
+def _vkey(name: str) -> str:
+    return vendor_key(name)
+
+
+@lru_cache(maxsize=65536)
+def _mkey(name: str) -> str:
+    return model_key(name)
+
+
+def _display(keys: Iterable[Any], raw: Iterable[str], unknown: str) -> Objects:
+    """Per key its commonest spelling (ties: the alphabetically first)."""
+    keys = list(keys)
+    best: dict[Any, tuple[int, str]] = {}
+    for (k, r), n in Counter(zip(keys, raw, strict=True)).items():
+        r = r or unknown
+        if k not in best or (-n, r) < (-best[k][0], best[k][1]):
+            best[k] = (n, r)
+    return np.array([best[k][1] for k in keys], dtype=object)
+
+
+class _CveColumns:
+    """Accumulates device CVEs, one entry per device and CVE (``verified`` wins)."""
+
+    def __init__(self) -> None:
+        self.at: dict[tuple[int, str], int] = {}
+        self.cols: tuple[list[Any], ...] = ([], [], [], [], [], [])
+
+    def add(self, i: int, cve: str, verified: bool, kev: bool, cvss: Any, severity: Any) -> None:
+        j = self.at.get((i, cve))
+        if j is not None:
+            self.cols[2][j] |= verified
+            return
+        self.at[(i, cve)] = len(self.cols[0])
+        for col, v in zip(self.cols, (i, cve, verified, kev, cvss, severity), strict=True):
+            col.append(v)
+
+    def done(self) -> Cves:
+        d, c, v, k, score, sev = self.cols
+        return Cves(
+            np.array(d, dtype=np.int64),
+            np.array(c, dtype=object),
+            np.array(v, dtype=bool),
+            np.array(k, dtype=bool),
+            np.array([np.nan if x is None else float(x) for x in score]),
+            np.array(sev, dtype=object),
+        )
+
+
+def _cves(store: Store, index: dict[tuple[int, str], int], sid_index: dict[str, int]) -> Cves:
+    """Device CVEs from ``vuln_finding_cves`` and the findings' own ``cves``."""
+    acc = _CveColumns()
+    for sid, ip, cve, evidence, kev, cvss, severity in _read.cve_rows(store):
+        i = index.get((sid_index.get(sid, -1), ip))
+        if i is not None:
+            acc.add(i, cve, evidence == "verified", bool(kev), cvss, severity)
+    kevs = _read.kev_ids(store)
+    for sid, ip, listed in _read.finding_cves(store):
+        i = index.get((sid_index.get(sid, -1), ip))
+        if i is None:
+            continue
+        for cve in listed:
+            if (i, cve) not in acc.at:
+                acc.add(i, cve, False, cve in kevs, None, None)
+    return acc.done()
+
+
+def _infected(
+    store: Store, rounds: Sequence[Round], index: dict[tuple[int, str], int], n: int
+) -> Bools:
+    """Devices whose address a bot sighting overlaps within the round's window."""
+    out = np.zeros(n, dtype=bool)
+    if not rounds:
+        return out
+    starts = np.array([r.start.timestamp() for r in rounds], dtype=np.float64)
+    for ip, first, last in _read.bot_spans(store):
+        lo = int(np.searchsorted(starts, _read.utc(first).timestamp(), side="right")) - 1
+        hi = int(np.searchsorted(starts, _read.utc(last).timestamp(), side="right")) - 1
+        for r in range(max(lo, 0), max(hi, 0) + 1):
+            i = index.get((r, ip))
+            if i is not None:
+                out[i] = True
+    return out
+
+
+def _build(store: Store) -> Devices:
+    """Every device in the store (no tenancy: private to this module)."""
+    rows = _read.device_rows(store)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
+    rounds, rnd = _rounds(cols[0], cols[8])
+    ips = np.array(cols[1], dtype=object)
+    vendor, model = _text(cols[2]), _text(cols[4])
+    vkeys = np.array([_vkey(v) for v in vendor], dtype=object)
+    mkeys = [(v, _mkey(m)) for v, m in zip(vkeys, model, strict=True)]
+    index = dict(zip(zip(rnd.tolist(), cols[1], strict=True), range(len(ips)), strict=True))
+    cves = _cves(store, index, {r.survey_id: i for i, r in enumerate(rounds)})
+    vulnerable, kev = np.zeros(len(ips), dtype=bool), np.zeros(len(ips), dtype=bool)
+    vulnerable[cves.device] = True
+    kev[cves.device[cves.kev]] = True
+    infected = _infected(store, rounds, index, len(ips))
+    return Devices(
+        rounds=rounds,
+        round=rnd,
+        ip=ips,
+        vendor=_display(vkeys, vendor, "(unknown)"),
+        vendor_key=vkeys,
+        model=_display(mkeys, model, ""),
+        version=_text(cols[5]),
+        product=_text(cols[3]),
+        cpe=_text(cols[6]),
+        weak=np.array(cols[7], dtype=bool),
+        vulnerable=vulnerable,
+        kev=kev,
+        infected=infected,
+        cves=cves,
+        all_infected=tuple(int(np.count_nonzero(infected[rnd == r])) for r in range(len(rounds))),
     )
 
 
-def _display_names(keys: Iterable[Any], raw: Objects, unknown: str | None = "(unknown)") -> Objects:
-    """Per key its commonest spelling (ties: the alphabetically first)."""
-    counts: dict[object, Counter[str | None]] = {}
-    for k, r in zip(keys, raw, strict=True):
-        counts.setdefault(k, Counter())[r or unknown] += 1
-    best = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0] or ""))[0] for k, c in counts.items()}
-    return np.array([best[k] for k in keys], dtype=object)
+_CACHE: dict[str, tuple[tuple[Any, ...], float, Devices]] = {}
+_LOCK = threading.Lock()
 
 
-def _models(vkeys: Objects, raw: Objects) -> Objects:
-    """Model names: one spelling per vendor and model key ("A-100" and "A 100" are one)."""
-    keys = [(v, model_key(m)) for v, m in zip(vkeys, raw, strict=True)]
-    return _display_names(keys, raw, None)
+def _table(store: Store) -> Devices:
+    """The whole table, from the cache while the store's sources are unchanged."""
+    url = str(store.engine.url)
+    now = time.monotonic()
+    with _LOCK:
+        hit = _CACHE.get(url)
+    if hit is not None and now - hit[1] < TTL and hit[0] == _read.stamp(store):
+        return hit[2]
+    stamp = _read.stamp(store)
+    dev = _build(store)
+    with _LOCK:
+        if len(_CACHE) >= 4:
+            _CACHE.clear()
+        _CACHE[url] = (stamp, now, dev)
+    return dev
 
 
-def _allowed(store: Store, who: Principal, vkeys: Objects, ips: Objects) -> Bools:
-    """Which rows ``who`` may see (module docstring, "Tenancy")."""
-    if who.is_centre:
-        return np.ones(len(ips), dtype=bool)
-    if who.role == "manufacturer":
-        return np.asarray(vkeys == vendor_key(who.tenant), dtype=bool)
-    if who.role == "isp":
-        return _isp_mask(store, who.tenant or "", ips)
-    return np.zeros(len(ips), dtype=bool)
+# -- tenancy -----------------------------------------------------------------------------------
 
 
 def _isp_mask(store: Store, isp: str, ips: Objects) -> Bools:
@@ -220,111 +334,18 @@ def _isp_mask(store: Store, isp: str, ips: Objects) -> Bools:
     return np.asarray(mine[inverse], dtype=bool)
 
 
-def _windows(rounds: Sequence[Round]) -> npt.NDArray[np.float64]:
-    """Round starts as epoch seconds; round r's window is [starts[r], starts[r+1])."""
-    return np.array([r.start.timestamp() for r in rounds], dtype=np.float64)
-
-
-def _seen_rounds(starts: npt.NDArray[np.float64], first: float, last: float) -> range:
-    """The rounds whose window overlaps [first, last] (module docstring)."""
-    lo = max(int(np.searchsorted(starts, first, side="right")) - 1, 0)
-    hi = max(int(np.searchsorted(starts, last, side="right")) - 1, 0)
-    return range(lo, hi + 1)
-
-
-def _bot_spans(store: Store) -> Iterable[tuple[str, datetime, datetime]]:
-    """(address, first seen, last seen) of every telescope sighting of a bot."""
-    t = s.sightings
-    stmt = select(t.c.src, t.c.first_seen, t.c.last_seen).where(
-        t.c.classification.in_(INFECTED_CLASSES)
-    )
-    return ((r[0], r[1], r[2]) for r in _rows(store, stmt, t.name))
-
-
-def _infected(
-    store: Store, rounds: Sequence[Round], index: dict[tuple[int, str], int], n: int
-) -> Bools:
-    out = np.zeros(n, dtype=bool)
-    if not rounds:
-        return out
-    starts = _windows(rounds)
-    for ip, first, last in _bot_spans(store):
-        for r in _seen_rounds(starts, _utc(first).timestamp(), _utc(last).timestamp()):
-            i = index.get((r, ip))
-            if i is not None:
-                out[i] = True
-    return out
-
-
-def _cves(
-    store: Store, sid_index: dict[str, int], index: dict[tuple[int, str], int]
-) -> list[CveRow]:
-    out: list[CveRow] = []
-    for sid, ip, cve, evidence, kev, cvss, severity in _rows(
-        store, _cve_query(), "vuln_finding_cves"
-    ):
-        i = index.get((sid_index.get(sid, -1), ip))
-        if i is not None:
-            out.append(CveRow(i, cve, evidence, bool(kev), cvss, severity))
-    have = {(c.device, c.cve) for c in out}
-    kev_ids = {r[0] for r in _rows(store, select(s.metadata.tables["vuln_kev"].c.cve), "vuln_kev")}
-    for sid, ip, cves in _rows(store, _finding_cve_query(), "findings"):
-        i = index.get((sid_index.get(sid, -1), ip))
-        if i is None:
-            continue
-        for cve in cves:
-            if (i, cve) not in have:
-                have.add((i, cve))
-                out.append(CveRow(i, cve, "inferred", cve in kev_ids, None, None))
-    return out
-
-
-def subset(dev: Devices, keep: Bools) -> Devices:
-    """The rows of ``dev`` where ``keep`` (CVE rows renumbered)."""
-    pick = np.flatnonzero(keep)
-    new = np.full(len(dev), -1, dtype=np.int64)
-    new[pick] = np.arange(len(pick))
-    cves = tuple(replace(c, device=int(new[c.device])) for c in dev.cves if keep[c.device])
-    cols = {f: getattr(dev, f)[pick] for f in _COLUMNS}
-    return replace(dev, cves=cves, **cols)
-
-
-def _load(store: Store) -> Devices:
-    """Every device in the store (no tenancy: private to this module)."""
-    rows = _rows(store, _device_query(), "findings")
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
-    sids, ips = list(cols[0]), np.array(cols[1], dtype=object)
-    rounds, rnd = _rounds(sids, cols[8])
-    raw_vendor = np.array(cols[2], dtype=object)
-    vkeys = np.array([vendor_key(v) for v in raw_vendor], dtype=object)
-    ident = {k: np.array(cols[2 + j], dtype=object) for j, k in enumerate(IDENTITY)}
-    index = {(int(r), str(ip)): i for i, (r, ip) in enumerate(zip(rnd, ips, strict=True))}
-    cves = _cves(store, {r.survey_id: i for i, r in enumerate(rounds)}, index)
-    vulnerable, kev = np.zeros(len(ips), dtype=bool), np.zeros(len(ips), dtype=bool)
-    for c in cves:
-        vulnerable[c.device] = True
-        kev[c.device] |= c.kev
-    infected = _infected(store, rounds, index, len(ips))
-    return Devices(
-        rounds=rounds,
-        round=rnd,
-        ip=ips,
-        vendor=_display_names(vkeys, raw_vendor),
-        vendor_key=vkeys,
-        model=_models(vkeys, ident["model"]),
-        version=ident["version"],
-        product=ident["product"],
-        cpe=ident["cpe"],
-        weak=np.array(cols[7], dtype=bool),
-        vulnerable=vulnerable,
-        kev=kev,
-        infected=infected,
-        cves=tuple(cves),
-        all_infected=tuple(int(infected[rnd == r].sum()) for r in range(len(rounds))),
-    )
+def _allowed(store: Store, who: Principal, dev: Devices) -> Bools:
+    """Which rows ``who`` may see (module docstring, "Tenancy")."""
+    if who.is_centre:
+        return np.ones(len(dev), dtype=bool)
+    if who.role == "manufacturer":
+        return np.asarray(dev.vendor_key == vendor_key(who.tenant), dtype=bool)
+    if who.role == "isp":
+        return _isp_mask(store, who.tenant or "", dev.ip)
+    return np.zeros(len(dev), dtype=bool)
 
 
 def load_devices(store: Store, who: Principal) -> Devices:
     """Every device ``who`` may see, with its outcomes (module docstring, "Tenancy")."""
-    dev = _load(store)
-    return subset(dev, _allowed(store, who, dev.vendor_key, dev.ip))
+    dev = _table(store)
+    return subset(dev, _allowed(store, who, dev))

@@ -7,13 +7,14 @@ round, so a device surveyed every week is not counted once a week.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from iotscope.makers._frame import CveRow, Devices
+from iotscope.makers._frame import Cves, Devices
 from iotscope.vulns import CpeError, Releases, default_releases, device_cpe
 
 COLUMNS = ("vendor", "model", "version", "vendor_key", "product", "cpe")
@@ -49,7 +50,8 @@ class ParetoRow:
 
 def _column(dev: Devices, name: str) -> npt.NDArray[np.object_]:
     if name == "round":
-        return np.array([dev.rounds[r].survey_id for r in dev.round], dtype=object)
+        ids = np.array([r.survey_id for r in dev.rounds], dtype=object)
+        return ids[dev.round] if len(ids) else np.zeros(0, dtype=object)
     values: npt.NDArray[np.object_] = getattr(dev, name)
     return values
 
@@ -64,21 +66,33 @@ def _mask(dev: Devices, rounds: Sequence[int] | None) -> npt.NDArray[np.bool_]:
     return np.isin(dev.round, np.asarray(rounds, dtype=np.int64))
 
 
+def _codes(values: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.intp]]:
+    uniq, inverse = np.unique(values.astype(str), return_inverse=True)
+    return uniq, inverse.reshape(-1)
+
+
 def tally(dev: Devices, by: Sequence[str], rounds: Sequence[int] | None = None) -> list[Tally]:
     """Counts per distinct value of the columns ``by`` (``round`` or names of
     :data:`COLUMNS`) over the devices of ``rounds`` (None: every round), sorted by key."""
     pick = np.flatnonzero(_mask(dev, rounds))
     if len(pick) == 0:
         return []
-    cols = [_column(dev, b)[pick] for b in by]
-    joined = np.array(["\x1f".join(_text(c[i]) for c in cols) for i in range(len(pick))])
-    keys, inverse = np.unique(joined, return_inverse=True)
-    n = len(keys)
+    coded = [_codes(_column(dev, b)[pick]) for b in by]
+    shape = tuple(len(u) for u, _ in coded)
+    flat = np.ravel_multi_index(tuple(inv for _, inv in coded), shape)
+    groups, inverse = np.unique(flat, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    n = len(groups)
     counts = {o: np.bincount(inverse, weights=getattr(dev, o)[pick], minlength=n) for o in OUTCOMES}
     total = np.bincount(inverse, minlength=n)
+    where = np.unravel_index(groups, shape)
     return [
-        Tally(tuple(str(k).split("\x1f")), int(total[g]), *(int(counts[o][g]) for o in OUTCOMES))
-        for g, k in enumerate(keys)
+        Tally(
+            tuple(str(u[w[g]]) for (u, _), w in zip(coded, where, strict=True)),
+            int(total[g]),
+            *(int(counts[o][g]) for o in OUTCOMES),
+        )
+        for g in range(n)
     ]
 
 
@@ -135,26 +149,31 @@ class CveCount:
 def cve_counts(dev: Devices, rounds: Sequence[int] | None = None) -> list[CveCount]:
     """The CVEs per firmware over the devices of ``rounds``, most devices first."""
     keep = _mask(dev, rounds)
-    devices: dict[tuple[str, str, str, str], set[int]] = {}
-    first: dict[tuple[str, str, str, str], CveRow] = {}
+    c = dev.cves
+    pick = np.flatnonzero(keep[c.device]) if len(c) else np.zeros(0, dtype=np.int64)
+    devices: dict[tuple[str, str, str, str], int] = {}
+    first: dict[tuple[str, str, str, str], int] = {}
     verified: set[tuple[str, str, str, str]] = set()
-    for c in dev.cves:
-        if keep[c.device]:
-            i = c.device
-            key = (str(dev.vendor[i]), _text(dev.model[i]), _text(dev.version[i]), c.cve)
-            devices.setdefault(key, set()).add(i)
-            first.setdefault(key, c)
-            if c.evidence == "verified":
-                verified.add(key)
-    out = [
-        CveCount(
-            *k,
-            len(d),
-            "verified" if k in verified else "inferred",
-            first[k].kev,
-            first[k].cvss,
-            first[k].severity,
-        )
-        for k, d in devices.items()
-    ]
-    return sorted(out, key=lambda c: (-c.devices, c.vendor, c.model, c.version, c.cve))
+    for j in pick.tolist():
+        i = int(c.device[j])
+        key = (str(dev.vendor[i]), str(dev.model[i]), str(dev.version[i]), str(c.cve[j]))
+        devices[key] = devices.get(key, 0) + 1
+        first.setdefault(key, j)
+        if c.verified[j]:
+            verified.add(key)
+    return sorted(
+        (_cve_count(c, k, n, first[k], k in verified) for k, n in devices.items()),
+        key=lambda x: (-x.devices, x.vendor, x.model, x.version, x.cve),
+    )
+
+
+def _cve_count(c: Cves, key: tuple[str, str, str, str], n: int, j: int, verified: bool) -> CveCount:
+    cvss = float(c.cvss[j])
+    return CveCount(
+        *key,
+        n,
+        "verified" if verified else "inferred",
+        bool(c.kev[j]),
+        None if math.isnan(cvss) else cvss,
+        c.severity[j],
+    )
