@@ -23,10 +23,13 @@ def test_infection_is_joined_per_round_window(world: Store) -> None:
     assert dev.all_infected == (4, 10)
 
 
-def test_vulnerable_and_kev_from_vuln_finding_cves(world: Store) -> None:
+def test_vulnerable_and_kev_from_vuln_finding_cves_and_the_findings_own(world: Store) -> None:
     dev = load_devices(world, CENTRE)
-    assert int(dev.vulnerable.sum()) == 80 and int(dev.kev.sum()) == 80
-    assert {c.cve for c in dev.cves.rows()} == {"CVE-2014-8361", "CVE-2020-0001"}
+    assert int(dev.vulnerable.sum()) == 80 + 30 and int(dev.kev.sum()) == 80
+    assert {c.cve for c in dev.cves.rows()} == {"CVE-2014-8361", "CVE-2020-0001", "CVE-2018-10561"}
+    from_finding = [c for c in dev.cves.rows() if c.cve == "CVE-2018-10561"]
+    assert len(from_finding) == 30 and {c.evidence for c in from_finding} == {"inferred"}
+    assert {int(dev.round[c.device]) for c in from_finding} == {0}
 
 
 def test_manufacturer_sees_only_its_own_vendor_in_any_spelling(world: Store) -> None:
@@ -38,7 +41,7 @@ def test_manufacturer_sees_only_its_own_vendor_in_any_spelling(world: Store) -> 
     other = load_devices(world, Principal("manufacturer", "Beta Networks"))
     assert set(other.vendor_key) == {vendor_key("Beta Networks Inc.")}
     assert not set(other.ip) & set(dev.ip)
-    assert len(other.cves) == 0
+    assert {c.cve for c in other.cves.rows()} == {"CVE-2018-10561"}  # its own only
 
 
 def test_isp_sees_only_devices_on_its_network(world: Store) -> None:
@@ -53,3 +56,18 @@ def test_partner_and_unknown_tenants_see_nothing(world: Store) -> None:
     assert len(load_devices(world, Principal("partner"))) == 0
     nobody = load_devices(world, Principal("manufacturer", "Gamma"))
     assert len(nobody) == 0 and len(nobody.cves) == 0 and not np.any(nobody.infected)
+
+
+def test_postgresql_gives_the_same_table(pg_schema_url: str) -> None:
+    from iotscope.store import open_store
+    from tests.makers.world import build
+
+    store = open_store(pg_schema_url)
+    try:
+        build(store)
+        dev = load_devices(store, Principal("manufacturer", "acme"))
+        assert len(dev) == 140 and int(dev.infected.sum()) == 12
+        assert int(dev.vulnerable.sum()) == 80 and int(dev.kev.sum()) == 80
+        assert int(dev.weak.sum()) == 2 * 22 and set(dev.model) == {"A-100", "X9"}
+    finally:
+        store.engine.dispose()

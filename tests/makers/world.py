@@ -19,6 +19,7 @@ from iotscope.store import _schema as s
 R1 = datetime(2026, 10, 1, 0, 0, tzinfo=UTC)
 R2 = R1 + timedelta(days=7)
 CVE = "CVE-2014-8361"
+FINDING_CVE = "CVE-2018-10561"
 
 
 def _finding(
@@ -67,11 +68,12 @@ def _round(sid: str, t: datetime) -> list[Finding]:
     for octets, net, vendor, model, version, nth in PLAN:
         for k, o in enumerate(octets):
             weak = nth and k % nth == 0
-            out.append(
-                _finding(
-                    sid, t, f"{net}.{o}", vendor, model, version, "accepted" if weak else "rejected"
-                )
+            f = _finding(
+                sid, t, f"{net}.{o}", vendor, model, version, "accepted" if weak else "rejected"
             )
+            if sid == "r1" and model == "B200":  # the survey's own version table said so
+                f = f.model_copy(update={"cves": (FINDING_CVE,)})
+            out.append(f)
     return out
 
 
