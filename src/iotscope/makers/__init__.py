@@ -12,9 +12,11 @@ the field against unlabelled ones.
 - :func:`parse_registry`, :func:`import_registry`: the JC-STAR registry CSV (format in
   ``_jcstar``'s docstring; ``iotscope makers jcstar import``); :func:`outcomes`: labelled
   against unlabelled, with Wilson and Newcombe 95 % intervals.
+- :func:`router`: ``GET /centre/api/makers/report.pdf`` (the same report over HTTP).
 """
 
 from iotscope.makers._frame import CveRow, Cves, Devices, Round, load_devices, subset
+from iotscope.makers._http import router
 from iotscope.makers._jcstar import BadLine, Label, Parsed, parse_level, parse_registry
 from iotscope.makers._names import model_key, vendor_key
 from iotscope.makers._outcomes import Gap, Outcome, levels, outcomes
@@ -59,6 +61,7 @@ __all__ = [
     "parse_level",
     "parse_registry",
     "pick_round",
+    "router",
     "save_labels",
     "subset",
     "tally",
