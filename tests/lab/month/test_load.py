@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from iotscope.lab.month import MonthWorld, load, survey_days
 from iotscope.store import open_store
 from iotscope.store.centre import list_c2_contacts, list_interventions, list_region_counts
@@ -57,3 +59,18 @@ def test_sources_registry_leases_sightings(world: MonthWorld, tmp_path: Path) ->
     infected = store.infected_ips()
     assert infected and counts["sightings"] >= len(infected) // 2
     assert all(s.sensor == TELESCOPE for s in store.sightings(TELESCOPE))
+
+
+def test_daily_detection_runs_per_isp(world: MonthWorld, tmp_path: Path) -> None:
+    from iotscope.lab.month._detections import load_detections, site_of
+
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    assert load_detections(store, world) > 0
+    reported = world.run.contacts
+    k = int(np.bincount(world.devices.isp[reported.device[reported.reported]]).argmax())
+    site = site_of(world.isps[k].name)
+    runs = store.c2_runs(site)
+    assert len(runs) == world.days and runs[0].until == world.day_start(world.days)
+    seen = {(str(c.ip), c.port) for r in runs for c in store.c2_run_candidates(r.id, site)}
+    truth = {(c.ip, c.port) for c in world.run.c2s}
+    assert seen and seen <= truth

@@ -6,7 +6,8 @@
 - the interventions (without their effect) into ``interventions``;
 - daily ``region_counts`` per ISP and prefecture: weak and vulnerable devices (true state, as
   the survey reports them to the ISP) and infected ones (bots the ISP's detector reported);
-- the ISP registry, lease logs, subscriber counts and telescope sightings (``_sources``).
+- the ISP registry, lease logs, subscriber counts and telescope sightings (``_sources``);
+- each ISP's daily detection runs and candidates (``_detections``).
 Every write is a bulk upsert by natural key: loading the same world twice changes nothing.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from iotscope.lab._catalog import Profile
+from iotscope.lab.month._detections import load_detections
 from iotscope.lab.month._sources import load_sources
 from iotscope.lab.month._truth import intervention_row, survey_days
 from iotscope.lab.month._world import MonthWorld
@@ -52,6 +54,7 @@ class Loaded:
     leases: int
     isp_subscribers: int
     sightings: int
+    c2_candidates: int
 
 
 def load(store: Store, world: MonthWorld) -> Loaded:
@@ -64,7 +67,9 @@ def load(store: Store, world: MonthWorld) -> Loaded:
     n_actions = save_interventions(store, CENTRE, actions)
     n_counts = save_region_counts(store, CENTRE, region_rows(world))
     more = load_sources(store, world)
-    return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts, **more)
+    n_cands = load_detections(store, world)
+    return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts, **more,
+                  c2_candidates=n_cands)  # fmt: skip
 
 
 def survey_id(world: MonthWorld, day: int) -> str:
