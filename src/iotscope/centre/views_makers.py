@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 from fastapi import HTTPException
 
 from iotscope.centre._views import Cell, Chart, Table, View, view
@@ -26,7 +27,9 @@ from iotscope.makers import (
     outcomes,
     pareto,
     pick_round,
+    subset,
     tally,
+    vendor_key,
     vendor_report,
     vital_few,
 )
@@ -196,7 +199,7 @@ def _firmware_table(rep: VendorReport) -> Table:
     )
 
 
-def report_tables(rep: VendorReport, dev: Devices) -> tuple[Table, ...]:
+def report_tables(rep: VendorReport) -> tuple[Table, ...]:
     """The tables of one vendor's report (the web view and the PDF show the same)."""
     rnd = rep.round.survey_id if rep.round else ""
     summary = Table(
@@ -284,14 +287,23 @@ def maker_view(store: Store, who: Principal, params: Mapping[str, str]) -> View:
             {"x": "version", "y": "infected", "series": "model"},
             "Infected devices per firmware",
         ),
+        Chart(
+            "trend_models",
+            "line",
+            "trend_models",
+            {"x": "start", "y": "infected", "series": "model"},
+            "Infected devices per round and model",
+        ),
     )
+    mine = subset(dev, np.asarray(dev.vendor_key == vendor_key(vendor), dtype=bool))
     notes = (
         _round_note(dev, r),
         f"Vendor {rep.vendor!r}: {rep.totals.devices} devices in the round.",
         "share_of_all_infections: this vendor's infected devices over every vendor's in the round.",
         "outdated: the firmware is older than the vendor's current release (empty: unknown).",
     )
-    return View("maker", report_tables(rep, dev), charts, notes)
+    tables = (*report_tables(rep), _trend(mine, ("model",), "trend_models"))
+    return View("maker", tables, charts, notes)
 
 
 def _num(x: float) -> float | None:
