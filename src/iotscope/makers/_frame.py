@@ -3,7 +3,7 @@ one place the store is read for the manufacturers' views, and the one place tena
 
 What a row says (each column is computed in SQL over the whole round, then joined here):
 
-- identity: vendor, product, model, version, cpe of the address's findings in the round (the
+- identity: vendor, model, version, cpe of the address's findings in the round (the
   greatest non-null value over its services: services of one device agree); vendor and model
   are shown in their commonest spelling per normalised key (``_names``), so "A-100" and
   "A 100" of one vendor count as one model;
@@ -27,14 +27,17 @@ devices of every vendor were infected (a single count, no vendor, model or addre
 manufacturer can read its own share of all infections.
 
 The whole table is built once per state of its sources and kept in memory (``_CACHE``, keyed
-by the store's URL and :func:`_read.stamp`, at most 60 s old); each request only applies its
-caller's restriction, so a page costs the restriction and the counts, not the reads.
+by the store's URL and :func:`_read.stamp`: row counts and newest times of the findings,
+sightings, device CVEs and KEV, checked on every request in a few milliseconds); each request
+only applies its caller's restriction, so a page costs the restriction and the counts, not the
+reads. An upsert that rewrites a finding in place without changing its time is not seen until
+the next change to those tables (surveys write new rounds, so this does not arise in use).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -53,7 +56,7 @@ from iotscope.tenancy import Principal
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
 Objects = npt.NDArray[np.object_]
-TTL = 60.0  # seconds a cached table is trusted without looking at the store again
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,6 @@ _DEVICE_COLUMNS = (
     "vendor_key",
     "model",
     "version",
-    "product",
     "cpe",
     "weak",
     "vulnerable",
@@ -131,7 +133,6 @@ class Devices:
     vendor_key: Objects
     model: Objects  # display name: the commonest spelling of the (vendor, model) key
     version: Objects
-    product: Objects
     cpe: Objects
     weak: Bools
     vulnerable: Bools
@@ -268,10 +269,10 @@ def _infected(
 def _build(store: Store) -> Devices:
     """Every device in the store (no tenancy: private to this module)."""
     rows = _read.device_rows(store)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
-    rounds, rnd = _rounds(cols[0], cols[8])
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    rounds, rnd = _rounds(cols[0], cols[7])
     ips = np.array(cols[1], dtype=object)
-    vendor, model = _text(cols[2]), _text(cols[4])
+    vendor, model = _text(cols[2]), _text(cols[3])
     vkeys = np.array([_vkey(v) for v in vendor], dtype=object)
     mkeys = [(v, _mkey(m)) for v, m in zip(vkeys, model, strict=True)]
     index = dict(zip(zip(rnd.tolist(), cols[1], strict=True), range(len(ips)), strict=True))
@@ -287,10 +288,9 @@ def _build(store: Store) -> Devices:
         vendor=_display(vkeys, vendor, "(unknown)"),
         vendor_key=vkeys,
         model=_display(mkeys, model, ""),
-        version=_text(cols[5]),
-        product=_text(cols[3]),
-        cpe=_text(cols[6]),
-        weak=np.array(cols[7], dtype=bool),
+        version=_text(cols[4]),
+        cpe=_text(cols[5]),
+        weak=np.array(cols[6], dtype=bool),
         vulnerable=vulnerable,
         kev=kev,
         infected=infected,
@@ -299,24 +299,30 @@ def _build(store: Store) -> Devices:
     )
 
 
-_CACHE: dict[str, tuple[tuple[Any, ...], float, Devices]] = {}
+_CACHE: dict[str, tuple[tuple[Any, ...], Devices]] = {}
 _LOCK = threading.Lock()
+_BUILD = threading.Lock()
 
 
 def _table(store: Store) -> Devices:
-    """The whole table, from the cache while the store's sources are unchanged."""
+    """The whole table, from the cache while the store's sources are unchanged (one build at
+    a time: a request arriving during the warm-up waits for it instead of building again)."""
     url = str(store.engine.url)
-    now = time.monotonic()
+    stamp = _read.stamp(store)
     with _LOCK:
         hit = _CACHE.get(url)
-    if hit is not None and now - hit[1] < TTL and hit[0] == _read.stamp(store):
-        return hit[2]
-    stamp = _read.stamp(store)
-    dev = _build(store)
-    with _LOCK:
-        if len(_CACHE) >= 4:
-            _CACHE.clear()
-        _CACHE[url] = (stamp, now, dev)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    with _BUILD:
+        with _LOCK:
+            hit = _CACHE.get(url)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        dev = _build(store)
+        with _LOCK:
+            if len(_CACHE) >= 4:
+                _CACHE.clear()
+            _CACHE[url] = (stamp, dev)
     return dev
 
 
@@ -343,6 +349,19 @@ def _allowed(store: Store, who: Principal, dev: Devices) -> Bools:
     if who.role == "isp":
         return _isp_mask(store, who.tenant or "", dev.ip)
     return np.zeros(len(dev), dtype=bool)
+
+
+def warm(store: Store) -> None:
+    """Build the table in the background (a thread), so the first page after the service
+    starts does not pay for it; a failure there only leaves the cache cold."""
+
+    def build() -> None:
+        try:
+            _table(store)
+        except Exception:
+            log.debug("makers: warming the device table failed", exc_info=True)
+
+    threading.Thread(target=build, name="makers-warm", daemon=True).start()
 
 
 def load_devices(store: Store, who: Principal) -> Devices:

@@ -20,6 +20,11 @@ from iotscope.tenancy import Principal
 
 
 def router(store: Store) -> APIRouter:
+    """The PDF route; also starts building the device table the centre's manufacturer views
+    read (``_frame.warm``), so the first of those pages is as fast as the rest."""
+    from iotscope.makers._frame import warm
+
+    warm(store)
     api = APIRouter(prefix="/centre/api/makers", tags=["centre"])
 
     @api.get("/report.pdf")

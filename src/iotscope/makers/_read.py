@@ -17,7 +17,7 @@ from iotscope.store import Store
 from iotscope.store import _schema as s
 from iotscope.store._hosts import INFECTED_CLASSES, WEAK_OUTCOMES
 
-IDENTITY = ("vendor", "product", "model", "version", "cpe")
+IDENTITY = ("vendor", "model", "version", "cpe")
 
 
 def fetch(store: Store, stmt: Any, what: str) -> list[tuple[Any, ...]]:
@@ -41,7 +41,7 @@ def json_value(v: Any) -> Any:
 
 
 def device_rows(store: Store) -> list[tuple[Any, ...]]:
-    """Per survey and address: survey_id, ip, vendor, product, model, version, cpe (greatest
+    """Per survey and address: survey_id, ip, vendor, model, version, cpe (greatest
     non-null over its findings), weak (0/1), its first finding's time."""
     f = s.findings
     weak = f.c.login["outcome"].as_string().in_(WEAK_OUTCOMES)

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from iotscope.makers._frame import Cves, Devices
 from iotscope.vulns import CpeError, Releases, default_releases, device_cpe
 
-COLUMNS = ("vendor", "model", "version", "vendor_key", "product", "cpe")
+COLUMNS = ("vendor", "model", "version", "vendor_key", "cpe")
 OUTCOMES = ("weak", "vulnerable", "kev", "infected")
 
 
