@@ -128,7 +128,7 @@ def makers_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     )
     rows = pareto([t.key[0] for t in vendors], [t.infected for t in vendors])
     par = _pareto_table(rows, "vendor")
-    notes = (
+    notes: tuple[str, ...] = (
         _round_note(dev, r),
         f"{vital_few(rows, 0.5)} vendor(s) hold half of the infections, "
         f"{vital_few(rows, 0.8)} hold 80 %.",
@@ -136,6 +136,11 @@ def makers_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
         "round's window, which runs to the next round's first finding. C2 contacts name bots "
         "by ISP-keyed pseudonyms, not addresses, so they are not joined to devices.",
     )
+    if not who.is_centre:
+        notes += (
+            "Shares are of the infections among the devices you may see; the maker view's "
+            "share_of_all_infections compares a vendor with every vendor.",
+        )
     charts = (
         Chart(
             "pareto",
