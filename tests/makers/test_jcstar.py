@@ -85,3 +85,22 @@ def test_any_text_parses_or_fails_cleanly(body: str) -> None:
     text = "registration,vendor,model,level,registered,expires\n" + body
     p = parse_registry(text)
     assert len(p.labels) + len(p.bad) == p.lines  # every line imported or reported
+
+
+def test_brand_column_matches_banners_where_the_registered_name_differs(tmp_path: Path) -> None:
+    text = (
+        "registration,vendor,model,level,registered,brand\n"
+        "JC-B1,株式会社バッファロー,WSR-1166DHP,★1,2025-05-21,BUFFALO\n"
+        "JC-B2,Acme Corp.,A-100,★1,2025-05-21,\n"
+    )
+    labels = {x.registration: x for x in parse_registry(text).labels}
+    assert labels["JC-B1"].product == ("buffalo", "wsr1166dhp")
+    assert labels["JC-B2"].product == ("acme", "a100") and labels["JC-B2"].brand is None
+    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    path = tmp_path / "r.csv"
+    path.write_text(text, encoding="utf-8")
+    import_registry(store, path)
+    assert {x.registration: x.brand for x in load_labels(store)} == {
+        "JC-B1": "BUFFALO",
+        "JC-B2": None,
+    }

@@ -15,6 +15,9 @@ level          ★1..★4; also accepted: ``STAR-1``, ``STAR1``, ``1``, ``Level 
                ``★★`` (one star per level), full-width forms
 registered     the registration date, ``YYYY-MM-DD`` (or ``YYYY/MM/DD``)
 expires        the expiry date, same form; may be empty (no expiry recorded)
+brand          optional column: the maker's name as its devices' banners carry it, where the
+               registered name differs (``株式会社バッファロー`` registers products whose banners
+               say ``Buffalo``); matched instead of ``vendor`` when given
 =============  =================================================================================
 
 Columns may come in any order and in any case; other columns are ignored; lines starting with
@@ -42,12 +45,12 @@ from datetime import UTC, date, datetime
 from iotscope.errors import ConfigError
 from iotscope.makers._names import model_key, vendor_key
 
-FIELDS = ("registration", "vendor", "model", "level", "registered", "expires")
+FIELDS = ("registration", "vendor", "model", "level", "registered", "expires", "brand")
 REQUIRED = FIELDS[:5]
 _LEVEL = re.compile(r"^(?:★|☆|\*|star[-_ ]?|level ?|lv\.? ?|レベル)?([1-4])$", re.IGNORECASE)
 _STARS = re.compile(r"^(★{1,4})$")
 _DATE = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})$")
-MAX_LEN = {"registration": 64, "vendor": 200, "model": 200}
+MAX_LEN = {"registration": 64, "vendor": 200, "model": 200, "brand": 200}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +63,13 @@ class Label:
     level: int
     registered: date
     expires: date | None
+    brand: str | None = None
 
     @property
     def product(self) -> tuple[str, str]:
-        """The (vendor key, model key) survey identities are matched on."""
-        return vendor_key(self.vendor), model_key(self.model)
+        """The (vendor key, model key) survey identities are matched on (the brand's key
+        when the registry gives one)."""
+        return vendor_key(self.brand or self.vendor), model_key(self.model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +135,7 @@ def _label(row: Sequence[str], cols: dict[str, int]) -> Label:
         if not get[f]:
             raise ValueError(f"empty {f}")
     for f, n in MAX_LEN.items():
-        if len(get[f]) > n:
+        if len(get.get(f, "")) > n:
             raise ValueError(f"{f} longer than {n} characters")
     registered = parse_date(get["registered"])
     expires = parse_date(get["expires"]) if get.get("expires") else None
@@ -143,6 +148,7 @@ def _label(row: Sequence[str], cols: dict[str, int]) -> Label:
         parse_level(get["level"]),
         registered,
         expires,
+        get.get("brand") or None,
     )
 
 
@@ -199,6 +205,7 @@ def label_row(label: Label, source: str, now: datetime | None = None) -> dict[st
         "level": label.level,
         "registered": label.registered,
         "expires": label.expires,
+        "brand": label.brand,
         "source": source[:500],
         "imported": now or datetime.now(UTC),
     }

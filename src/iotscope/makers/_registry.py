@@ -94,6 +94,7 @@ def load_labels(store: Store) -> list[Label]:
             int(r["level"]),
             _date(r["registered"]) or date.min,
             _date(r["expires"]),
+            r["brand"],
         )
         for r in rows
     ]

@@ -25,6 +25,7 @@ jcstar_labels = Table(
     Column("level", Integer, nullable=False),  # 1..4 (★1..★4)
     Column("registered", Date, nullable=False),
     Column("expires", Date),
+    Column("brand", String(200)),  # the name on the devices' banners, where it differs
     Column("source", String(500), nullable=False),  # the file it was last imported from
     Column("imported", DateTime(timezone=True), nullable=False),
     Index("ix_jcstar_labels_product", "vendor_key", "model_key"),

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer, nullable=False),
         sa.Column("registered", sa.Date, nullable=False),
         sa.Column("expires", sa.Date),
+        sa.Column("brand", sa.String(200)),
         sa.Column("source", sa.String(500), nullable=False),
         sa.Column("imported", sa.DateTime(timezone=True), nullable=False),
     )
