@@ -27,6 +27,7 @@ from iotscope.notify._letter import japanese_font
 Lang = Literal["en", "ja"]
 HEADINGS = FontFace(emphasis="", fill_color=(225, 230, 238))  # no bold: one font face
 MAX_CVE_ROWS = 60
+WIDE = {"model": 1.8, "version": 2.6, "cve": 2.0, "registration": 1.8}  # relative widths
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 TEXT: dict[str, dict[Lang, str]] = {
@@ -130,8 +131,13 @@ def _table(pdf: FPDF, heads: Sequence[str], rows: Sequence[Sequence[str]], lang:
     if not rows:
         _para(pdf, TEXT["none"][lang], lang)
         return
+    widths = tuple(WIDE.get(h, 1.0) for h in heads)
     with pdf.table(
-        headings_style=HEADINGS, line_height=5, text_align="LEFT", wrapmode=WrapMode.CHAR
+        headings_style=HEADINGS,
+        line_height=5,
+        text_align="LEFT",
+        wrapmode=WrapMode.CHAR,
+        col_widths=widths,
     ) as t:
         head = t.row()
         for h in heads:
