@@ -104,3 +104,14 @@ def test_brand_column_matches_banners_where_the_registered_name_differs(tmp_path
         "JC-B1": "BUFFALO",
         "JC-B2": None,
     }
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_decode_and_parse_or_fail_with_config_error(body: bytes) -> None:
+    data = b"registration,vendor,model,level,registered\n" + body
+    try:
+        p = parse_registry(decode(data))
+    except ConfigError:
+        return  # neither UTF-8 nor Shift_JIS: refused as a whole, with the offset
+    assert len(p.labels) + len(p.bad) == p.lines
