@@ -164,15 +164,10 @@ def subset(dev: Devices, keep: Bools) -> Devices:
 # -- building the table ------------------------------------------------------------------------
 
 
-def _rounds(sids: Sequence[str], seen: Sequence[Any]) -> tuple[tuple[Round, ...], Ints]:
-    first: dict[str, datetime] = {}
-    for sid, t in zip(sids, seen, strict=True):
-        t = _read.utc(t)
-        if sid not in first or t < first[sid]:
-            first[sid] = t
-    rounds = tuple(
-        sorted((Round(k, v) for k, v in first.items()), key=lambda r: (r.start, r.survey_id))
-    )
+def _rounds(store: Store, sids: Sequence[str]) -> tuple[tuple[Round, ...], Ints]:
+    """The survey rounds in time order, and each row's round."""
+    starts = _read.round_starts(store)
+    rounds = tuple(sorted((Round(k, t) for k, t in starts), key=lambda r: (r.start, r.survey_id)))
     index = {r.survey_id: i for i, r in enumerate(rounds)}
     return rounds, np.array([index[x] for x in sids], dtype=np.int64)
 
@@ -238,13 +233,10 @@ def _cves(store: Store, index: dict[tuple[int, str], int], sid_index: dict[str, 
         if i is not None:
             acc.add(i, cve, evidence == "verified", bool(kev), cvss, severity)
     kevs = _read.kev_ids(store)
-    for sid, ip, listed in _read.finding_cves(store):
+    for sid, ip, cve in _read.finding_cves(store):
         i = index.get((sid_index.get(sid, -1), ip))
-        if i is None:
-            continue
-        for cve in listed:
-            if (i, cve) not in acc.at:
-                acc.add(i, cve, False, cve in kevs, None, None)
+        if i is not None and (i, cve) not in acc.at:
+            acc.add(i, cve, False, cve in kevs, None, None)
     return acc.done()
 
 
@@ -269,8 +261,8 @@ def _infected(
 def _build(store: Store) -> Devices:
     """Every device in the store (no tenancy: private to this module)."""
     rows = _read.device_rows(store)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
-    rounds, rnd = _rounds(cols[0], cols[7])
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+    rounds, rnd = _rounds(store, cols[0])
     ips = np.array(cols[1], dtype=object)
     vendor, model = _text(cols[2]), _text(cols[3])
     vkeys = np.array([_vkey(v) for v in vendor], dtype=object)

@@ -4,12 +4,10 @@ in SQL and grouped per survey and address there."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from iotscope.errors import StoreError
@@ -36,21 +34,24 @@ def utc(t: datetime | str) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
 
 
-def json_value(v: Any) -> Any:
-    return json.loads(v) if isinstance(v, str | bytes) else v
-
-
 def device_rows(store: Store) -> list[tuple[Any, ...]]:
     """Per survey and address: survey_id, ip, vendor, model, version, cpe (greatest
-    non-null over its findings), weak (0/1), its first finding's time."""
+    non-null over its findings), weak (0/1)."""
     f = s.findings
     weak = f.c.login["outcome"].as_string().in_(WEAK_OUTCOMES)
     idents = [func.max(f.c.identity[k].as_string()).label(k) for k in IDENTITY]
     stmt = select(
         f.c.survey_id, f.c.ip, *idents,
-        func.max(case((weak, 1), else_=0)).label("weak"), func.min(f.c.time).label("seen"),
+        func.max(case((weak, 1), else_=0)).label("weak"),
     ).group_by(f.c.survey_id, f.c.ip)  # fmt: skip
     return fetch(store, stmt, "findings")
+
+
+def round_starts(store: Store) -> list[tuple[str, datetime]]:
+    """Per survey: the time of its first finding."""
+    f = s.findings
+    stmt = select(f.c.survey_id, func.min(f.c.time)).group_by(f.c.survey_id)
+    return [(r[0], utc(r[1])) for r in fetch(store, stmt, "findings")]
 
 
 def cve_rows(store: Store) -> list[tuple[Any, ...]]:
@@ -66,12 +67,17 @@ def cve_rows(store: Store) -> list[tuple[Any, ...]]:
     return fetch(store, stmt, "vuln_finding_cves")
 
 
-def finding_cves(store: Store) -> Iterator[tuple[str, str, list[str]]]:
-    """survey_id, ip and the CVEs a finding carries itself (the survey's version table)."""
+def finding_cves(store: Store) -> list[tuple[str, str, str]]:
+    """survey_id, ip, cve: the CVEs findings carry themselves (the survey's version table),
+    one row per finding and CVE, the JSON arrays unnested in SQL (SQLite ``json_each``,
+    PostgreSQL ``json_array_elements_text``)."""
     f = s.findings
-    stmt = select(f.c.survey_id, f.c.ip, f.c.cves).where(func.json_array_length(f.c.cves) > 0)
-    for sid, ip, cves in fetch(store, stmt, "findings"):
-        yield sid, ip, [str(x) for x in json_value(cves) or ()]
+    if store.engine.dialect.name == "postgresql":
+        each = func.json_array_elements_text(f.c.cves).table_valued("value").render_derived()
+    else:
+        each = func.json_each(f.c.cves).table_valued("value")
+    stmt = select(f.c.survey_id, f.c.ip, each.c.value).select_from(f).join(each, literal(True))
+    return [(r[0], r[1], str(r[2])) for r in fetch(store, stmt, "findings")]
 
 
 def kev_ids(store: Store) -> set[str]:
