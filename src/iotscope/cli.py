@@ -35,6 +35,7 @@ PARTS: dict[str, str] = {
     "block": "iotscope.block.cli:app",
     "case": "iotscope.cases.cli:app",
     "share": "iotscope.share.cli:app",
+    "makers": "iotscope.makers.cli:app",
     "serve": "iotscope.service.cli:serve",
 }
 
@@ -64,19 +65,6 @@ class _Parts(TyperGroup):
             return _part_command(cmd_name)
         return super().get_command(ctx, cmd_name)
 
-from iotscope.fingerprint.cli import app as fingerprint_app
-from iotscope.flows.cli import app as flows_app
-from iotscope.isp.cli import app as isp_app
-from iotscope.lab.cli import app as lab_app
-from iotscope.makers.cli import app as makers_app
-from iotscope.notify.cli import app as notice_app
-from iotscope.report.cli import app as report_app
-from iotscope.service.cli import serve as serve_command
-from iotscope.service.cli import token_app
-from iotscope.share.cli import app as share_app
-from iotscope.survey.cli import app as survey_app
-from iotscope.telescope.cli import app as telescope_app
-from iotscope.vulns.cli import app as vulns_app
 
 app = typer.Typer(
     cls=_Parts,
@@ -84,23 +72,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(lab_app, name="lab")
-app.add_typer(survey_app, name="survey")
-app.add_typer(fingerprint_app, name="fingerprint")
-app.add_typer(telescope_app, name="telescope")
-app.add_typer(flows_app, name="flows")
-app.add_typer(c2_app, name="c2")
-app.add_typer(vulns_app, name="vulns")
-app.add_typer(token_app, name="token")
-app.add_typer(isp_app, name="isp")
-app.add_typer(registry_app, name="registry")
-app.add_typer(report_app, name="report")
-app.add_typer(notice_app, name="notice")
-app.add_typer(block_app, name="block")
-app.add_typer(case_app, name="case")
-app.add_typer(share_app, name="share")
-app.add_typer(makers_app, name="makers")
-app.command("serve")(serve_command)
 
 
 @app.command()

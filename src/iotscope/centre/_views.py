@@ -19,8 +19,10 @@ from iotscope.store import Store
 from iotscope.tenancy import ROLES, Principal, Role
 
 #: Modules that register views (each imported once, on first use of the registry).
-VIEW_MODULES: tuple[str, ...] = ("iotscope.centre.views_effect",)
-VIEW_MODULES: tuple[str, ...] = ("iotscope.centre.views_makers",)
+VIEW_MODULES: tuple[str, ...] = (
+    "iotscope.centre.views_effect",
+    "iotscope.centre.views_makers",
+)
 
 Cell = str | int | float | bool | None
 
