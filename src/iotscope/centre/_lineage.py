@@ -64,13 +64,15 @@ class Lineage:
 
 @dataclass(frozen=True, slots=True)
 class Migration:
-    """Bots moving from C2 ``source`` to C2 ``target`` (the median move time ``at``)."""
+    """Bots moving from C2 ``source`` to C2 ``target`` (the median move time ``at``);
+    ``by_isp``: how many of them each ISP holds."""
 
     lineage: str
     source: C2
     target: C2
     at: datetime
     bots: int
+    by_isp: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +150,17 @@ def assign(
     return out, held
 
 
-def lineages(tenures: Sequence[Tenure], params: LineageParams | None = None) -> list[Lineage]:
-    """The lineages of ``tenures``, largest (by bots) first."""
-    of, _ = assign(tenures, params)
+Assignment = tuple[dict[C2, str], dict[tuple[C2, C2], Evidence]]
+
+
+def lineages(
+    tenures: Sequence[Tenure],
+    params: LineageParams | None = None,
+    assigned: Assignment | None = None,
+) -> list[Lineage]:
+    """The lineages of ``tenures``, largest (by bots) first (``assigned``: :func:`assign`'s
+    answer for the same tenures and params, to save computing it again)."""
+    of, _ = assigned or assign(tenures, params)
     by_lineage: dict[str, list[Tenure]] = defaultdict(list)
     for t in tenures:
         by_lineage[of[t.c2]].append(t)
@@ -159,10 +169,13 @@ def lineages(tenures: Sequence[Tenure], params: LineageParams | None = None) -> 
     return out
 
 
-def migrations(tenures: Sequence[Tenure], params: LineageParams | None = None) -> list[Migration]:
+def migrations(
+    tenures: Sequence[Tenure],
+    params: LineageParams | None = None,
+    assigned: Assignment | None = None,
+) -> list[Migration]:
     """Handovers that held (the edges joining lineages), oldest first."""
-    params = params or LineageParams()
-    of, held = assign(tenures, params)
+    of, held = assigned or assign(tenures, params)
     starts = {(t.who, t.c2): t.first for t in tenures}
     out = []
     for (a, b), ev in held.items():
@@ -178,7 +191,8 @@ def migrations(tenures: Sequence[Tenure], params: LineageParams | None = None) -
             )
         )
         times = sorted(starts[(bot, dst)] for bot in moved)
-        out.append(Migration(of[a], src, dst, times[len(times) // 2], len(moved)))
+        by_isp = tuple(sorted(Counter(isp for isp, _ in moved).items()))
+        out.append(Migration(of[a], src, dst, times[len(times) // 2], len(moved), by_isp))
     out.sort(key=lambda m: (m.at, m.source, m.target))
     return out
 
