@@ -8,9 +8,13 @@ alone (bot pseudonyms, never the truth) and compared with the truth's lineage of
 some ISP reported: adjusted Rand index (ARI), pairwise precision and recall, lineage counts.
 Two baselines do the same work: every C2 its own lineage, and one lineage per family.
 
-The parameters (handover gap, least bots, least share of the smaller C2's bots) are chosen on
-the tuning seeds 1-3 by mean ARI over a grid; the held-out seeds 101-110 are scored once with
-the chosen parameters. Goal: ARI >= 0.9 on the held-out seeds. The four botnet views are timed
+The parameters (handover gap, least bots, least share of the smaller side's bots) are chosen
+on the tuning seeds by mean ARI over a grid (ties: the higher least ARI). History, told
+plainly: the first run tuned on seeds 1-3 and scored 101-110 (mean ARI 0.80, 5 of 10 seeds
+>= 0.9; that results file is in git history, commit e1452c5). The algorithm was then revised
+(a tie must hold against the lineages it joins, not only its two C2s) on tuning seeds extended
+to 1-10, so 101-110 have been seen once; seeds 201-210, never looked at before, are scored as
+well. Goal: ARI >= 0.9 on held-out seeds. The four botnet views are timed
 on the first held-out world for the centre and one ISP, cold (the analysis computed) and warm
 (cached). Writes ``benchmarks/results/lineage.json``. ``--small``: 2,000 devices, seeds 1 and
 101 only.
@@ -29,7 +33,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks._botnet_worlds import HELD_OUT_SEEDS, SMALL, TUNING_SEEDS, WORLD, worlds
+from benchmarks._botnet_worlds import (
+    FRESH_SEEDS,
+    HELD_OUT_SEEDS,
+    SMALL,
+    TUNING_SEEDS,
+    WORLD,
+    worlds,
+)
 from iotscope.centre import _botnets, registry
 from iotscope.centre._contacts import Tenure
 from iotscope.centre._lineage import LineageParams, assign
@@ -39,7 +50,7 @@ from iotscope.tenancy import CENTRE, Principal
 RESULTS = Path(__file__).resolve().parent / "results" / "lineage.json"
 GOAL = 0.9
 GRID = {
-    "handover_gap_days": (1, 2, 3, 5, 8),
+    "handover_gap_days": (2, 3, 5, 8, 12),
     "min_bots": (1, 2, 3),
     "min_share": (0.05, 0.1, 0.2, 0.3, 0.5),
 }
@@ -119,17 +130,11 @@ def time_views(store: Any, isp: str) -> list[dict[str, Any]]:
     return out
 
 
-def run(small: bool) -> dict[str, Any]:
-    size = SMALL if small else WORLD
-    tuning = TUNING_SEEDS[:1] if small else TUNING_SEEDS
-    held = HELD_OUT_SEEDS[:1] if small else HELD_OUT_SEEDS
-    loaded_tuning = []
-    for w in worlds(tuning, size):
-        loaded_tuning.append((_botnets._load_tenures(w.store), truth_map(w.truth)))
-    best, grid = tune(loaded_tuning)
-    chosen = params_of(best["handover_gap_days"], best["min_bots"], best["min_share"])
-    rows, views = [], []
-    for w in worlds(held, size):
+def held_out(
+    seeds: tuple[int, ...], size: dict[str, int], chosen: LineageParams, views: list[Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    for w in worlds(seeds, size):
         tenures = _botnets._load_tenures(w.store)
         tr = truth_map(w.truth)
         t0 = time.perf_counter()
@@ -146,27 +151,52 @@ def run(small: bool) -> dict[str, Any]:
         rows.append(row)
         print(row)
         if not views:
-            views = time_views(w.store, _botnets.analysis(w.store).isps[0])
+            views.extend(time_views(w.store, _botnets.analysis(w.store).isps[0]))
+    return rows
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     aris = [r["ari"] for r in rows]
+    return {
+        "mean_ari": round(statistics.mean(aris), 4),
+        "median_ari": round(statistics.median(aris), 4),
+        "min_ari": min(aris),
+        "seeds_meeting_goal": sum(a >= GOAL for a in aris),
+        "seeds": len(aris),
+        "goal": GOAL,
+        "baseline_mean_ari": {
+            k: round(statistics.mean(r["baselines"][k] for r in rows), 4)
+            for k in rows[0]["baselines"]
+        },
+    }
+
+
+def run(small: bool) -> dict[str, Any]:
+    size = SMALL if small else WORLD
+    tuning = TUNING_SEEDS[:1] if small else TUNING_SEEDS
+    held = HELD_OUT_SEEDS[:1] if small else HELD_OUT_SEEDS
+    fresh = FRESH_SEEDS[:1] if small else FRESH_SEEDS
+    loaded = [(_botnets._load_tenures(w.store), truth_map(w.truth)) for w in worlds(tuning, size)]
+    best, grid = tune(loaded)
+    chosen = params_of(best["handover_gap_days"], best["min_bots"], best["min_share"])
+    views: list[Any] = []
+    rows = held_out(held, size, chosen, views)
+    fresh_rows = held_out(fresh, size, chosen, views)
     return {
         "what": "C2 lineages from c2_contacts vs the month lab's truth (adjusted Rand index)",
         "world": size,
         "tuning_seeds": list(tuning),
         "held_out_seeds": list(held),
+        "fresh_seeds": list(fresh),
+        "history": "first run (before the revision): seeds 101-110 mean ARI 0.80, 5/10 >= 0.9 "
+        "(git show e1452c5:benchmarks/results/lineage.json)",
         "chosen_params": best,
         "defaults_match_chosen": chosen == LineageParams(),
-        "tuning_grid_top": sorted(grid, key=lambda g: -g["mean_ari"])[:10],
+        "tuning_grid_top": sorted(grid, key=lambda g: (-g["mean_ari"], -g["min_ari"]))[:10],
         "held_out": rows,
-        "held_out_summary": {
-            "mean_ari": round(statistics.mean(aris), 4),
-            "min_ari": min(aris),
-            "seeds_meeting_goal": sum(a >= GOAL for a in aris),
-            "goal": GOAL,
-            "baseline_mean_ari": {
-                k: round(statistics.mean(r["baselines"][k] for r in rows), 4)
-                for k in rows[0]["baselines"]
-            },
-        },
+        "held_out_summary": summary(rows),
+        "fresh": fresh_rows,
+        "fresh_summary": summary(fresh_rows),
         "views": views,
         "view_goal_s": 1.0,
         "machine": {
@@ -182,7 +212,7 @@ def main() -> None:
     ap.add_argument("--small", action="store_true")
     args = ap.parse_args()
     result = run(args.small)
-    print(json.dumps(result["held_out_summary"], indent=1))
+    print(json.dumps([result["held_out_summary"], result["fresh_summary"]], indent=1))
     print(json.dumps(result["views"], indent=1))
     if not args.small:
         RESULTS.write_text(json.dumps(result, indent=1) + "\n")

@@ -56,13 +56,27 @@ def test_shared_bots_at_once_join_across_isps() -> None:
     assert migrations(tenures(rows)) == []
 
 
-def test_long_gap_one_bot_and_other_family_do_not_join() -> None:
+def test_long_gap_and_other_family_do_not_join() -> None:
     rows = _contacts("A", "192.0.2.1", range(10), 0, 2)
-    rows += _contacts("A", "192.0.2.2", range(10), 8, 9)  # same bots, after a week: reinfection
-    rows += _contacts("A", "192.0.2.3", range(1), 3, 4)  # one bot moves on: not a lineage
-    rows += _contacts("A", "192.0.2.4", range(10), 3, 4, family="gafgyt")  # co-infection
+    rows += _contacts("A", "192.0.2.2", range(10), 12, 13)  # the same bots, ten days on
+    rows += _contacts("A", "192.0.2.4", range(10), 3, 4, family="gafgyt")  # another family
     of, _ = assign(tenures(rows))
-    assert len(set(of.values())) == 4
+    assert len(set(of.values())) == 3
+    strict = LineageParams(min_bots=2)
+    one = _contacts("A", "192.0.2.1", range(10), 0, 2) + _contacts("A", "192.0.2.3", range(1), 3, 4)
+    assert len(set(assign(tenures(one), strict)[0].values())) == 2
+    assert len(set(assign(tenures(one))[0].values())) == 1  # the default: one bot may do
+
+
+def test_one_bot_does_not_merge_grown_lineages() -> None:
+    x = _contacts("A", "192.0.2.1", range(20), 0, 4) + _contacts("A", "192.0.2.2", range(20), 5, 9)
+    x += _contacts("A", "192.0.2.3", range(2), 10, 11)  # two of X's bots on a small C2
+    y = _contacts("A", "198.51.100.5", range(100, 120), 0, 4)
+    y += _contacts("A", "198.51.100.6", range(100, 102), 5, 6)  # two of Y's on a small C2
+    y += _contacts("A", "198.51.100.6", range(1), 12, 13)  # X's bot 0, cleaned and reinfected
+    of, held = assign(tenures(x + y))
+    assert len(set(of.values())) == 2
+    assert (("192.0.2.3", 23), ("198.51.100.6", 23)) not in held
 
 
 def test_unknown_family_may_join_and_thresholds_are_parameters() -> None:

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from iotscope.centre import registry
-from iotscope.centre._botnets import analysis, exclusive_lineages
+from iotscope.centre._botnets import analysis
+from iotscope.centre.views_botnets import exclusive_lineages
 from iotscope.errors import ConfigError
 from iotscope.lab.month import generate, load
 from iotscope.service import create_app

@@ -31,9 +31,9 @@ UNKNOWN = "unknown"
 class LineageParams:
     """How much evidence joins two C2s (tuned on lab seeds 1-3; see bench_lineage)."""
 
-    handover_gap: timedelta = timedelta(days=2)
-    min_bots: int = 2
-    min_share: float = 0.2
+    handover_gap: timedelta = timedelta(days=8)
+    min_bots: int = 1
+    min_share: float = 0.1
     #: a bot with more C2s than this gives evidence only between consecutive ones
     max_pairs_per_bot: int = 12
 
@@ -119,7 +119,7 @@ def _bot_pairs(spans: Sequence[Tenure], params: LineageParams) -> Iterable[tuple
 
 
 def holds(ev: Evidence, size_a: int, size_b: int, params: LineageParams) -> bool:
-    """Is the tie strong enough: enough bots, and enough of the smaller C2's bots?"""
+    """Is the tie strong enough: enough bots, and enough of the smaller side's bots?"""
     n = ev.bots
     return n >= params.min_bots and n >= params.min_share * min(size_a, size_b)
 
@@ -127,27 +127,49 @@ def holds(ev: Evidence, size_a: int, size_b: int, params: LineageParams) -> bool
 def assign(
     tenures: Sequence[Tenure], params: LineageParams | None = None
 ) -> tuple[dict[C2, str], dict[tuple[C2, C2], Evidence]]:
-    """Each C2's lineage id, and the evidence of the edges that held."""
+    """Each C2's lineage id, and the evidence of the edges that held.
+
+    Edges are taken strongest first (share of the smaller C2's bots, then bots); each must
+    hold against the two lineages it would join as they stand by then, not only against its
+    two C2s: a bot or two moving between two grown lineages (a device cleaned and infected
+    anew) does not merge them, while a small C2 still joins the lineage its bots came from."""
     params = params or LineageParams()
     bots = _bots_per_c2(tenures)
-    held = {
-        k: ev
-        for k, ev in evidence(tenures, params).items()
-        if holds(ev, len(bots[k[0]]), len(bots[k[1]]), params)
-    }
-    parent = {c2: c2 for c2 in bots}
-    for a, b in held:
-        _union(parent, a, b)
+    parent, held = _join(evidence(tenures, params), bots, params)
+    first = _first_seen(tenures)
+    family = _group_family(tenures, {c2: _find(parent, c2) for c2 in bots})
     groups: dict[C2, list[C2]] = defaultdict(list)
     for c2 in bots:
         groups[_find(parent, c2)].append(c2)
-    first = _first_seen(tenures)
-    family = _group_family(tenures, {c2: _find(parent, c2) for c2 in bots})
     out: dict[C2, str] = {}
-    for root, members in groups.items():
-        founder = min(members, key=lambda c: (first[c], c))
-        out.update(dict.fromkeys(members, f"{family[root]}/{founder[0]}:{founder[1]}"))
+    for root, group in groups.items():
+        founder = min(group, key=lambda c: (first[c], c))
+        out.update(dict.fromkeys(group, f"{family[root]}/{founder[0]}:{founder[1]}"))
     return out, held
+
+
+def _join(
+    ties: Mapping[tuple[C2, C2], Evidence],
+    bots: Mapping[C2, set[Bot]],
+    params: LineageParams,
+) -> tuple[dict[C2, C2], dict[tuple[C2, C2], Evidence]]:
+    """Union-find over the ties that hold against the lineages they join, strongest first."""
+
+    def strength(kv: tuple[tuple[C2, C2], Evidence]) -> tuple[float, int, tuple[C2, C2]]:
+        (a, b), ev = kv
+        return (-ev.bots / min(len(bots[a]), len(bots[b])), -ev.bots, (a, b))
+
+    parent = {c2: c2 for c2 in bots}
+    held_bots: dict[C2, set[Bot]] = {c2: set(b) for c2, b in bots.items()}
+    held = {}
+    for (a, b), ev in sorted(ties.items(), key=strength):
+        ra, rb = _find(parent, a), _find(parent, b)
+        if ra == rb or holds(ev, len(held_bots[ra]), len(held_bots[rb]), params):
+            held[(a, b)] = ev
+        if ra != rb and (a, b) in held:
+            _union(parent, a, b)
+            held_bots[_find(parent, a)] = held_bots[ra] | held_bots[rb]
+    return parent, held
 
 
 Assignment = tuple[dict[C2, str], dict[tuple[C2, C2], Evidence]]

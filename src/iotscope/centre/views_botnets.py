@@ -9,6 +9,9 @@ What each role sees (lineages are computed nationally, in :mod:`iotscope.centre.
 - a partner: the national capture-recapture estimates (``unseen``) only; a manufacturer: none.
 
 No view shows another ISP's bots or bot counts to an ISP.
+
+For the sharing side (issue 9 item 6), :func:`exclusive_lineages` (re-exported here) answers
+"which lineages does only this ISP see" for the ISP itself or the centre.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from iotscope.centre._botnets import Analysis, analysis
+from iotscope.centre._botnets import Analysis, analysis, exclusive_lineages
 from iotscope.centre._capture import (
     CRITERION,
     MODELS,
@@ -37,6 +40,14 @@ from iotscope.centre._lineage import Lineage
 from iotscope.centre._views import Cell, Chart, Table, View, view
 from iotscope.store import Store
 from iotscope.tenancy import Principal
+
+__all__ = [
+    "correlation_view",
+    "exclusive_lineages",
+    "lineages_view",
+    "migrations_view",
+    "unseen_view",
+]
 
 
 def _ip(c2: C2) -> str:
