@@ -100,9 +100,10 @@ def tune(loaded: list[tuple[list[Tenure], dict[str, str]]]) -> tuple[dict[str, A
                 "min_bots": bots,
                 "min_share": share,
                 "mean_ari": round(statistics.mean(aris), 4),
+                "min_ari": min(aris),
             }
         )
-    best = max(grid, key=lambda g: g["mean_ari"])
+    best = max(grid, key=lambda g: (g["mean_ari"], g["min_ari"]))
     return best, grid
 
 

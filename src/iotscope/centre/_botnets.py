@@ -61,13 +61,13 @@ class Analysis:
         return lineage_incidence(self.lineages)
 
 
-_CACHE: dict[tuple[int, tuple[object, ...]], Analysis] = {}
+_CACHE: dict[tuple[int, str, tuple[object, ...]], Analysis] = {}
 _LOCK = threading.Lock()
 
 
 def analysis(store: Store, params: LineageParams | None = None) -> Analysis:
     """The national botnet analysis of ``store`` (cached while ``c2_contacts`` is unchanged)."""
-    key = (id(store.engine), _state(store))
+    key = (id(store.engine), str(store.engine.url), _state(store))
     with _LOCK:
         hit = _CACHE.get(key)
     if hit is not None and params is None:
