@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -169,3 +170,10 @@ def test_roles_over_the_api(world_store: Store) -> None:
     assert get("partner", "/centre/api/views/lineages") == 403
     for name in VIEWS:
         assert get("manufacturer", f"/centre/api/views/{name}") == 403
+
+
+def test_empty_store_every_view(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    for name in VIEWS:
+        body = _view(store, CENTRE, name)
+        assert all(t["rows"] == [] for t in body["tables"])

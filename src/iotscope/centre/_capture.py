@@ -100,7 +100,8 @@ def chao2(cells: np.ndarray) -> Estimate:
     q = frequencies(cells)
     k = len(q) - 1
     s = int(q.sum())
-    q1, q2 = float(q[1]), float(q[2]) if k >= 2 else 0.0
+    q1 = float(q[1]) if k >= 1 else 0.0
+    q2 = float(q[2]) if k >= 2 else 0.0
     a = (k - 1) / k if k else 0.0
     if q2 > 0:
         f0 = a * q1 * q1 / (2 * q2)

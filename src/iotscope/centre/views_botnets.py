@@ -356,7 +356,7 @@ def unseen_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     }
     est_rows: list[tuple[Cell, ...]] = []
     more_rows: list[tuple[Cell, ...]] = []
-    for item, inc in incs.items():
+    for item, inc in incs.items() if a.isps else ():  # no ISP has reported: nothing to estimate
         fits, best = _estimates(histories(inc, a.isps), len(a.isps))
         est_rows += [_estimate_row(item, e, best) for e in fits]
         more = one_more(inc, a.isps)
