@@ -58,7 +58,7 @@ def test_shared_bots_at_once_join_across_isps() -> None:
 
 def test_long_gap_and_other_family_do_not_join() -> None:
     rows = _contacts("A", "192.0.2.1", range(10), 0, 2)
-    rows += _contacts("A", "192.0.2.2", range(10), 12, 13)  # the same bots, ten days on
+    rows += _contacts("A", "192.0.2.2", range(10), 17, 18)  # the same bots, two weeks on
     rows += _contacts("A", "192.0.2.4", range(10), 3, 4, family="gafgyt")  # another family
     of, _ = assign(tenures(rows))
     assert len(set(of.values())) == 3

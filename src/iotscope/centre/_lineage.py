@@ -31,9 +31,9 @@ UNKNOWN = "unknown"
 class LineageParams:
     """How much evidence joins two C2s (tuned on lab seeds 1-3; see bench_lineage)."""
 
-    handover_gap: timedelta = timedelta(days=8)
+    handover_gap: timedelta = timedelta(days=12)
     min_bots: int = 1
-    min_share: float = 0.1
+    min_share: float = 0.2
     #: a bot with more C2s than this gives evidence only between consecutive ones
     max_pairs_per_bot: int = 12
 
