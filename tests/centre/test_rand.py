@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iotscope.centre._rand import adjusted_rand, pair_scores
 
@@ -24,3 +26,15 @@ def test_worked_example() -> None:
 
 def test_only_items_both_label_count() -> None:
     assert adjusted_rand({1: "a", 2: "a", 3: "b"}, {1: 0, 2: 0, 3: 1, 4: 1}) == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=2, max_size=40))
+def test_properties(pairs: list[tuple[int, int]]) -> None:
+    truth = {i: a for i, (a, _) in enumerate(pairs)}
+    found = {i: b for i, (_, b) in enumerate(pairs)}
+    renamed = {i: f"x{b * 7}" for i, b in found.items()}
+    assert adjusted_rand(truth, truth) == pytest.approx(1.0)
+    assert adjusted_rand(truth, found) == pytest.approx(adjusted_rand(found, truth))
+    assert adjusted_rand(truth, found) == pytest.approx(adjusted_rand(truth, renamed))
+    assert adjusted_rand(truth, found) <= 1.0 + 1e-9

@@ -400,6 +400,8 @@ _UNSEEN_NOTES = (
     f"the one with the least {CRITERION.upper()} is marked chosen; empty: not identified.",
     "'only X': what would be lost without ISP X (leave-one-out); 'one more ISP': Chao's "
     "extrapolation of new items from one more ISP like these.",
+    "Lineages are counted as found: a lineage whose C2s share no seen bot is split in parts, "
+    "each counted (benchmarks/results/capture.json: lineage_found against lineage_true).",
 )
 
 
