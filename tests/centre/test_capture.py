@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from iotscope.centre._capture import (
+    MODELS,
     best_loglinear,
     chao2,
     frequencies,
@@ -84,3 +87,21 @@ def test_one_more_source() -> None:
     q0 = chao2(histories(inc, "ABC")).unseen
     assert more.expected_new == pytest.approx(q0 * 6 / (3 * q0 + 6))
     assert 0 < more.expected_new < 6 / 3
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 5), st.lists(st.integers(1, 31), min_size=1, max_size=60))
+def test_any_incidence_gives_ordered_estimates(k: int, codes: list[int]) -> None:
+    """Whatever the ISPs saw: every estimate is at least the observed count and inside its own
+    interval, or says it is not identified (infinite)."""
+    sources = "ABCDE"[:k]
+    inc = {
+        i: frozenset(s for j, s in enumerate(sources) if c >> j & 1) for i, c in enumerate(codes)
+    }
+    cells = histories(inc, sources)
+    n = int(cells.sum())
+    for e in [chao2(cells)] + [loglinear(cells, m) for m, (_, need) in MODELS.items() if k >= need]:
+        assert e.observed == n
+        if e.identified:
+            assert n - 1e-6 <= e.lower <= e.total + 1e-6 and e.total <= e.upper + 1e-6
+    assert one_more(inc, sources).expected_new >= 0
