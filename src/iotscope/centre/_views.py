@@ -20,6 +20,7 @@ from iotscope.tenancy import ROLES, Principal, Role
 
 #: Modules that register views (each imported once, on first use of the registry).
 VIEW_MODULES: tuple[str, ...] = (
+    "iotscope.centre.views_botnets",
     "iotscope.centre.views_effect",
     "iotscope.centre.views_makers",
 )
