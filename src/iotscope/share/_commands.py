@@ -108,6 +108,25 @@ def agreement_cmd(
         f"families only {isp} sees: {', '.join(rep.families_alone) or '-'}; "
         f"shared with others: {', '.join(rep.families_shared) or '-'}"
     )
+    if bundle is None and hub is None:
+        _lineages_alone(isp)
+
+
+def _lineages_alone(isp: str) -> None:
+    """The C2 lineages (the centre's, from every ISP's C2 contacts) only ``isp`` sees."""
+    from iotscope.centre._botnets import analysis, exclusive_lineages
+    from iotscope.store import open_store
+    from iotscope.tenancy import Principal
+
+    store = open_store()
+    slug = {name.lower().replace(" ", "-"): name for name in analysis(store).isps}
+    name = isp if isp in slug.values() else slug.get(isp.lower())
+    if name is None:
+        console.print(f"lineages: no C2 contacts from {isp} yet (`iotscope isp contacts`)")
+        return
+    alone = exclusive_lineages(store, Principal("isp", name), name)
+    shown = [f"{x.id} ({len(x.members)} C2s, {x.bots} bots)" for x in alone]
+    console.print(f"lineages only {name} sees: {', '.join(shown) or '-'}")
 
 
 def confirm_cmd(
