@@ -23,7 +23,7 @@ def compute(store: Store, who: Principal, name: str, params: dict[str, str]) -> 
     """The view ``name`` for ``who``: 404 when unknown, 403 when the role may not open it."""
     spec = registry().get(name)
     if spec is None:
-        raise HTTPException(404, f"no view {name!r}")
+        raise HTTPException(404, "no such view")
     if who.role not in spec.roles:
         raise HTTPException(403, "this role may not open this view")
     return spec.fn(store, who, params)
@@ -34,7 +34,7 @@ def table_csv(v: View, table: str) -> str:
     try:
         t = v.table(table)
     except KeyError:
-        raise HTTPException(404, f"view {v.name!r} has no table {table!r}") from None
+        raise HTTPException(404, "the view has no such table") from None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(t.columns)

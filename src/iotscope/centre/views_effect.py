@@ -71,7 +71,7 @@ def _chosen(estimates: list[Estimate], wanted: str | None) -> Estimate | None:
         for e in estimates:
             if e.intervention.id == wanted:
                 return e
-        raise HTTPException(404, f"no intervention {wanted!r} visible to this caller")
+        raise HTTPException(404, "no such intervention visible to this caller")
     return next((e for e in estimates if e.fit is not None), estimates[0] if estimates else None)
 
 

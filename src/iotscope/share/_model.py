@@ -28,7 +28,7 @@ SHARED_COLLECTION_ID = "1d9c3c7f-5a3b-4c0e-9d2f-6f1b8e7a4c21"
 """The shared C2 feed every ISP writes to and every role reads."""
 _NAMESPACE = uuid.UUID("0b6c6f25-8d0c-4b1d-9a4e-2f3f7e1c5a90")
 
-Kind = Literal["shared", "private", "source"]
+Kind = Literal["shared", "private", "source", "lineage"]
 _STIX_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}--[0-9a-fA-F-]{36}$")
 
 
@@ -48,6 +48,11 @@ def private_collection_id(isp: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"private:{isp}"))
 
 
+def lineage_collection_id(lineage: str) -> str:
+    """The fixed id of the collection of C2 lineage ``lineage`` (its ``family/ip:port`` id)."""
+    return str(uuid.uuid5(_NAMESPACE, f"lineage:{lineage}"))
+
+
 def source_collection_id(name: str) -> str:
     """The fixed id of the read-only partner-source collection ``name``."""
     return str(uuid.uuid5(_NAMESPACE, f"source:{name}"))
@@ -58,10 +63,13 @@ def access(principal: Principal, coll: Collection) -> tuple[bool, bool]:
 
     centre: everything. isp: the shared feed and its own private collection read/write, partner
     sources read. manufacturer and partner: the shared feed, read only. Nobody but its ISP and
-    the centre sees a private collection at all.
+    the centre sees a private collection at all. A lineage collection (the centre's cut of the
+    shared feed by C2 lineage) is read by every role and written by the centre alone.
     """
     if principal.is_centre:
         return True, True
+    if coll.kind == "lineage":
+        return True, False
     if coll.kind == "shared":
         return True, principal.role == "isp"
     if coll.kind == "private":

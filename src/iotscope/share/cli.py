@@ -32,6 +32,20 @@ def collections(
         typer.echo(json.dumps(row | {"can_read": can_read, "can_write": can_write}))
 
 
+@app.command("lineages")
+def lineages() -> None:
+    """Cut the shared feed by C2 lineage: one read-only collection per lineage (the centre)."""
+    import json
+
+    from iotscope.share.lineages import publish_lineages
+    from iotscope.store import open_store
+
+    for p in publish_lineages(open_store()):
+        typer.echo(json.dumps({"lineage": p.lineage, "collection": p.collection,
+                               "members": p.members, "indicators": p.indicators,
+                               "added": p.added}))  # fmt: skip
+
+
 # STIX content, agreement between ISPs, MISP and partner feeds (helper E)
 app.command("agreement")(content.agreement_cmd)
 app.command("confirm")(content.confirm_cmd)

@@ -31,7 +31,7 @@ hub_collections = Table(
     "hub_collections",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("kind", String(16), nullable=False),  # shared | private | source
+    Column("kind", String(16), nullable=False),  # shared | private | source | lineage
     Column("owner", String(128)),  # the ISP of a private collection; None otherwise
     Column("title", String(200), nullable=False),
     Column("description", Text),
