@@ -4,7 +4,8 @@ Input views (the engines build them, see ``_engines.py``):
 
 * ``flows(site, src, dst, sport, dport, proto, start_ms, end_ms, packets, bytes, tcp_flags)``:
   FLOW_SCHEMA rows, times as epoch milliseconds, already cut to the flow-time window;
-* ``infected(ip)``: known-infected addresses (telescope sightings, survey findings, a file).
+* ``infected(ip)``: known-infected addresses (telescope sightings, survey findings, a file,
+  clients of a known C2 endpoint); ``c2_contacts(ip)``: those counted by C2 contact.
 
 Stages (one CTE each, after the row filter):
 
@@ -111,6 +112,10 @@ class Params:
     handover_miss: float = 1.5  # the old one silent for this many periods at the window's end
     cadence_tol: float = 0.3
     handover_gap: float = 3.0  # the new one starts within this many old periods
+    # with known C2 given: further passes in which the endpoints a pass reported are known C2
+    # too (a bot in contact with a listed C2 leads to its next address, whose other bots lead
+    # to theirs); 0 turns it off. Not used without outside knowledge (see _engines.passes).
+    contact_passes: int = 2
 
 
 @dataclass(frozen=True)
@@ -140,8 +145,9 @@ EVIDENCE: tuple[Evidence, ...] = (
         "infected",
         "w_infected",
         "infected_lift * (1.0 - POWER(base_rate, kept_infected))",
-        "kept by {kept_infected} bots ({listed_clients} known-infected, {scanning_clients} "
-        "scanning {scan_targets}+ hosts in these flows) of {kept_clients}, above the base rate "
+        "kept by {kept_infected} bots ({listed_clients} known-infected, {contact_clients} of "
+        "them by contact with a known C2; {scanning_clients} scanning {scan_targets}+ hosts "
+        "in these flows) of {kept_clients}, above the base rate "
         "among the site's other kept-channel hosts ({base_pct}; all by chance: {chance_pct})",
     ),
     Evidence(
@@ -296,12 +302,14 @@ pf AS (
               AND p.first_ms <= st.t0 + {stable_edge} * g.mean_gap
               AND p.last_ms >= st.t1 - {stable_edge} * g.mean_gap THEN 1 ELSE 0 END AS stable,
     CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS listed,
+    CASE WHEN cc.ip IS NULL THEN 0 ELSE 1 END AS contact,
     CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning
   FROM pair p
   JOIN site_tot st ON p.site = st.site
   LEFT JOIN gap_stats g ON p.site = g.site AND p.src = g.src AND p.dst = g.dst
     AND p.dport = g.dport AND p.proto = g.proto
   LEFT JOIN infected i ON p.src = i.ip
+  LEFT JOIN c2_contacts cc ON p.src = cc.ip
   LEFT JOIN hosts h ON p.site = h.site AND p.src = h.src
 ),
 moved AS (
@@ -334,7 +342,8 @@ ep AS (
   SELECT site, dst AS ip, dport AS port, proto, COUNT(*) AS clients,
     SUM(listed) AS infected_clients,
     SUM(kept) AS kept_clients, SUM(kept * bot) AS kept_infected,
-    SUM(kept * listed) AS listed_clients, SUM(kept * scanning) AS scanning_clients,
+    SUM(kept * listed) AS listed_clients, SUM(kept * contact) AS contact_clients,
+    SUM(kept * scanning) AS scanning_clients,
     SUM(periodic) AS periodic_clients, SUM(long_lived) AS long_clients,
     SUM(reconnect) AS reconnect_clients, SUM(moved) AS handover_clients,
     SUM(CASE WHEN kept = 1 AND last_ms - first_ms >= {persistent_ms} THEN 1 ELSE 0 END)
@@ -382,7 +391,8 @@ scored AS (
   SELECT *, LEAST(1.0, GREATEST(0.0, {score})) AS score FROM ev
 )
 SELECT site, ip, port, proto, score, {evidence_columns}, clients, infected_clients,
-  kept_clients, kept_infected, listed_clients, scanning_clients, periodic_clients,
+  kept_clients, kept_infected, listed_clients, contact_clients, scanning_clients,
+  periodic_clients,
   long_clients, reconnect_clients, handover_clients, stable_clients, base_rate,
   persistent_clients, steady_clients, flood_clients, probe_clients, flows, failed_share,
   beat_ms, multi, is_new, popular, first_ms, last_ms

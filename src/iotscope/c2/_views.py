@@ -8,7 +8,8 @@ endpoints known from outside the run (a feed, a partner, an earlier confirmed re
   run's own ``flows`` show contacting a known C2 endpoint (computed in SQL, in the run);
 * ``infected(ip)``: the distinct addresses of the kinds counted as infected, by default
   ``infected`` and ``c2_contact`` (evidence of a bot); ``weak_login`` (the survey got in: a
-  device that can be taken over, not proof it was) only when the caller asks for it.
+  device that can be taken over, not proof it was) only when the caller asks for it;
+* ``c2_contacts(ip)``: the counted ``c2_contact`` addresses (named apart in the reasons).
 
 Feeding a run's own candidates back as known C2 would make their clients "infected" and
 lock a false C2 in, so the known C2 list should come from outside the detection.
@@ -65,4 +66,6 @@ def view_statements(kinds: Collection[str] = INFECTED_KINDS) -> list[str]:
         "ON f.dst = k.ip AND f.dport = k.port AND f.proto = k.proto",
         f"CREATE OR REPLACE TEMP VIEW infected AS SELECT DISTINCT ip FROM known_hosts "
         f"WHERE kind IN ({listed})",
+        f"CREATE OR REPLACE TEMP VIEW c2_contacts AS SELECT DISTINCT ip FROM known_hosts "
+        f"WHERE kind = 'c2_contact' AND kind IN ({listed})",
     ]
