@@ -23,7 +23,9 @@ probability ``FEED_COVERAGE`` (one draw per address for every site, per seed) on
 active ``FEED_DELAY_H`` hours before the flows end. FEED is scored only *beyond the feed*: the
 listed endpoints are left out of both the candidates and the truth, so it measures what the
 detection finds that the feed did not say (migrated addresses, other tiers). The feed is drawn
-from the truth's C2 list, so it is labelled as a model, not a sensor. SHAPE shows why quiet
+from the truth's C2 list, so it is labelled as a model, not a sensor. NOISY FEED adds wrong
+entries (benign look-alike endpoints, ``FEED_WRONG`` per true one): what false entries spread
+to. SHAPE shows why quiet
 C2s are out of reach without one: precision and recall over the quiet families' C2s when the
 threshold of the no-list run is lowered (channel shape only, no bot evidence).
 
@@ -82,6 +84,7 @@ WORLD = {"days": 1.0, "scale": 0.3, "devices": 300, "network": "127.77.0.0/16"}
 SMALL = {"days": 1.0, "scale": 0.3, "devices": 100, "network": "127.78.0.0/22"}
 GOAL_PRECISION, GOAL_RECALL = 0.95, 0.9
 FEED_COVERAGE, FEED_DELAY_H = 0.5, 6.0
+FEED_WRONG = 0.1  # the noisy feed: one benign look-alike endpoint listed per ten true C2s
 SHAPE_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
@@ -137,6 +140,16 @@ def feed_model(truth: dict[str, Any], seed: int) -> set[Endpoint]:
     return out
 
 
+def wrong_entries(truth: dict[str, Any], seed: int, n: int) -> set[Endpoint]:
+    """``n`` benign endpoints a careless feed lists as C2: look-alike families and vendor
+    clouds (not the long tail of web sites), drawn by a hash per seed."""
+    skip = {"web", "dns", "ntp"}
+    pool = sorted({(str(b["ip"]), int(b["port"]), str(b.get("proto", "tcp")))
+                   for b in truth.get("benign", []) if b.get("family") not in skip})  # fmt: skip
+    ranked = sorted(pool, key=lambda e: hashlib.sha256(f"{seed}:{e}".encode()).digest())
+    return set(ranked[:n])
+
+
 def beyond_feed(result: Evaluation, feed: set[Endpoint]) -> Evaluation:
     """``result`` without the feed's endpoints: what the detection found that it did not say."""
     listed = {(ip, port) for ip, port, _ in feed}
@@ -173,6 +186,24 @@ def shape_frontier(root: Path, truth: dict[str, Any]) -> dict[str, dict[str, int
     return out
 
 
+def reachability(
+    truth: dict[str, Any], tele: Evaluation, fed: Evaluation, feed: set[Endpoint]
+) -> dict[str, dict[str, int]]:
+    """Every C2 of the truth by the information that finds it: the sensors (telescope and the
+    flows' own scanning), the feed itself (listed), the detection from the feed's contacts
+    (beyond it), or nothing an ISP has (only the ORACLE list finds those): counts by family."""
+    listed = {(ip, port) for ip, port, _ in feed}
+    sensed, beyond = set(tele.tp), set(fed.tp)
+    out: dict[str, dict[str, int]] = {}
+    for c in truth["c2"]:
+        key = (str(c["ip"]), int(c["port"]), str(c["site"]))
+        how = ("sensors" if key in sensed else "feed_listed" if key[:2] in listed
+               else "beyond_feed" if key in beyond else "unreachable")  # fmt: skip
+        fam = out.setdefault(how, {})
+        fam[c["family"]] = fam.get(c["family"], 0) + 1
+    return out
+
+
 def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
     """Generate, sense (telescope), ingest and evaluate one variant and seed."""
     traffic, root = work / "traffic", work / "flows"
@@ -193,8 +224,9 @@ def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work
         "telescope_listed": len(listed),
         "telescope_listed_bots": len(listed & bots),
         "bots_in_truth": len(bots),
-        "telescope": _figures(evaluate(root, truth, infected=listed), truth),
     }
+    tele = evaluate(root, truth, infected=listed)
+    row["telescope"] = _figures(tele, truth)
     t2 = time.monotonic()
     no_list = evaluate(root, truth, infected=(), step_ms=0)
     row["no_list"] = _figures(no_list, truth)
@@ -205,13 +237,20 @@ def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work
     row["history"] = {**_figures(hist, truth), "known_c2": len(known)}
     feed = feed_model(truth, seed)
     fed = beyond_feed(evaluate(root, truth, infected=listed, known_c2=feed), feed)
-    no_feed = beyond_feed(evaluate(root, truth, infected=listed, step_ms=0), feed)
+    no_feed = beyond_feed(tele, feed)
     listed_c2 = {(ip, port) for ip, port, _ in feed}
     unlisted = {**truth, "c2": [c for c in truth["c2"] if (c["ip"], c["port"]) not in listed_c2]}
     row["feed"] = {**_figures(fed, unlisted), "feed_size": len(feed),
                    "recall_beyond_feed_without_it": round(no_feed.recall, 4)}  # fmt: skip
+    wrong = wrong_entries(truth, seed, max(1, round(FEED_WRONG * len(feed))))
+    noisy = feed | wrong
+    unlisted["c2"] = [c for c in unlisted["c2"] if (c["ip"], c["port"]) not in wrong]
+    bad = beyond_feed(evaluate(root, truth, infected=listed, known_c2=noisy, step_ms=0), noisy)
+    row["noisy_feed"] = {**_figures(bad, unlisted), "wrong_entries": sorted(map(list, wrong))}
     row["shape_frontier"] = shape_frontier(root, truth)
-    row["seconds"] = {"generate_ingest": round(t1 - t0, 1), "evaluate": round(t2 - t1, 1)}
+    row["reachability"] = reachability(truth, tele, fed, feed)
+    row["seconds"] = {"generate_ingest": round(t1 - t0, 1), "evaluate": round(t2 - t1, 1),
+                      "extra_columns": round(time.monotonic() - t2, 1)}  # fmt: skip
     return row
 
 
@@ -235,11 +274,12 @@ def _table(title: str, rows: list[dict[str, Any]]) -> Table:
     t = Table(title=title)
     for col in ("variant", "seed", "C2", "P (telescope)", "R (telescope)", "ttd med/max s",
                 "missed", "P/R no list", "HISTORY P/R", "FEED P/R beyond it (R without)",
+                "NOISY FEED P/R",
                 "ORACLE P/R", "FP by family", "C2 missed (found/all)", "goal"):  # fmt: skip
         t.add_column(col)
     for r in rows:
         f, n, o = r["telescope"], r["no_list"], r["oracle_truth_infected"]
-        h, d = r["history"], r["feed"]
+        h, d, z = r["history"], r["feed"], r["noisy_feed"]
         feed = f"{d['precision']:.2f}/{d['recall']:.2f} ({d['recall_beyond_feed_without_it']:.2f})"
         ttd = f"{f['ttd_median_s'] or 0:.0f} / {f['ttd_max_s'] or 0:.0f}"
         fams = ", ".join(f"{k} {v}" for k, v in sorted(f["fp_by_family"].items())) or "-"
@@ -249,6 +289,7 @@ def _table(title: str, rows: list[dict[str, Any]]) -> Table:
                   f"{f['recall']:.3f}", ttd, str(f["ttd_missed"]),
                   f"{n['precision']:.2f}/{n['recall']:.2f}",
                   f"{h['precision']:.2f}/{h['recall']:.2f}", feed,
+                  f"{z['precision']:.2f}/{z['recall']:.2f}",
                   f"{o['precision']:.2f}/{o['recall']:.2f}", fams, ", ".join(short) or "-",
                   "yes" if _ok(f) else "NO")  # fmt: skip
     return t
@@ -281,11 +322,21 @@ def _frontier(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _reach(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for how, fams in r["reachability"].items():
+            for fam, n in fams.items():
+                out.setdefault(how, {})[fam] = out.get(how, {}).get(fam, 0) + n
+    return {how: dict(sorted(f.items())) for how, f in sorted(out.items())}
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {**_pooled(rows), "no_list": _pooled(rows, "no_list"),
             "history": _pooled(rows, "history"), "feed_beyond": _pooled(rows, "feed"),
+            "noisy_feed_beyond": _pooled(rows, "noisy_feed"),
             "oracle_truth_infected": _pooled(rows, "oracle_truth_infected"),
-            "shape_only_no_list": _frontier(rows)}  # fmt: skip
+            "shape_only_no_list": _frontier(rows), "reachability": _reach(rows)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -102,9 +102,11 @@ def passes(
     """``run`` with the known C2 endpoints, then, when any were given, again with the endpoints
     each pass reported added to them, up to ``Params.contact_passes`` more times or until a
     pass adds none. Seeded only from outside (a feed, a partner, an earlier run): a run's
-    candidates alone never feed themselves."""
+    candidates alone never feed themselves. Each candidate keeps the row of the first pass
+    that reported it (its evidence never counts its own clients as contacts of itself)."""
     known = set(known_c2)
     rows = run(sorted(known))
+    out = {_key(r): r for r in rows}
     more = (params or Params()).contact_passes if known else 0
     for _ in range(more):
         new = {(str(r["ip"]), int(r["port"]), str(r["proto"])) for r in rows} - known
@@ -112,7 +114,13 @@ def passes(
             break
         known |= new
         rows = run(sorted(known))
-    return rows
+        for r in rows:
+            out.setdefault(_key(r), r)
+    return sorted(out.values(), key=lambda r: (r["site"], -r["score"], r["ip"], r["port"]))
+
+
+def _key(row: Row) -> tuple[str, str, int, str]:
+    return (str(row["site"]), str(row["ip"]), int(row["port"]), str(row["proto"]))
 
 
 def run_duckdb(

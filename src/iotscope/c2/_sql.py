@@ -51,7 +51,10 @@ polling a small site's vendor cloud where most devices are bots are weak evidenc
 migration hand-over only adds to it: vendor clouds and CDNs rotate addresses too, their
 clients moving together, so hand-over plus shape stays below the threshold. A quiet botnet
 (bots that neither scan nor are listed) is therefore not reported: in flows alone its C2 looks
-like a clean poller. No port number is evidence, and no test hinges on absolute fan-in alone.
+like a clean poller, unless a known C2 endpoint (a feed, a partner, an earlier run) names some
+of its bots by contact; then its next addresses and other tiers carry bot evidence too, and
+further passes (``contact_passes``) follow the bots they name in turn. No port number is
+evidence, and no test hinges on absolute fan-in alone.
 
 Every weight and limit is a :class:`Params` field, formatted into the text as a numeric
 literal so the same string runs on both engines; each reason is rendered from the same
