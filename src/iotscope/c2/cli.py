@@ -249,7 +249,8 @@ def evaluate(
     summary = {"infected_from": infected_from, "infected_listed": len(known),
                "known_c2": len(endpoints),
                **result.summary(), "fp_by_family": fp_by_family(result.fp, data)}  # fmt: skip
-    columns = ["measure", f"infected list: {infected_from}"]
+    given = f" + {len(endpoints)} known C2 (found again, they count)" if endpoints else ""
+    columns = ["measure", f"infected list: {infected_from}{given}"]
     values = [[summary[k]] for k in EVAL_KEYS]
     if oracle:
         extra = run_evaluate(root, data, infected=oracle_infected(data), site=site, params=params)
