@@ -20,14 +20,16 @@ from iotscope.store import open_store
 from tests.c2.flowkit import MIN, T0, Kit, subscribers
 
 OLD, NEW, OTHER = "203.0.113.10", "203.0.113.11", "203.0.113.12"
+NAT, VENDOR = "100.64.9.1", "198.18.7.1"
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def quiet() -> pa.Table:
     """A quiet botnet (no scanning, no list): three bots on OLD for an hour, then on NEW; a
-    fourth on OTHER (the same tier), then on NEW too. Twenty clean devices each poll a cloud
-    of their own all along, forty browse a CDN."""
+    fourth on OTHER (the same tier), then on NEW too; the first bot also polls its vendor's
+    cloud all along. A NAT address (many devices) polls OLD for an hour, then twelve clouds;
+    twenty clean devices each poll a cloud of their own, forty browse a CDN."""
     kit = Kit()
     bots = subscribers(4)
     for b in bots[:3]:
@@ -37,28 +39,44 @@ def quiet() -> pa.Table:
         kit.beacon(b, NEW, 7080, T0 + 61 * MIN, T0 + 150 * MIN, 150, nbytes=1200)
     for i, s in enumerate(subscribers(20, "100.64.3.")):
         kit.beacon(s, f"198.18.5.{i + 1}", 443, T0, T0 + 150 * MIN, 300)
+    kit.beacon(bots[0], VENDOR, 443, T0, T0 + 150 * MIN, 300)
+    kit.beacon(NAT, OLD, 7080, T0, T0 + 60 * MIN, 150)
+    for i in range(12):
+        kit.beacon(NAT, f"198.18.6.{i + 1}", 8883, T0 + 61 * MIN, T0 + 150 * MIN, 240)
     for s in subscribers(40, "100.64.2."):
         kit.poisson(s, "198.18.1.1", 443, T0, T0 + 150 * MIN, 4)
     return kit.table()
 
 
-def _found(table: pa.Table, known: list[tuple[str, int, str]], passes: int = 2) -> set[str]:
-    params = dataclasses.replace(Params(), contact_passes=passes)
+def _found(
+    table: pa.Table, known: list[tuple[str, int, str]], passes: int = 2, nat: int = 10
+) -> set[str]:
+    params = dataclasses.replace(Params(), contact_passes=passes, contact_max_kept=nat)
     return {str(c.ip) for c in detect(table, known_c2=known, params=params)}
 
 
 def test_a_quiet_botnet_is_found_only_from_a_known_c2(quiet: pa.Table) -> None:
     assert _found(quiet, []) == set()  # its channels look like the clean pollers'
-    assert _found(quiet, [(OLD, 7080, "tcp")], passes=0) == {OLD, NEW}
-    # a further pass: NEW's fourth bot leads to OTHER, the tier's address no one listed
+    # OLD's bots lead to NEW; OLD is no evidence for itself (a false entry never confirms itself)
+    assert _found(quiet, [(OLD, 7080, "tcp")], passes=0) == {NEW}
+    # further passes: NEW's fourth bot leads to OTHER, the tier's address no one listed, and
+    # NEW's other bots back to OLD (confirmed by another C2's bots, no longer by its listing)
     assert _found(quiet, [(OLD, 7080, "tcp")]) == {OLD, NEW, OTHER}
     assert _found(quiet, [(OLD, 7081, "tcp")]) == set()  # another port is another endpoint
+
+
+def test_a_bots_other_channels_are_not_c2_by_contact(quiet: pa.Table) -> None:
+    clouds = {f"198.18.6.{i + 1}" for i in range(12)}
+    assert not _found(quiet, [(OLD, 7080, "tcp")]) & clouds  # 13 kept channels: a NAT
+    assert _found(quiet, [(OLD, 7080, "tcp")], nat=20) & clouds  # what the limit prevents
+    # the bot's vendor cloud ran alongside OLD: no migration, no contact evidence
+    assert VENDOR not in _found(quiet, [(OLD, 7080, "tcp")], nat=20)
 
 
 def test_the_reason_names_the_contacts(quiet: pa.Table) -> None:
     (new,) = [c for c in detect(quiet, known_c2=[(OLD, 7080, "tcp")]) if str(c.ip) == NEW]
     assert new.infected_clients == 3  # as the first pass found it: OLD's three bots
-    assert any("3 bots (3 known-infected, 3 of them by contact with a known C2" in r
+    assert any("3 bots (3 known-infected, 3 of them by contact with another known C2" in r
                for r in new.reasons)  # fmt: skip
     assert not detect(quiet, known_c2=[(OLD, 7080, "tcp")], infected_kinds=("infected",))
 

@@ -119,6 +119,10 @@ class Params:
     # too (a bot in contact with a listed C2 leads to its next address, whose other bots lead
     # to theirs); 0 turns it off. Not used without outside knowledge (see _engines.passes).
     contact_passes: int = 2
+    # contact evidence: only for a channel that began as the client's known-C2 channel went
+    # quiet (or the other way round: a migration), from a host keeping at most this many
+    # channels (more is many devices, a NAT: one contact names a device, not every channel)
+    contact_max_kept: int = 10
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,10 @@ EVIDENCE: tuple[Evidence, ...] = (
         "w_infected",
         "infected_lift * (1.0 - POWER(base_rate, kept_infected))",
         "kept by {kept_infected} bots ({listed_clients} known-infected, {contact_clients} of "
-        "them by contact with a known C2; {scanning_clients} scanning {scan_targets}+ hosts "
-        "in these flows) of {kept_clients}, above the base rate "
+        "them by contact with another known C2 that went quiet as this one began or began as "
+        "it went quiet, from hosts of at most {contact_max_kept} kept channels; "
+        "{scanning_clients} scanning {scan_targets}+ hosts in these flows) of {kept_clients}, "
+        "above the base rate "
         "among the site's other kept-channel hosts ({base_pct}; all by chance: {chance_pct})",
     ),
     Evidence(
@@ -305,14 +311,12 @@ pf AS (
               AND p.first_ms <= st.t0 + {stable_edge} * g.mean_gap
               AND p.last_ms >= st.t1 - {stable_edge} * g.mean_gap THEN 1 ELSE 0 END AS stable,
     CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS listed,
-    CASE WHEN cc.ip IS NULL THEN 0 ELSE 1 END AS contact,
     CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning
   FROM pair p
   JOIN site_tot st ON p.site = st.site
   LEFT JOIN gap_stats g ON p.site = g.site AND p.src = g.src AND p.dst = g.dst
     AND p.dport = g.dport AND p.proto = g.proto
   LEFT JOIN infected i ON p.src = i.ip
-  LEFT JOIN c2_contacts cc ON p.src = cc.ip
   LEFT JOIN hosts h ON p.site = h.site AND p.src = h.src
 ),
 moved AS (
@@ -327,14 +331,37 @@ moved AS (
     AND nw.last_ms - nw.first_ms BETWEEN (1 - {cadence_tol}) * od.mean_gap * (nw.n - 1)
                                      AND (1 + {cadence_tol}) * od.mean_gap * (nw.n - 1)
 ),
-pj AS (
+pk AS (
   SELECT p.*, CASE WHEN m.src IS NULL THEN 0 ELSE 1 END AS moved,
     CASE WHEN p.periodic = 1 OR p.long_lived = 1 OR p.reconnect = 1 OR m.src IS NOT NULL
-         THEN 1 ELSE 0 END AS kept,
-    CASE WHEN p.listed = 1 OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
+         THEN 1 ELSE 0 END AS kept
   FROM pf p
   LEFT JOIN moved m ON p.site = m.site AND p.src = m.src AND p.dst = m.dst
     AND p.dport = m.dport AND p.proto = m.proto
+),
+host_kept AS (
+  SELECT site, src, SUM(kept) AS kept_n FROM pk GROUP BY site, src
+),
+kpair AS (
+  SELECT p.site, p.src, p.dst, p.dport, p.proto, p.first_ms, p.last_ms FROM pk p
+  JOIN known_c2_input k ON p.dst = k.ip AND p.dport = k.port AND p.proto = k.proto
+  JOIN c2_contacts cc ON p.src = cc.ip
+),
+linked AS (
+  SELECT DISTINCT p.site, p.src, p.dst, p.dport, p.proto
+  FROM pk p JOIN kpair k ON p.site = k.site AND p.src = k.src
+  JOIN host_kept h ON p.site = h.site AND p.src = h.src
+  WHERE NOT (p.dst = k.dst AND p.dport = k.dport AND p.proto = k.proto)
+    AND h.kept_n <= {contact_max_kept}
+    AND (p.first_ms >= k.last_ms - {handover_lead_ms}
+         OR k.first_ms >= p.last_ms - {handover_lead_ms})
+),
+pj AS (
+  SELECT p.*, CASE WHEN c.src IS NULL THEN 0 ELSE 1 END AS contact,
+    CASE WHEN p.listed = 1 OR c.src IS NOT NULL THEN 1 ELSE 0 END AS known,
+    CASE WHEN p.listed = 1 OR c.src IS NOT NULL OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
+  FROM pk p LEFT JOIN linked c ON p.site = c.site AND p.src = c.src AND p.dst = c.dst
+    AND p.dport = c.dport AND p.proto = c.proto
 ),
 base AS (
   SELECT site, COUNT(DISTINCT CASE WHEN kept = 1 THEN src END) AS kept_hosts,
@@ -343,9 +370,9 @@ base AS (
 ),
 ep AS (
   SELECT site, dst AS ip, dport AS port, proto, COUNT(*) AS clients,
-    SUM(listed) AS infected_clients,
+    SUM(known) AS infected_clients,
     SUM(kept) AS kept_clients, SUM(kept * bot) AS kept_infected,
-    SUM(kept * listed) AS listed_clients, SUM(kept * contact) AS contact_clients,
+    SUM(kept * known) AS listed_clients, SUM(kept * contact) AS contact_clients,
     SUM(kept * scanning) AS scanning_clients,
     SUM(periodic) AS periodic_clients, SUM(long_lived) AS long_clients,
     SUM(reconnect) AS reconnect_clients, SUM(moved) AS handover_clients,

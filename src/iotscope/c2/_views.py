@@ -9,7 +9,12 @@ endpoints known from outside the run (a feed, a partner, an earlier confirmed re
 * ``infected(ip)``: the distinct addresses of the kinds counted as infected, by default
   ``infected`` and ``c2_contact`` (evidence of a bot); ``weak_login`` (the survey got in: a
   device that can be taken over, not proof it was) only when the caller asks for it;
-* ``c2_contacts(ip)``: the counted ``c2_contact`` addresses (named apart in the reasons).
+* ``c2_contacts(ip, n)``: when ``c2_contact`` is counted, each client of a known C2 with the
+  number of known C2 endpoints it contacted. The detection counts such a client as a bot for
+  an endpoint only by contact with *another* known C2 (a listed endpoint is never evidence
+  for itself, so a false entry does not confirm itself) and only from a host of few kept
+  channels (``Params.contact_max_kept``: a NAT's address is many devices); ``infected``
+  holds the other counted kinds.
 
 Feeding a run's own candidates back as known C2 would make their clients "infected" and
 lock a false C2 in, so the known C2 list should come from outside the detection.
@@ -65,7 +70,9 @@ def view_statements(kinds: Collection[str] = INFECTED_KINDS) -> list[str]:
         "SELECT DISTINCT f.src AS ip, 'c2_contact' AS kind FROM flows f JOIN known_c2_input k "
         "ON f.dst = k.ip AND f.dport = k.port AND f.proto = k.proto",
         f"CREATE OR REPLACE TEMP VIEW infected AS SELECT DISTINCT ip FROM known_hosts "
-        f"WHERE kind IN ({listed})",
-        f"CREATE OR REPLACE TEMP VIEW c2_contacts AS SELECT DISTINCT ip FROM known_hosts "
-        f"WHERE kind = 'c2_contact' AND kind IN ({listed})",
+        f"WHERE kind IN ({listed}) AND kind <> 'c2_contact'",
+        "CREATE OR REPLACE TEMP VIEW c2_contacts AS SELECT ip, COUNT(*) AS n FROM ("
+        "SELECT DISTINCT f.src AS ip, k.ip AS c2, k.port, k.proto FROM flows f "
+        "JOIN known_c2_input k ON f.dst = k.ip AND f.dport = k.port AND f.proto = k.proto"
+        f") c WHERE {1 if 'c2_contact' in kinds else 0} = 1 GROUP BY ip",
     ]
