@@ -1,8 +1,9 @@
 """Known C2 endpoints a detection starts from, and where they come from.
 
 A client that contacted a known C2 endpoint is infected by kind ``c2_contact`` (computed in the
-detection's SQL, ``_views.py``); an endpoint such clients keep a channel to, above the site's
-base rate, is bot evidence like a telescope-listed one (a C2 that migrated or a second tier).
+detection's SQL, ``_views.py``); an endpoint such clients moved to as the known one went quiet
+(or came from), above the site's base rate, carries bot evidence like a telescope-listed one:
+the botnet's next address, or another address of its tier.
 
 Sources (``iotscope c2 detect --known-c2 SOURCE``, repeatable):
 

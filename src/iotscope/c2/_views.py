@@ -11,10 +11,11 @@ endpoints known from outside the run (a feed, a partner, an earlier confirmed re
   device that can be taken over, not proof it was) only when the caller asks for it;
 * ``c2_contacts(ip, n)``: when ``c2_contact`` is counted, each client of a known C2 with the
   number of known C2 endpoints it contacted. The detection counts such a client as a bot for
-  an endpoint only by contact with *another* known C2 (a listed endpoint is never evidence
-  for itself, so a false entry does not confirm itself) and only from a host of few kept
-  channels (``Params.contact_max_kept``: a NAT's address is many devices); ``infected``
-  holds the other counted kinds.
+  an endpoint only along a migration: a channel that began as its channel to *another* known
+  C2 went quiet, or went quiet as that one began (a listed endpoint is never evidence for
+  itself, so a false entry does not confirm itself, and a device's clouds polled alongside
+  are not its C2), and only from a host of few kept channels (``Params.contact_max_kept``: a
+  NAT's address is many devices); ``infected`` holds the other counted kinds.
 
 Feeding a run's own candidates back as known C2 would make their clients "infected" and
 lock a false C2 in, so the known C2 list should come from outside the detection.
