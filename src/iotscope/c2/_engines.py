@@ -151,16 +151,17 @@ def run_duckdb(
         )
         con.register("known_input", known_table(infected))
         sql = detection_sql(params)
+        given = list(known_c2)
 
         def once(endpoints: list[Endpoint]) -> list[Row]:
-            con.register("known_c2_input", c2_table(endpoints))
+            con.register("known_c2_input", c2_table(endpoints, given))
             for statement in view_statements(infected_kinds):
                 con.execute(statement)
             cur = con.execute(sql)
             names = [d[0] for d in cur.description]
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
-        return passes(once, known_c2, params)
+        return passes(once, given, params)
     except duckdb.Error as exc:
         raise IotscopeError("DuckDB detection failed", reason=str(exc)[:300]) from exc
     finally:
@@ -211,13 +212,14 @@ def run_spark(
     known = [tuple(r.values()) for r in known_table(infected).to_pylist()]
     spark.createDataFrame(known, "ip string, kind string").createOrReplaceTempView("known_input")
     sql = detection_sql(params)
+    given = list(known_c2)
 
     def once(endpoints: list[Endpoint]) -> list[Row]:
-        c2 = [tuple(r.values()) for r in c2_table(endpoints).to_pylist()]
-        schema = "ip string, port int, proto string"
+        c2 = [tuple(r.values()) for r in c2_table(endpoints, given).to_pylist()]
+        schema = "ip string, port int, proto string, outside int"
         spark.createDataFrame(c2, schema).createOrReplaceTempView("known_c2_input")
         for statement in view_statements(infected_kinds):
             spark.sql(statement)
         return [r.asDict() for r in spark.sql(sql).collect()]
 
-    return passes(once, known_c2, params)
+    return passes(once, given, params)

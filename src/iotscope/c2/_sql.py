@@ -118,10 +118,11 @@ class Params:
     # with known C2 given: further passes in which the endpoints a pass reported are known C2
     # too (a bot in contact with a listed C2 leads to its next address, whose other bots lead
     # to theirs); 0 turns it off. Not used without outside knowledge (see _engines.passes).
-    contact_passes: int = 2
-    # contact evidence: only for a channel that began as the client's known-C2 channel went
-    # quiet (or the other way round: a migration), from a host keeping at most this many
-    # channels (more is many devices, a NAT: one contact names a device, not every channel)
+    contact_passes: int = 4
+    # contact evidence: only for a channel to an endpoint not itself known that began as the
+    # client's known-C2 channel went quiet (or the other way round: a migration), from a host
+    # keeping at most this many channels (more is many devices, a NAT: one contact names a
+    # device, not every channel)
     contact_max_kept: int = 10
 
 
@@ -153,8 +154,8 @@ EVIDENCE: tuple[Evidence, ...] = (
         "w_infected",
         "infected_lift * (1.0 - POWER(base_rate, kept_infected))",
         "kept by {kept_infected} bots ({listed_clients} known-infected, {contact_clients} of "
-        "them by contact with another known C2 that went quiet as this one began or began as "
-        "it went quiet, from hosts of at most {contact_max_kept} kept channels; "
+        "them by contact with a known C2 that went quiet as this one began or began as it "
+        "went quiet, from hosts of at most {contact_max_kept} kept channels; "
         "{scanning_clients} scanning {scan_targets}+ hosts in these flows) of {kept_clients}, "
         "above the base rate "
         "among the site's other kept-channel hosts ({base_pct}; all by chance: {chance_pct})",
@@ -311,12 +312,16 @@ pf AS (
               AND p.first_ms <= st.t0 + {stable_edge} * g.mean_gap
               AND p.last_ms >= st.t1 - {stable_edge} * g.mean_gap THEN 1 ELSE 0 END AS stable,
     CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS listed,
-    CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning
+    CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning,
+    CASE WHEN kc.ip IS NULL OR cc.ip IS NULL THEN 0 ELSE 1 END AS is_known,
+    CASE WHEN kc.ip IS NULL OR cc.ip IS NULL THEN 0 ELSE kc.outside END AS is_given
   FROM pair p
   JOIN site_tot st ON p.site = st.site
   LEFT JOIN gap_stats g ON p.site = g.site AND p.src = g.src AND p.dst = g.dst
     AND p.dport = g.dport AND p.proto = g.proto
   LEFT JOIN infected i ON p.src = i.ip
+  LEFT JOIN known_c2_input kc ON p.dst = kc.ip AND p.dport = kc.port AND p.proto = kc.proto
+  LEFT JOIN c2_contacts cc ON p.src = cc.ip
   LEFT JOIN hosts h ON p.site = h.site AND p.src = h.src
 ),
 moved AS (
@@ -339,29 +344,27 @@ pk AS (
   LEFT JOIN moved m ON p.site = m.site AND p.src = m.src AND p.dst = m.dst
     AND p.dport = m.dport AND p.proto = m.proto
 ),
-host_kept AS (
-  SELECT site, src, SUM(kept) AS kept_n FROM pk GROUP BY site, src
+pw AS (
+  SELECT p.*,
+    SUM(kept) OVER (PARTITION BY site, src) AS kept_n,
+    MIN(CASE WHEN is_known = 1 THEN last_ms END) OVER (PARTITION BY site, src) AS k_last,
+    MAX(CASE WHEN is_known = 1 THEN first_ms END) OVER (PARTITION BY site, src) AS k_first
+  FROM pk p
 ),
-kpair AS (
-  SELECT p.site, p.src, p.dst, p.dport, p.proto, p.first_ms, p.last_ms FROM pk p
-  JOIN known_c2_input k ON p.dst = k.ip AND p.dport = k.port AND p.proto = k.proto
-  JOIN c2_contacts cc ON p.src = cc.ip
-),
-linked AS (
-  SELECT DISTINCT p.site, p.src, p.dst, p.dport, p.proto
-  FROM pk p JOIN kpair k ON p.site = k.site AND p.src = k.src
-  JOIN host_kept h ON p.site = h.site AND p.src = h.src
-  WHERE NOT (p.dst = k.dst AND p.dport = k.dport AND p.proto = k.proto)
-    AND h.kept_n <= {contact_max_kept}
-    AND (p.first_ms >= k.last_ms - {handover_lead_ms}
-         OR k.first_ms >= p.last_ms - {handover_lead_ms})
+pc AS (
+  SELECT p.*,
+    CASE WHEN p.is_given = 0 AND p.k_last IS NOT NULL AND p.kept_n <= {contact_max_kept}
+              AND NOT (p.is_known = 1 AND p.last_ms - p.first_ms <= {handover_lead_ms})
+              AND (p.first_ms >= p.k_last - {handover_lead_ms}
+                   OR p.k_first >= p.last_ms - {handover_lead_ms})
+         THEN 1 ELSE 0 END AS contact
+  FROM pw p
 ),
 pj AS (
-  SELECT p.*, CASE WHEN c.src IS NULL THEN 0 ELSE 1 END AS contact,
-    CASE WHEN p.listed = 1 OR c.src IS NOT NULL THEN 1 ELSE 0 END AS known,
-    CASE WHEN p.listed = 1 OR c.src IS NOT NULL OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
-  FROM pk p LEFT JOIN linked c ON p.site = c.site AND p.src = c.src AND p.dst = c.dst
-    AND p.dport = c.dport AND p.proto = c.proto
+  SELECT p.*,
+    CASE WHEN p.listed = 1 OR p.contact = 1 THEN 1 ELSE 0 END AS known,
+    CASE WHEN p.listed = 1 OR p.contact = 1 OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
+  FROM pc p
 ),
 base AS (
   SELECT site, COUNT(DISTINCT CASE WHEN kept = 1 THEN src END) AS kept_hosts,
