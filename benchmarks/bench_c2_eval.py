@@ -27,7 +27,9 @@ from the truth's C2 list, so it is labelled as a model, not a sensor. NOISY FEED
 entries (benign look-alike endpoints, ``FEED_WRONG`` per true one): what false entries spread
 to. SHAPE shows why quiet
 C2s are out of reach without one: precision and recall over the quiet families' C2s when the
-threshold of the no-list run is lowered (channel shape only, no bot evidence).
+threshold of the no-list run is lowered (channel shape only, no bot evidence). REACHABILITY
+counts every C2 of the truth by what finds it: the sensors, the feed's own listing, the
+detection beyond the feed, or nothing an ISP has (only the ORACLE list).
 
 Goals (held-out variants, telescope list): precision >= 0.95, recall >= 0.9. Prints tables and
 writes ``benchmarks/results/c2_eval.json``. ``--small``: one tuning and one held-out variant,
