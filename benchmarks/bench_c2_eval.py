@@ -15,6 +15,22 @@ other seeds, never used while tuning, and are reported in their own section. Fal
 are counted by the benign family the truth names for them. A last row runs the detection over
 the real IoT-23 capture of a Philips Hue bridge (Zeek conn.log; must give no C2).
 
+Two more known-C2 columns use ``known_c2`` (clients of a known C2 endpoint count as infected
+by C2 contact): HISTORY, the C2s an earlier detection run reported (the first half of the flows,
+every site: what the hub shares between ISPs), evaluated over the whole span; and FEED, a model
+of a public C2 blocklist (abuse.ch Feodo Tracker): each C2 address is published with
+probability ``FEED_COVERAGE`` (one draw per address for every site, per seed) once it has been
+active ``FEED_DELAY_H`` hours before the flows end. FEED is scored only *beyond the feed*: the
+listed endpoints are left out of both the candidates and the truth, so it measures what the
+detection finds that the feed did not say (migrated addresses, other tiers). The feed is drawn
+from the truth's C2 list, so it is labelled as a model, not a sensor. NOISY FEED adds wrong
+entries (benign look-alike endpoints, ``FEED_WRONG`` per true one): what false entries spread
+to. SHAPE shows why quiet
+C2s are out of reach without one: precision and recall over the quiet families' C2s when the
+threshold of the no-list run is lowered (channel shape only, no bot evidence). REACHABILITY
+counts every C2 of the truth by what finds it: the sensors, the feed's own listing, the
+detection beyond the feed, or nothing an ISP has (only the ORACLE list).
+
 Goals (held-out variants, telescope list): precision >= 0.95, recall >= 0.9. Prints tables and
 writes ``benchmarks/results/c2_eval.json``. ``--small``: one tuning and one held-out variant,
 one seed each, a small world (about a minute).
@@ -23,17 +39,34 @@ one seed each, a small world (about a minute).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import platform
+import statistics
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from iotscope.c2 import Window, detect, evaluate, fp_by_family, load_truth, oracle_infected
+from iotscope.c2 import (
+    Evaluation,
+    Params,
+    Window,
+    detect,
+    evaluate,
+    fp_by_family,
+    load_truth,
+    oracle_infected,
+    run_duckdb,
+    truth_c2,
+)
+from iotscope.c2._evaluate import Key
+from iotscope.c2._views import Endpoint
 from iotscope.flows import ingest_files
 from iotscope.lab import traffic as lab_traffic
 from iotscope.telescope import Options
@@ -52,6 +85,9 @@ HELD_OUT_SEEDS = (101, 102)  # never used while tuning
 WORLD = {"days": 1.0, "scale": 0.3, "devices": 300, "network": "127.77.0.0/16"}
 SMALL = {"days": 1.0, "scale": 0.3, "devices": 100, "network": "127.78.0.0/22"}
 GOAL_PRECISION, GOAL_RECALL = 0.95, 0.9
+FEED_COVERAGE, FEED_DELAY_H = 0.5, 6.0
+FEED_WRONG = 0.1  # the noisy feed: one benign look-alike endpoint listed per ten true C2s
+SHAPE_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 def variants() -> dict[str, bool]:
@@ -91,6 +127,85 @@ def _figures(result: Any, truth: dict[str, Any]) -> dict[str, Any]:
             "found_by_c2_family": found}  # fmt: skip
 
 
+def feed_model(truth: dict[str, Any], seed: int) -> set[Endpoint]:
+    """A public C2 blocklist as the flows end: each address the truth names that was active
+    ``FEED_DELAY_H`` hours before the end, listed with probability ``FEED_COVERAGE`` (one
+    draw per address and seed, the same for every site). A model drawn from the truth."""
+    end = datetime.fromisoformat(str(truth["end"]).replace("Z", "+00:00"))
+    cutoff = end - timedelta(hours=FEED_DELAY_H)
+    out: set[Endpoint] = set()
+    for c in truth["c2"]:
+        since = datetime.fromisoformat(str(c["active_from"]).replace("Z", "+00:00"))
+        digest = hashlib.sha256(f"{seed}:{c['ip']}:{c['port']}".encode()).digest()
+        if since <= cutoff and int.from_bytes(digest[:4], "big") < FEED_COVERAGE * 2**32:
+            out.add((str(c["ip"]), int(c["port"]), str(c.get("proto", "tcp"))))
+    return out
+
+
+def wrong_entries(truth: dict[str, Any], seed: int, n: int) -> set[Endpoint]:
+    """``n`` benign endpoints a careless feed lists as C2: look-alike families and vendor
+    clouds (not the long tail of web sites), drawn by a hash per seed."""
+    skip = {"web", "dns", "ntp"}
+    pool = sorted({(str(b["ip"]), int(b["port"]), str(b.get("proto", "tcp")))
+                   for b in truth.get("benign", []) if b.get("family") not in skip})  # fmt: skip
+    ranked = sorted(pool, key=lambda e: hashlib.sha256(f"{seed}:{e}".encode()).digest())
+    return set(ranked[:n])
+
+
+def beyond_feed(result: Evaluation, feed: set[Endpoint]) -> Evaluation:
+    """``result`` without the feed's endpoints: what the detection found that it did not say."""
+    listed = {(ip, port) for ip, port, _ in feed}
+
+    def keep(keys: list[Key]) -> list[Key]:
+        return [k for k in keys if (k[0], k[1]) not in listed]
+
+    out = Evaluation(result.threshold, keep(result.tp), keep(result.fp), keep(result.fn))
+    out.ttd_s = {k: v for k, v in result.ttd_s.items() if (k[0], k[1]) not in listed}
+    out.missed = keep(result.missed)
+    return out
+
+
+def history_c2(root: Path, truth: dict[str, Any], listed: set[str]) -> set[Endpoint]:
+    """The C2 endpoints an earlier run reported: detection over the first half of the flows
+    (every site, the telescope's list), as the hub would share them between ISPs."""
+    start = datetime.fromisoformat(str(truth["start"]).replace("Z", "+00:00"))
+    end = datetime.fromisoformat(str(truth["end"]).replace("Z", "+00:00"))
+    found = detect(root, infected=listed, window=Window(until=start + (end - start) / 2))
+    return {(str(c.ip), c.port, c.proto) for c in found}
+
+
+def shape_frontier(root: Path, truth: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The no-list run (channel shape, no bot evidence) cut at lower thresholds: found C2s
+    and false positives at each cut (what a lower threshold would buy)."""
+    params = dataclasses.replace(Params(), threshold=min(SHAPE_CUTS))
+    rows = run_duckdb(root, (), Window(), params)
+    wanted = truth_c2(truth)
+    out = {}
+    for cut in SHAPE_CUTS:
+        found = {(str(r["ip"]), int(r["port"]), str(r["site"])) for r in rows if r["score"] >= cut}
+        out[f"{cut:.2f}"] = {"tp": len(found & wanted), "fp": len(found - wanted),
+                             "c2": len(wanted)}  # fmt: skip
+    return out
+
+
+def reachability(
+    truth: dict[str, Any], tele: Evaluation, fed: Evaluation, feed: set[Endpoint]
+) -> dict[str, dict[str, int]]:
+    """Every C2 of the truth by the information that finds it: the sensors (telescope and the
+    flows' own scanning), the feed itself (listed), the detection from the feed's contacts
+    (beyond it), or nothing an ISP has (only the ORACLE list finds those): counts by family."""
+    listed = {(ip, port) for ip, port, _ in feed}
+    sensed, beyond = set(tele.tp), set(fed.tp)
+    out: dict[str, dict[str, int]] = {}
+    for c in truth["c2"]:
+        key = (str(c["ip"]), int(c["port"]), str(c["site"]))
+        how = ("sensors" if key in sensed else "feed_listed" if key[:2] in listed
+               else "beyond_feed" if key in beyond else "unreachable")  # fmt: skip
+        fam = out.setdefault(how, {})
+        fam[c["family"]] = fam.get(c["family"], 0) + 1
+    return out
+
+
 def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
     """Generate, sense (telescope), ingest and evaluate one variant and seed."""
     traffic, root = work / "traffic", work / "flows"
@@ -111,14 +226,33 @@ def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work
         "telescope_listed": len(listed),
         "telescope_listed_bots": len(listed & bots),
         "bots_in_truth": len(bots),
-        "telescope": _figures(evaluate(root, truth, infected=listed), truth),
     }
+    tele = evaluate(root, truth, infected=listed)
+    row["telescope"] = _figures(tele, truth)
     t2 = time.monotonic()
     no_list = evaluate(root, truth, infected=(), step_ms=0)
     row["no_list"] = _figures(no_list, truth)
     oracle = evaluate(root, truth, infected=bots, step_ms=0)
     row["oracle_truth_infected"] = _figures(oracle, truth)
-    row["seconds"] = {"generate_ingest": round(t1 - t0, 1), "evaluate": round(t2 - t1, 1)}
+    known = history_c2(root, truth, listed)
+    hist = evaluate(root, truth, infected=listed, known_c2=known, step_ms=0)
+    row["history"] = {**_figures(hist, truth), "known_c2": len(known)}
+    feed = feed_model(truth, seed)
+    fed = beyond_feed(evaluate(root, truth, infected=listed, known_c2=feed), feed)
+    no_feed = beyond_feed(tele, feed)
+    listed_c2 = {(ip, port) for ip, port, _ in feed}
+    unlisted = {**truth, "c2": [c for c in truth["c2"] if (c["ip"], c["port"]) not in listed_c2]}
+    row["feed"] = {**_figures(fed, unlisted), "feed_size": len(feed),
+                   "recall_beyond_feed_without_it": round(no_feed.recall, 4)}  # fmt: skip
+    wrong = wrong_entries(truth, seed, max(1, round(FEED_WRONG * len(feed))))
+    noisy = feed | wrong
+    unlisted["c2"] = [c for c in unlisted["c2"] if (c["ip"], c["port"]) not in wrong]
+    bad = beyond_feed(evaluate(root, truth, infected=listed, known_c2=noisy, step_ms=0), noisy)
+    row["noisy_feed"] = {**_figures(bad, unlisted), "wrong_entries": sorted(map(list, wrong))}
+    row["shape_frontier"] = shape_frontier(root, truth)
+    row["reachability"] = reachability(truth, tele, fed, feed)
+    row["seconds"] = {"generate_ingest": round(t1 - t0, 1), "evaluate": round(t2 - t1, 1),
+                      "extra_columns": round(time.monotonic() - t2, 1)}  # fmt: skip
     return row
 
 
@@ -141,11 +275,14 @@ def _ok(f: dict[str, Any]) -> bool:
 def _table(title: str, rows: list[dict[str, Any]]) -> Table:
     t = Table(title=title)
     for col in ("variant", "seed", "C2", "P (telescope)", "R (telescope)", "ttd med/max s",
-                "missed", "P/R no list", "ORACLE P/R", "FP by family", "C2 missed (found/all)",
-                "goal"):  # fmt: skip
+                "missed", "P/R no list", "HISTORY P/R", "FEED P/R beyond it (R without)",
+                "NOISY FEED P/R",
+                "ORACLE P/R", "FP by family", "C2 missed (found/all)", "goal"):  # fmt: skip
         t.add_column(col)
     for r in rows:
         f, n, o = r["telescope"], r["no_list"], r["oracle_truth_infected"]
+        h, d, z = r["history"], r["feed"], r["noisy_feed"]
+        feed = f"{d['precision']:.2f}/{d['recall']:.2f} ({d['recall_beyond_feed_without_it']:.2f})"
         ttd = f"{f['ttd_median_s'] or 0:.0f} / {f['ttd_max_s'] or 0:.0f}"
         fams = ", ".join(f"{k} {v}" for k, v in sorted(f["fp_by_family"].items())) or "-"
         short = [f"{k} {v}" for k, v in f["found_by_c2_family"].items()
@@ -153,19 +290,55 @@ def _table(title: str, rows: list[dict[str, Any]]) -> Table:
         t.add_row(r["variant"], str(r["seed"]), str(r["c2_in_truth"]), f"{f['precision']:.3f}",
                   f"{f['recall']:.3f}", ttd, str(f["ttd_missed"]),
                   f"{n['precision']:.2f}/{n['recall']:.2f}",
+                  f"{h['precision']:.2f}/{h['recall']:.2f}", feed,
+                  f"{z['precision']:.2f}/{z['recall']:.2f}",
                   f"{o['precision']:.2f}/{o['recall']:.2f}", fams, ", ".join(short) or "-",
                   "yes" if _ok(f) else "NO")  # fmt: skip
     return t
 
 
-def _pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Precision and recall over every C2 and candidate of the rows (micro average)."""
-    tp = sum(r["telescope"]["tp"] for r in rows)
-    fp = sum(r["telescope"]["fp"] for r in rows)
-    fn = sum(r["telescope"]["fn"] for r in rows)
+def _pooled(rows: list[dict[str, Any]], column: str = "telescope") -> dict[str, Any]:
+    """Precision and recall over every C2 and candidate of the rows (micro average), and the
+    median and max time-to-detect of the runs (seconds)."""
+    tp = sum(r[column]["tp"] for r in rows)
+    fp = sum(r[column]["fp"] for r in rows)
+    fn = sum(r[column]["fn"] for r in rows)
+    medians = [r[column]["ttd_median_s"] for r in rows if r[column].get("ttd_median_s")]
+    maxes = [r[column]["ttd_max_s"] for r in rows if r[column].get("ttd_max_s")]
     return {"runs": len(rows), "tp": tp, "fp": fp, "fn": fn,
             "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
-            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0}  # fmt: skip
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+            "ttd_median_of_runs_s": round(statistics.median(medians), 1) if medians else None,
+            "ttd_max_s": round(max(maxes), 1) if maxes else None}  # fmt: skip
+
+
+def _frontier(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The shape-only cuts summed over the rows: precision and recall at each threshold."""
+    out = {}
+    for cut in rows[0]["shape_frontier"] if rows else ():
+        tp = sum(r["shape_frontier"][cut]["tp"] for r in rows)
+        fp = sum(r["shape_frontier"][cut]["fp"] for r in rows)
+        c2 = sum(r["shape_frontier"][cut]["c2"] for r in rows)
+        out[cut] = {"tp": tp, "fp": fp, "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+                    "recall": round(tp / c2, 4) if c2 else 1.0}  # fmt: skip
+    return out
+
+
+def _reach(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for how, fams in r["reachability"].items():
+            for fam, n in fams.items():
+                out.setdefault(how, {})[fam] = out.get(how, {}).get(fam, 0) + n
+    return {how: dict(sorted(f.items())) for how, f in sorted(out.items())}
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**_pooled(rows), "no_list": _pooled(rows, "no_list"),
+            "history": _pooled(rows, "history"), "feed_beyond": _pooled(rows, "feed"),
+            "noisy_feed_beyond": _pooled(rows, "noisy_feed"),
+            "oracle_truth_infected": _pooled(rows, "oracle_truth_infected"),
+            "shape_only_no_list": _frontier(rows), "reachability": _reach(rows)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -204,7 +377,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "held_out_seeds": list(HELD_OUT_SEEDS),
         "infected_list": "telescope (darknet.pcap through iotscope.telescope, mirai+iot)",
         "oracle_note": "oracle_truth_infected uses the truth's bots: not a field figure",
-        "summary": {"tuning": _pooled(tuning_rows), "held_out": _pooled(held_rows)},
+        "summary": {"tuning": _summary(tuning_rows), "held_out": _summary(held_rows)},
+        "feed_model": {
+            "coverage": FEED_COVERAGE,
+            "delay_h": FEED_DELAY_H,
+            "note": "drawn from truth.json's C2 list: a model of a public "
+            "blocklist, scored beyond the feed only",
+        },
+        "load_note": "shared machine (other helpers' load): seconds are wall-clock under load",
         "runs": rows,
         "real_capture": real,
         "seconds": round(time.monotonic() - t0, 1),

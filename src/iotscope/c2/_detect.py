@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from iotscope.c2._engines import Row, Window, run_duckdb, run_spark
 from iotscope.c2._sql import EVIDENCE, Params
+from iotscope.c2._views import INFECTED_KINDS, Endpoint, Known
 from iotscope.errors import ConfigError
 from iotscope.records import C2Candidate
 
@@ -74,18 +75,25 @@ def candidate(row: Row, params: Params | None = None) -> C2Candidate:
 def detect(
     source: Path | pa.Table,
     *,
-    infected: Iterable[str] = (),
+    infected: Iterable[Known] = (),
     window: Window | None = None,
     params: Params | None = None,
     engine: Engine = "duckdb",
     spark: Any = None,
+    infected_kinds: Collection[str] = INFECTED_KINDS,
+    known_c2: Iterable[Endpoint] = (),
 ) -> list[C2Candidate]:
-    """Score the endpoints of ``source``'s flows; return candidates at or above the threshold."""
+    """Score the endpoints of ``source``'s flows; return candidates at or above the threshold.
+
+    ``infected``: known hosts (a bare address is kind ``infected``, else ``(ip, kind)``);
+    ``infected_kinds``: the kinds counted as bots; ``known_c2``: ``(ip, port, proto)`` C2
+    endpoints known from outside the run, whose clients become kind ``c2_contact``."""
     window = window or Window()
+    kw: dict[str, Any] = {"infected_kinds": infected_kinds, "known_c2": known_c2}
     if engine == "duckdb":
-        rows = run_duckdb(source, infected, window, params)
+        rows = run_duckdb(source, infected, window, params, **kw)
     elif engine == "spark":
-        rows = run_spark(source, infected, window, params, spark=spark)
+        rows = run_spark(source, infected, window, params, spark=spark, **kw)
     else:
         raise ConfigError("engine must be duckdb or spark", engine=engine)
     return [candidate(r, params) for r in rows]

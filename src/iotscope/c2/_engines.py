@@ -5,7 +5,9 @@ times (DuckDB ``epoch_ms``, Spark ``unix_millis``) and the flow-time window, and
 hosts' views; the detection text itself (``_sql.py``) is shared verbatim.
 
 Known hosts and known C2 endpoints become the ``known_hosts(ip, kind)`` and ``infected(ip)``
-views of ``_views.py`` (weak logins are not infected unless the caller asks).
+views of ``_views.py`` (weak logins are not infected unless the caller asks). With known C2
+endpoints given, :func:`passes` runs the same text again with the endpoints each pass reported
+added to them (``Params.contact_passes``), on both engines.
 
 Input is either a Parquet root in the hive layout of :mod:`iotscope.flows`
 (``root/site=<site>/day=<day>/*.parquet``; the files carry every FLOW_SCHEMA column) or an
@@ -14,7 +16,7 @@ in-memory FLOW_SCHEMA table.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -94,6 +96,33 @@ def parquet_source(
     return f"read_parquet('{glob}', hive_partitioning = true)"
 
 
+def passes(
+    run: Callable[[list[Endpoint]], list[Row]], known_c2: Iterable[Endpoint], params: Params | None
+) -> list[Row]:
+    """``run`` with the known C2 endpoints, then, when any were given, again with the endpoints
+    each pass reported added to them, up to ``Params.contact_passes`` more times or until a
+    pass adds none. Seeded only from outside (a feed, a partner, an earlier run): a run's
+    candidates alone never feed themselves. Each candidate keeps the row of the first pass
+    that reported it (its evidence never counts its own clients as contacts of itself)."""
+    known = set(known_c2)
+    rows = run(sorted(known))
+    out = {_key(r): r for r in rows}
+    more = (params or Params()).contact_passes if known else 0
+    for _ in range(more):
+        new = {(str(r["ip"]), int(r["port"]), str(r["proto"])) for r in rows} - known
+        if not new:
+            break
+        known |= new
+        rows = run(sorted(known))
+        for r in rows:
+            out.setdefault(_key(r), r)
+    return sorted(out.values(), key=lambda r: (r["site"], -r["score"], r["ip"], r["port"]))
+
+
+def _key(row: Row) -> tuple[str, str, int, str]:
+    return (str(row["site"]), str(row["ip"]), int(row["port"]), str(row["proto"]))
+
+
 def run_duckdb(
     source: Path | pa.Table,
     infected: Iterable[Known],
@@ -121,12 +150,18 @@ def run_duckdb(
             f"WHERE {window.where()}"
         )
         con.register("known_input", known_table(infected))
-        con.register("known_c2_input", c2_table(known_c2))
-        for statement in view_statements(infected_kinds):
-            con.execute(statement)
-        cur = con.execute(detection_sql(params))
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        sql = detection_sql(params)
+        given = list(known_c2)
+
+        def once(endpoints: list[Endpoint]) -> list[Row]:
+            con.register("known_c2_input", c2_table(endpoints, given))
+            for statement in view_statements(infected_kinds):
+                con.execute(statement)
+            cur = con.execute(sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+        return passes(once, given, params)
     except duckdb.Error as exc:
         raise IotscopeError("DuckDB detection failed", reason=str(exc)[:300]) from exc
     finally:
@@ -176,9 +211,15 @@ def run_spark(
     )
     known = [tuple(r.values()) for r in known_table(infected).to_pylist()]
     spark.createDataFrame(known, "ip string, kind string").createOrReplaceTempView("known_input")
-    c2 = [tuple(r.values()) for r in c2_table(known_c2).to_pylist()]
-    schema = "ip string, port int, proto string"
-    spark.createDataFrame(c2, schema).createOrReplaceTempView("known_c2_input")
-    for statement in view_statements(infected_kinds):
-        spark.sql(statement)
-    return [r.asDict() for r in spark.sql(detection_sql(params)).collect()]
+    sql = detection_sql(params)
+    given = list(known_c2)
+
+    def once(endpoints: list[Endpoint]) -> list[Row]:
+        c2 = [tuple(r.values()) for r in c2_table(endpoints, given).to_pylist()]
+        schema = "ip string, port int, proto string, outside int"
+        spark.createDataFrame(c2, schema).createOrReplaceTempView("known_c2_input")
+        for statement in view_statements(infected_kinds):
+            spark.sql(statement)
+        return [r.asDict() for r in spark.sql(sql).collect()]
+
+    return passes(once, given, params)

@@ -29,6 +29,7 @@ import pyarrow as pa
 
 from iotscope.c2._engines import Window, parquet_source, run_duckdb
 from iotscope.c2._sql import Params
+from iotscope.c2._views import Endpoint
 from iotscope.errors import ConfigError
 
 Key = tuple[str, int, str]  # ip, port, site
@@ -141,6 +142,14 @@ def _in_range(ip: str, ranges: list[tuple[int, int, str]]) -> str | None:
     return next((str(f) for lo, hi, f in ranges if lo <= value <= hi), None)
 
 
+@dataclass(frozen=True)
+class _Known:
+    """The known hosts and known C2 endpoints every run of one evaluation starts from."""
+
+    hosts: set[str]
+    c2: tuple[Endpoint, ...]
+
+
 def _keys(rows: Iterable[dict[str, Any]]) -> set[Key]:
     return {(str(r["ip"]), int(r["port"]), str(r["site"])) for r in rows}
 
@@ -166,11 +175,14 @@ def evaluate(
     lookback_ms: int = 360 * MIN,
     horizon_ms: int = 60 * MIN,
     settle_ms: int = 60 * MIN,
+    known_c2: Iterable[Endpoint] = (),
 ) -> Evaluation:
     """Precision/recall of one full run and time-to-detect by incremental replay (DuckDB);
-    ``step_ms <= 0`` skips the replay."""
+    ``step_ms <= 0`` skips the replay. ``known_c2``: C2 endpoints known from outside (a feed,
+    earlier runs), whose clients count as infected by contact, in every run of the replay."""
     params = params or Params()
     infected = set(infected)
+    known = _Known(infected, tuple(sorted(set(known_c2))))
     wanted = truth_c2(truth, site)
     con = duckdb.connect()
     try:
@@ -180,7 +192,7 @@ def evaluate(
         else:
             base = parquet_source(source, site)
         window = Window(site=site)
-        found = _keys(run_duckdb(source, infected, window, params, con=con))
+        found = _keys(run_duckdb(source, infected, window, params, con=con, known_c2=known.c2))
         result = Evaluation(
             params.threshold, sorted(found & wanted), sorted(found - wanted), sorted(wanted - found)
         )
@@ -190,7 +202,7 @@ def evaluate(
         _replay(
             result,
             source,
-            infected,
+            known,
             site,
             params,
             con,
@@ -205,7 +217,7 @@ def evaluate(
 def _replay(
     result: Evaluation,
     source: Path | pa.Table,
-    infected: set[str],
+    known: _Known,
     site: str | None,
     params: Params,
     con: duckdb.DuckDBPyConnection,
@@ -224,7 +236,8 @@ def _replay(
         if not due:
             continue
         window = Window(site, _dt(now - lookback), _dt(now))
-        flagged = _keys(run_duckdb(source, infected, window, params, con=con)) & due
+        rows = run_duckdb(source, known.hosts, window, params, con=con, known_c2=known.c2)
+        flagged = _keys(rows) & due
         for key in flagged:
             result.ttd_s[key] = (now - pending.pop(key)) / 1000
     result.missed = sorted(pending)

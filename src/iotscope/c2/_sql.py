@@ -4,7 +4,8 @@ Input views (the engines build them, see ``_engines.py``):
 
 * ``flows(site, src, dst, sport, dport, proto, start_ms, end_ms, packets, bytes, tcp_flags)``:
   FLOW_SCHEMA rows, times as epoch milliseconds, already cut to the flow-time window;
-* ``infected(ip)``: known-infected addresses (telescope sightings, survey findings, a file).
+* ``infected(ip)``: known-infected addresses (telescope sightings, survey findings, a file,
+  clients of a known C2 endpoint); ``c2_contacts(ip)``: those counted by C2 contact.
 
 Stages (one CTE each, after the row filter):
 
@@ -50,7 +51,10 @@ polling a small site's vendor cloud where most devices are bots are weak evidenc
 migration hand-over only adds to it: vendor clouds and CDNs rotate addresses too, their
 clients moving together, so hand-over plus shape stays below the threshold. A quiet botnet
 (bots that neither scan nor are listed) is therefore not reported: in flows alone its C2 looks
-like a clean poller. No port number is evidence, and no test hinges on absolute fan-in alone.
+like a clean poller, unless a known C2 endpoint (a feed, a partner, an earlier run) names some
+of its bots by contact; then its next addresses and other tiers carry bot evidence too, and
+further passes (``contact_passes``) follow the bots they name in turn. No port number is
+evidence, and no test hinges on absolute fan-in alone.
 
 Every weight and limit is a :class:`Params` field, formatted into the text as a numeric
 literal so the same string runs on both engines; each reason is rendered from the same
@@ -111,6 +115,15 @@ class Params:
     handover_miss: float = 1.5  # the old one silent for this many periods at the window's end
     cadence_tol: float = 0.3
     handover_gap: float = 3.0  # the new one starts within this many old periods
+    # with known C2 given: further passes in which the endpoints a pass reported are known C2
+    # too (a bot in contact with a listed C2 leads to its next address, whose other bots lead
+    # to theirs); 0 turns it off. Not used without outside knowledge (see _engines.passes).
+    contact_passes: int = 4
+    # contact evidence: only for a channel to an endpoint not itself known that began as the
+    # client's known-C2 channel went quiet (or the other way round: a migration), from a host
+    # keeping at most this many channels (more is many devices, a NAT: one contact names a
+    # device, not every channel)
+    contact_max_kept: int = 10
 
 
 @dataclass(frozen=True)
@@ -140,8 +153,11 @@ EVIDENCE: tuple[Evidence, ...] = (
         "infected",
         "w_infected",
         "infected_lift * (1.0 - POWER(base_rate, kept_infected))",
-        "kept by {kept_infected} bots ({listed_clients} known-infected, {scanning_clients} "
-        "scanning {scan_targets}+ hosts in these flows) of {kept_clients}, above the base rate "
+        "kept by {kept_infected} bots ({listed_clients} known-infected, {contact_clients} of "
+        "them by contact with a known C2 that went quiet as this one began or began as it "
+        "went quiet, from hosts of at most {contact_max_kept} kept channels; "
+        "{scanning_clients} scanning {scan_targets}+ hosts in these flows) of {kept_clients}, "
+        "above the base rate "
         "among the site's other kept-channel hosts ({base_pct}; all by chance: {chance_pct})",
     ),
     Evidence(
@@ -296,12 +312,16 @@ pf AS (
               AND p.first_ms <= st.t0 + {stable_edge} * g.mean_gap
               AND p.last_ms >= st.t1 - {stable_edge} * g.mean_gap THEN 1 ELSE 0 END AS stable,
     CASE WHEN i.ip IS NULL THEN 0 ELSE 1 END AS listed,
-    CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning
+    CASE WHEN h.src IS NULL THEN 0 ELSE 1 END AS scanning,
+    CASE WHEN kc.ip IS NULL OR cc.ip IS NULL THEN 0 ELSE 1 END AS is_known,
+    CASE WHEN kc.ip IS NULL OR cc.ip IS NULL THEN 0 ELSE kc.outside END AS is_given
   FROM pair p
   JOIN site_tot st ON p.site = st.site
   LEFT JOIN gap_stats g ON p.site = g.site AND p.src = g.src AND p.dst = g.dst
     AND p.dport = g.dport AND p.proto = g.proto
   LEFT JOIN infected i ON p.src = i.ip
+  LEFT JOIN known_c2_input kc ON p.dst = kc.ip AND p.dport = kc.port AND p.proto = kc.proto
+  LEFT JOIN c2_contacts cc ON p.src = cc.ip
   LEFT JOIN hosts h ON p.site = h.site AND p.src = h.src
 ),
 moved AS (
@@ -316,14 +336,35 @@ moved AS (
     AND nw.last_ms - nw.first_ms BETWEEN (1 - {cadence_tol}) * od.mean_gap * (nw.n - 1)
                                      AND (1 + {cadence_tol}) * od.mean_gap * (nw.n - 1)
 ),
-pj AS (
+pk AS (
   SELECT p.*, CASE WHEN m.src IS NULL THEN 0 ELSE 1 END AS moved,
     CASE WHEN p.periodic = 1 OR p.long_lived = 1 OR p.reconnect = 1 OR m.src IS NOT NULL
-         THEN 1 ELSE 0 END AS kept,
-    CASE WHEN p.listed = 1 OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
+         THEN 1 ELSE 0 END AS kept
   FROM pf p
   LEFT JOIN moved m ON p.site = m.site AND p.src = m.src AND p.dst = m.dst
     AND p.dport = m.dport AND p.proto = m.proto
+),
+pw AS (
+  SELECT p.*,
+    SUM(kept) OVER (PARTITION BY site, src) AS kept_n,
+    MIN(CASE WHEN is_known = 1 THEN last_ms END) OVER (PARTITION BY site, src) AS k_last,
+    MAX(CASE WHEN is_known = 1 THEN first_ms END) OVER (PARTITION BY site, src) AS k_first
+  FROM pk p
+),
+pc AS (
+  SELECT p.*,
+    CASE WHEN p.is_given = 0 AND p.k_last IS NOT NULL AND p.kept_n <= {contact_max_kept}
+              AND NOT (p.is_known = 1 AND p.last_ms - p.first_ms <= {handover_lead_ms})
+              AND (p.first_ms >= p.k_last - {handover_lead_ms}
+                   OR p.k_first >= p.last_ms - {handover_lead_ms})
+         THEN 1 ELSE 0 END AS contact
+  FROM pw p
+),
+pj AS (
+  SELECT p.*,
+    CASE WHEN p.listed = 1 OR p.contact = 1 THEN 1 ELSE 0 END AS known,
+    CASE WHEN p.listed = 1 OR p.contact = 1 OR p.scanning = 1 THEN 1 ELSE 0 END AS bot
+  FROM pc p
 ),
 base AS (
   SELECT site, COUNT(DISTINCT CASE WHEN kept = 1 THEN src END) AS kept_hosts,
@@ -332,9 +373,10 @@ base AS (
 ),
 ep AS (
   SELECT site, dst AS ip, dport AS port, proto, COUNT(*) AS clients,
-    SUM(listed) AS infected_clients,
+    SUM(known) AS infected_clients,
     SUM(kept) AS kept_clients, SUM(kept * bot) AS kept_infected,
-    SUM(kept * listed) AS listed_clients, SUM(kept * scanning) AS scanning_clients,
+    SUM(kept * known) AS listed_clients, SUM(kept * contact) AS contact_clients,
+    SUM(kept * scanning) AS scanning_clients,
     SUM(periodic) AS periodic_clients, SUM(long_lived) AS long_clients,
     SUM(reconnect) AS reconnect_clients, SUM(moved) AS handover_clients,
     SUM(CASE WHEN kept = 1 AND last_ms - first_ms >= {persistent_ms} THEN 1 ELSE 0 END)
@@ -382,7 +424,8 @@ scored AS (
   SELECT *, LEAST(1.0, GREATEST(0.0, {score})) AS score FROM ev
 )
 SELECT site, ip, port, proto, score, {evidence_columns}, clients, infected_clients,
-  kept_clients, kept_infected, listed_clients, scanning_clients, periodic_clients,
+  kept_clients, kept_infected, listed_clients, contact_clients, scanning_clients,
+  periodic_clients,
   long_clients, reconnect_clients, handover_clients, stable_clients, base_rate,
   persistent_clients, steady_clients, flood_clients, probe_clients, flows, failed_share,
   beat_ms, multi, is_new, popular, first_ms, last_ms

@@ -16,6 +16,11 @@ from iotscope.errors import ConfigError
 app = typer.Typer(help="C2 candidates scored from flow data.", no_args_is_help=True)
 
 THRESHOLD_HELP = "report endpoints scoring at least this (0-1; default 0.5)"
+KNOWN_C2_HELP = (
+    "known C2 endpoints whose clients count as infected (C2 contact): history (every site's "
+    "newest stored run), hub (the local hub's shared and partner indicators) or a file of "
+    "ip:port[/proto] lines; repeatable"
+)
 
 
 def _time(value: str | None, name: str) -> datetime | None:
@@ -44,6 +49,7 @@ def detect(
         "--weak-login-as-infected",
         help="count devices the survey logged into as infected (default: only telescope/list)",
     ),
+    known_c2: list[str] = typer.Option([], "--known-c2", help=KNOWN_C2_HELP),
 ) -> None:
     """Score remote endpoints in the site's flows as C2 servers, with reasons; store the run."""
     from iotscope.c2 import Params, Window
@@ -56,6 +62,7 @@ def detect(
         run_sites,
     )
     from iotscope.c2._known import INFECTED, WITH_WEAK_LOGIN, counted, known_hosts, tally
+    from iotscope.c2._knownc2 import known_c2 as known_c2_of
     from iotscope.flows import flows_root
     from iotscope.records import C2Run
     from iotscope.store import open_store
@@ -68,20 +75,24 @@ def detect(
     params = dataclasses.replace(Params(), threshold=threshold)
     rid = check_run_id(run_id) if run_id else None
     known = known_hosts(store, infected)
+    endpoints = known_c2_of(store, known_c2, before=window.since)
+    kinds = WITH_WEAK_LOGIN if weak_login else INFECTED
     started = datetime.now(UTC)
     source = flows or flows_root()
     found = run_detect(
         source,
-        infected=counted(known, WITH_WEAK_LOGIN if weak_login else INFECTED),
+        infected=counted(known, kinds),
         window=window,
         params=params,
         engine=kind,
+        infected_kinds=kinds,
+        known_c2=endpoints,
     )
     if not no_store:
         template = C2Run(
             id=rid or new_run_id(started), site=site or "", since=window.since,
             until=window.until, engine=kind, params=params_json(params), started=started,
-            finished=datetime.now(UTC), counts=tally(known),
+            finished=datetime.now(UTC), counts={**tally(known), "known_c2": len(endpoints)},
         )  # fmt: skip
         runs = record_run(store, found, template, run_sites(source, window))
         console.print(f"stored run {template.id} ({len(runs)} site(s), {len(found)} candidates)")
@@ -216,6 +227,7 @@ def evaluate(
         False, "--oracle", help="add a labelled column with the truth's bots as the list"
     ),
     out: Path | None = typer.Option(None, "--out", help="write the figures as JSON here"),
+    known_c2: list[str] = typer.Option([], "--known-c2", help=KNOWN_C2_HELP),
 ) -> None:
     """Precision, recall and time-to-detect of the detection against lab ground truth.
 
@@ -224,16 +236,21 @@ def evaluate(
     """
     from iotscope.c2 import Params, fp_by_family, load_truth, oracle_infected
     from iotscope.c2 import evaluate as run_evaluate
+    from iotscope.c2._knownc2 import known_c2 as known_c2_of
     from iotscope.flows import flows_root
+    from iotscope.store import open_store
 
     data = load_truth(truth)
     known = _evaluate_infected(infected_from, darknet or truth.parent / "darknet.pcap", weak_login)
+    endpoints = known_c2_of(open_store(), known_c2) if known_c2 else set()
     params = dataclasses.replace(Params(), threshold=threshold)
     root = flows or flows_root()
-    result = run_evaluate(root, data, infected=known, site=site, params=params)
+    result = run_evaluate(root, data, infected=known, site=site, params=params, known_c2=endpoints)
     summary = {"infected_from": infected_from, "infected_listed": len(known),
+               "known_c2": len(endpoints),
                **result.summary(), "fp_by_family": fp_by_family(result.fp, data)}  # fmt: skip
-    columns = ["measure", f"infected list: {infected_from}"]
+    given = f" + {len(endpoints)} known C2 (found again, they count)" if endpoints else ""
+    columns = ["measure", f"infected list: {infected_from}{given}"]
     values = [[summary[k]] for k in EVAL_KEYS]
     if oracle:
         extra = run_evaluate(root, data, infected=oracle_infected(data), site=site, params=params)
