@@ -26,12 +26,18 @@ Cell = str | int | float | bool | None
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """Rows under named columns; ``name`` is unique within its view (it names the CSV)."""
+    """Rows under named columns; ``name`` is unique within its view (it names the CSV).
+
+    ``links`` makes a column a drill-down: column -> ``VIEW`` or ``VIEW?param={column}`` (another
+    view of the centre; ``{column}`` is replaced by that row's cell), e.g.
+    ``{"vendor": "maker?vendor={vendor}"}``. Pages link the cells; a chart of the table follows
+    the link when its element is clicked."""
 
     name: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     title: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for row in self.rows:
@@ -46,6 +52,7 @@ class Table:
             "title": self.title,
             "columns": list(self.columns),
             "rows": [list(r) for r in self.rows],
+            "links": dict(self.links),
         }
 
 

@@ -1,0 +1,273 @@
+/* iotscope centre: draws each chart of a view page with Apache ECharts from the JSON the server
+   embedded in the page (#centre-data). No inline script, no eval, no HTML built from data: every
+   label reaches ECharts as text. Kinds: line, bar, pareto, graph (with a time slider), map (a
+   tile-grid cartogram of the 47 prefectures), matrix/heatmap. */
+(function () {
+  "use strict";
+  var holder = document.getElementById("centre-data");
+  if (!holder || typeof echarts === "undefined") { return; }
+  var DATA = JSON.parse(holder.textContent);
+  var UI = DATA.ui;
+  var MAX_EDGES = 3000;
+
+  function col(c, name) { return c.columns.indexOf(name); }
+  function opt(c, key, fallback) {
+    var v = c.options[key];
+    return v === undefined || v === null ? fallback : v;
+  }
+  function asList(v) { return Array.isArray(v) ? v : (v ? [v] : []); }
+  function uniq(values) {
+    var seen = {}, out = [];
+    values.forEach(function (v) { var k = String(v); if (!seen[k]) { seen[k] = 1; out.push(v); } });
+    return out;
+  }
+  function sortKeys(values) {
+    return values.slice().sort(function (a, b) {
+      return (typeof a === "number" && typeof b === "number") ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+    });
+  }
+  /* tooltips as rich text, not HTML: a hostile label is shown as characters, never parsed */
+  function safeTooltip(extra) {
+    var base = { confine: true, renderMode: "richText" };
+    for (var k in extra) { base[k] = extra[k]; }
+    return base;
+  }
+
+  /* line / bar: x, y (one column or several), series (a column splitting rows into lines),
+     lower/upper (a confidence band), target (a column drawn dashed). */
+  function xySeries(c, type) {
+    var xi = col(c, opt(c, "x", c.columns[0]));
+    var ys = asList(opt(c, "y", c.columns[1]));
+    var si = col(c, opt(c, "series", ""));
+    var xs = sortKeys(uniq(c.rows.map(function (r) { return r[xi]; })));
+    var pos = {}; xs.forEach(function (x, i) { pos[String(x)] = i; });
+    var series = [];
+    function filled() { return xs.map(function () { return null; }); }
+    ys.forEach(function (yname) {
+      var yi = col(c, yname); if (yi < 0) { return; }
+      var groups = {}, order = [];
+      c.rows.forEach(function (r) {
+        var g = si >= 0 ? String(r[si]) : yname;
+        if (!groups[g]) { groups[g] = filled(); order.push(g); }
+        groups[g][pos[String(r[xi])]] = r[yi];
+      });
+      order.forEach(function (g) {
+        series.push({ name: ys.length > 1 && si >= 0 ? g + " " + yname : g, type: type,
+          data: groups[g], showSymbol: false, emphasis: { focus: "series" } });
+      });
+    });
+    var lo = col(c, opt(c, "lower", "")), hi = col(c, opt(c, "upper", ""));
+    if (lo >= 0 && hi >= 0 && si < 0) {
+      var low = filled(), span = filled();
+      c.rows.forEach(function (r) {
+        var i = pos[String(r[xi])]; low[i] = r[lo];
+        span[i] = (r[hi] === null || r[lo] === null) ? null : r[hi] - r[lo];
+      });
+      series.push({ name: "_band_low", type: "line", data: low, stack: "band", lineStyle: { opacity: 0 },
+        symbol: "none", silent: true, tooltip: { show: false } });
+      series.push({ name: UI.interval, type: "line", data: span, stack: "band", lineStyle: { opacity: 0 },
+        symbol: "none", areaStyle: { opacity: 0.25 }, silent: true });
+    }
+    var ti = col(c, opt(c, "target", ""));
+    if (ti >= 0) {
+      var target = filled();
+      c.rows.forEach(function (r) { target[pos[String(r[xi])]] = r[ti]; });
+      series.push({ name: UI.target, type: "line", data: target, symbol: "none",
+        lineStyle: { type: "dashed", width: 2 } });
+    }
+    return {
+      tooltip: safeTooltip({ trigger: "axis" }),
+      legend: { type: "scroll", top: 0, data: series.map(function (s) { return s.name; })
+        .filter(function (n) { return n !== "_band_low"; }) },
+      grid: { left: 56, right: 24, top: 40, bottom: 40 },
+      xAxis: { type: "category", data: xs.map(String) },
+      yAxis: { type: "value" },
+      dataZoom: xs.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 4 }] : [],
+      series: series
+    };
+  }
+
+  /* pareto: bars sorted by value, and the cumulative share on a second axis. */
+  function pareto(c) {
+    var xi = col(c, opt(c, "x", c.columns[0])), yi = col(c, opt(c, "y", c.columns[1]));
+    var rows = c.rows.slice().sort(function (a, b) { return (b[yi] || 0) - (a[yi] || 0); });
+    var total = rows.reduce(function (s, r) { return s + (r[yi] || 0); }, 0) || 1;
+    var run = 0;
+    var cum = rows.map(function (r) { run += r[yi] || 0; return Math.round(1000 * run / total) / 10; });
+    c.sorted = rows;
+    return {
+      tooltip: safeTooltip({ trigger: "axis" }),
+      legend: { top: 0 },
+      grid: { left: 56, right: 56, top: 40, bottom: 80 },
+      xAxis: { type: "category", data: rows.map(function (r) { return String(r[xi]); }),
+        axisLabel: { rotate: 40 } },
+      yAxis: [{ type: "value" }, { type: "value", max: 100, axisLabel: { formatter: "{value} %" } }],
+      series: [
+        { name: opt(c, "y", c.columns[1]), type: "bar", data: rows.map(function (r) { return r[yi]; }) },
+        { name: UI.cumulative, type: "line", yAxisIndex: 1, data: cum, symbol: "circle" }
+      ]
+    };
+  }
+
+  /* matrix: x, y, value -> a heatmap. */
+  function matrix(c) {
+    var xi = col(c, opt(c, "x", c.columns[0])), yi = col(c, opt(c, "y", c.columns[1]));
+    var vi = col(c, opt(c, "value", c.columns[2]));
+    var xs = sortKeys(uniq(c.rows.map(function (r) { return r[xi]; }))).map(String);
+    var ys = sortKeys(uniq(c.rows.map(function (r) { return r[yi]; }))).map(String);
+    var max = 0;
+    var cells = c.rows.map(function (r) {
+      max = Math.max(max, Number(r[vi]) || 0);
+      return [xs.indexOf(String(r[xi])), ys.indexOf(String(r[yi])), r[vi]];
+    });
+    return {
+      tooltip: safeTooltip({ position: "top" }),
+      grid: { left: 120, right: 24, top: 16, bottom: 90 },
+      xAxis: { type: "category", data: xs, axisLabel: { rotate: 40 } },
+      yAxis: { type: "category", data: ys },
+      visualMap: { min: 0, max: max || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
+      series: [{ type: "heatmap", data: cells, label: { show: xs.length * ys.length <= 200 } }]
+    };
+  }
+
+  /* map: the 47 prefectures as tiles (position table from the server), coloured by value. */
+  function tileMap(c) {
+    var byCode = {}; c.cells.forEach(function (cell) { byCode[cell[0]] = cell[1]; });
+    var ja = DATA.lang === "ja", max = 0;
+    var cols = [], rows = [];
+    var data = DATA.prefectures.map(function (p) {
+      var v = byCode[p.code] || 0; max = Math.max(max, v);
+      cols.push(p.col); rows.push(p.row);
+      return { value: [p.col, p.row, v], name: ja ? p.ja : p.en };
+    });
+    var nc = Math.max.apply(null, cols) + 1, nr = Math.max.apply(null, rows) + 1;
+    function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
+    return {
+      tooltip: safeTooltip({ formatter: function (p) { return p.name + ": " + p.value[2]; } }),
+      grid: { left: 8, right: 8, top: 8, bottom: 56 },
+      xAxis: { type: "category", data: range(nc), show: false },
+      yAxis: { type: "category", data: range(nr), inverse: true, show: false },
+      visualMap: { min: 0, max: max || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
+      series: [{ type: "heatmap", data: data, itemStyle: { borderColor: "#fff", borderWidth: 2 },
+        label: { show: true, fontSize: 9, formatter: function (p) {
+          return (ja ? p.name.replace(/[都府県]$/, "") : p.name.slice(0, 3)) + "\n" + p.value[2]; } } }]
+    };
+  }
+
+  /* graph: edges source -> target of one time step; sources placed in a ring around their
+     target (a force layout of thousands of nodes would not draw in time). */
+  function graphAt(c, t) {
+    var si = col(c, opt(c, "source", c.columns[0])), ti = col(c, opt(c, "target", c.columns[1]));
+    var wi = col(c, opt(c, "time", ""));
+    var edges = c.rows.filter(function (r) { return wi < 0 || String(r[wi]) === String(t); });
+    var total = edges.length;
+    edges = edges.slice(0, MAX_EDGES);
+    var targets = uniq(edges.map(function (r) { return r[ti]; }));
+    var k = Math.ceil(Math.sqrt(targets.length)) || 1;
+    var nodes = [], seen = {}, links = [], around = {};
+    targets.forEach(function (tg, i) {
+      var cx = (i % k) * 400, cy = Math.floor(i / k) * 400;
+      seen["t" + tg] = nodes.length;
+      nodes.push({ id: "t" + tg, name: String(tg), x: cx, y: cy, category: 1, symbolSize: 14,
+        label: { show: targets.length <= 30 } });
+      around[String(tg)] = { cx: cx, cy: cy, n: 0 };
+    });
+    var per = {}; edges.forEach(function (r) { per[String(r[ti])] = (per[String(r[ti])] || 0) + 1; });
+    edges.forEach(function (r) {
+      var a = around[String(r[ti])], id = "s" + r[si];
+      if (seen[id] === undefined) {
+        var m = per[String(r[ti])], ang = 2 * Math.PI * a.n / m, rad = 60 + 5 * Math.sqrt(m);
+        a.n += 1;
+        seen[id] = nodes.length;
+        nodes.push({ id: id, name: String(r[si]), x: a.cx + rad * Math.cos(ang), y: a.cy + rad * Math.sin(ang),
+          category: 0, symbolSize: 4 });
+      }
+      links.push({ source: id, target: "t" + r[ti] });
+    });
+    return { total: total, shown: edges.length, option: {
+      tooltip: safeTooltip({}),
+      legend: { top: 0, data: [opt(c, "source", "source"), opt(c, "target", "target")] },
+      animation: false,
+      series: [{ type: "graph", layout: "none", roam: true, data: nodes, links: links,
+        categories: [{ name: opt(c, "source", "source") }, { name: opt(c, "target", "target") }],
+        lineStyle: { opacity: 0.4 }, emphasis: { focus: "adjacency" } }]
+    } };
+  }
+
+  function graphTimes(c) {
+    var wi = col(c, opt(c, "time", ""));
+    return wi < 0 ? [""] : sortKeys(uniq(c.rows.map(function (r) { return r[wi]; })));
+  }
+
+  /* drill-down: a table link (column -> "VIEW?param={column}") followed from a chart element. */
+  function linkFor(c, row) {
+    for (var colName in c.links) {
+      var tpl = c.links[colName], parts = tpl.split("?"), q = parts[1] || "";
+      q = q.replace(/\{([^}]+)\}/g, function (_, name) {
+        var i = col(c, name); return i < 0 ? "" : encodeURIComponent(String(row[i]));
+      });
+      return "/centre/views/" + encodeURIComponent(parts[0]) + "?" + (q ? q + "&" : "") + "lang=" + DATA.lang;
+    }
+    return null;
+  }
+
+  function rowOfClick(c, p) {
+    if (c.kind === "pareto") { return p.seriesIndex === 0 ? c.sorted[p.dataIndex] : null; }
+    if (c.kind === "bar" || c.kind === "line") {
+      var xi = col(c, opt(c, "x", c.columns[0]));
+      return c.rows.find(function (r) { return String(r[xi]) === String(p.name); }) || null;
+    }
+    if (c.kind === "graph" && p.dataType === "node") {
+      var ni = col(c, opt(c, p.data.category === 1 ? "target" : "source", ""));
+      return ni < 0 ? null : c.rows.find(function (r) { return String(r[ni]) === p.name; }) || null;
+    }
+    return null;
+  }
+
+  function draw(figure) {
+    var idx = Number(figure.getAttribute("data-chart"));
+    var c = DATA.charts[idx];
+    var el = figure.querySelector(".canvas");
+    if (!el || !c.supported) { return; }
+    var chart = echarts.init(el, null, { renderer: "canvas" });
+    var option;
+    if (c.kind === "graph") {
+      var times = graphTimes(c), slider = figure.querySelector("input.time");
+      var label = figure.querySelector(".time-label"), count = figure.querySelector(".edge-count");
+      var show = function (i) {
+        var g = graphAt(c, times[i]);
+        chart.setOption(g.option, true);
+        label.textContent = String(times[i]);
+        count.textContent = g.total + " " + UI.edges + (g.shown < g.total ? " (" + UI.edges_capped.replace("{shown}", g.shown) + ")" : "");
+        figure.setAttribute("data-time", String(times[i]));
+        figure.setAttribute("data-edges", String(g.total));
+      };
+      slider.max = String(times.length - 1);
+      slider.value = String(times.length - 1);
+      slider.addEventListener("input", function () { show(Number(slider.value)); });
+      show(times.length - 1);
+    } else {
+      option = c.kind === "pareto" ? pareto(c) : c.kind === "map" ? tileMap(c)
+        : (c.kind === "matrix" || c.kind === "heatmap") ? matrix(c) : xySeries(c, c.kind);
+      chart.setOption(option);
+    }
+    chart.on("click", function (p) {
+      var row = rowOfClick(c, p), href = row ? linkFor(c, row) : null;
+      if (href) { window.location.assign(href); }
+    });
+    var png = figure.querySelector("button.png");
+    if (png) {
+      png.addEventListener("click", function () {
+        var a = document.createElement("a");
+        a.href = chart.getDataURL({ type: "png", pixelRatio: 2, backgroundColor: "#fff" });
+        a.download = DATA.view + "-" + c.name + ".png";
+        document.body.appendChild(a); a.click(); a.remove();
+      });
+    }
+    window.addEventListener("resize", function () { chart.resize(); });
+    figure.setAttribute("data-drawn", "1");
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("figure.chart"), draw);
+  document.body.setAttribute("data-charts-ready", "1");
+})();
