@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from iotscope.lab._simulate_cli import simulate_command
+from iotscope.lab.month.cli import month_command
 from iotscope.lab.traffic.cli import traffic
 
 app = typer.Typer(
@@ -15,6 +16,7 @@ app = typer.Typer(
 )
 app.command("traffic")(traffic)
 app.command("simulate")(simulate_command)
+app.command("month")(month_command)
 
 
 @app.command("up")

@@ -158,6 +158,7 @@ survey_progress = Table(
 from iotscope.store import (  # noqa: E402
     _schema_attribution,  # noqa: F401
     _schema_block,  # noqa: F401
+    _schema_centre,  # noqa: F401
     _schema_followup,  # noqa: F401
     _schema_hub,  # noqa: F401
     _schema_isp,  # noqa: F401

@@ -1,0 +1,269 @@
+"""The centre's tables in the store (``_schema_centre``): typed rows, bulk writes, scoped reads.
+
+Every read takes the caller's :class:`~iotscope.tenancy.Principal`: an ISP reads only its own
+C2 contacts and region counts (and the national and its own interventions); the centre reads
+everything; other roles get :class:`~iotscope.errors.ConfigError`. Writes are idempotent upserts
+by natural key, in chunks, so a month of a lab world loads in seconds and a reload duplicates
+nothing. For aggregates in SQL, :func:`scoped` gives a tenant-filtered ``SELECT`` to build on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Select, Table, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from iotscope.errors import ConfigError, StoreError
+from iotscope.store._schema_centre import c2_contacts, interventions, region_counts
+from iotscope.store._store import Store
+from iotscope.tenancy import Principal
+
+__all__ = [
+    "INTERVENTION_KINDS",
+    "REGION_KINDS",
+    "C2Contact",
+    "Intervention",
+    "RegionCount",
+    "c2_contacts",
+    "interventions",
+    "list_c2_contacts",
+    "list_interventions",
+    "list_region_counts",
+    "pseudonym",
+    "region_counts",
+    "save_c2_contacts",
+    "save_interventions",
+    "save_region_counts",
+    "scoped",
+    "upsert_rows",
+]
+
+INTERVENTION_KINDS = ("c2_takedown", "blocklist", "bgp_blackhole", "notice_campaign")
+REGION_KINDS = ("weak", "vulnerable", "infected")
+_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class C2Contact:
+    """One bot of ``isp`` contacting one C2 endpoint on one UTC ``day``."""
+
+    isp: str
+    c2_ip: str
+    c2_port: int
+    family: str | None
+    bot: str
+    day: date
+    first_seen: datetime
+    last_seen: datetime
+    flows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Intervention:
+    """A countermeasure and its time span (``isp`` None: national; ``end`` None: ongoing).
+
+    ``target_kind`` says what ``target`` names: ``c2`` (``ip:port``, comma-separated when
+    several), ``lineage``, ``campaign`` or ``devices`` (e.g. ``weak`` for a notice campaign)."""
+
+    id: str
+    kind: str
+    isp: str | None
+    target_kind: str
+    target: str
+    start: datetime
+    end: datetime | None
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCount:
+    """Devices of one ``kind`` (weak, vulnerable, infected) an ISP counts in one prefecture."""
+
+    isp: str
+    day: date
+    pref_code: str
+    prefecture: str
+    kind: str
+    count: int
+
+
+def pseudonym(key: bytes, subject: str) -> str:
+    """The bot name an ISP shares for its subscriber or device ``subject``: HMAC-SHA256 under
+    the ISP's secret ``key``, 16 bytes in hex. Stable for the subject (across addresses and
+    C2s), not reversible nor linkable across ISPs without the key."""
+    if len(key) < 16:
+        raise ConfigError("a pseudonym key needs at least 16 bytes", length=len(key))
+    return hmac.new(key, subject.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+# -- writes -----------------------------------------------------------------------------------
+
+
+def _may_write(principal: Principal, isp: str | None) -> None:
+    if isp is None and not principal.is_centre:
+        raise ConfigError("only the centre records national rows", role=principal.role)
+    if isp is not None and not principal.isp(isp):
+        raise ConfigError("not allowed to write another ISP's rows", isp=isp)
+
+
+def _upsert(store: Store, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    keys = [c.name for c in table.primary_key.columns]
+    try:
+        with store.engine.begin() as conn:
+            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            for i in range(0, len(rows), _CHUNK):
+                stmt = insert(table)
+                update = {c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}
+                stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
+                conn.execute(stmt, list(rows[i : i + _CHUNK]))
+    except SQLAlchemyError as exc:
+        raise StoreError("write failed", table=table.name, reason=str(exc)[:300]) from exc
+    return len(rows)
+
+
+def upsert_rows(store: Store, table: Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Bulk upsert of ready rows into any table by its primary key (loaders: the lab's month
+    world writes survey rounds with it). No tenant check: callers that write tenant rows use
+    the ``save_*`` functions."""
+    return _upsert(store, table, rows)
+
+
+def _save(store: Store, principal: Principal, table: Table, items: Iterable[Any]) -> int:
+    rows = [asdict(x) for x in items]
+    for isp in {r["isp"] for r in rows}:
+        _may_write(principal, isp)
+    return _upsert(store, table, rows)
+
+
+def save_c2_contacts(store: Store, principal: Principal, contacts: Iterable[C2Contact]) -> int:
+    """Upsert contacts (each of an ISP the caller is, or any for the centre); the count."""
+    return _save(store, principal, c2_contacts, contacts)
+
+
+def save_interventions(store: Store, principal: Principal, items: Iterable[Intervention]) -> int:
+    """Upsert interventions by id (national ones only by the centre); the count."""
+    rows = list(items)
+    bad = [x.kind for x in rows if x.kind not in INTERVENTION_KINDS]
+    if bad:
+        raise ConfigError("unknown intervention kind", kinds=sorted(set(bad)))
+    return _save(store, principal, interventions, rows)
+
+
+def save_region_counts(store: Store, principal: Principal, counts: Iterable[RegionCount]) -> int:
+    """Upsert region counts by (isp, day, prefecture, kind); the count."""
+    rows = list(counts)
+    bad = [x.kind for x in rows if x.kind not in REGION_KINDS]
+    if bad:
+        raise ConfigError("unknown region count kind", kinds=sorted(set(bad)))
+    return _save(store, principal, region_counts, rows)
+
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+def scoped(table: Table, principal: Principal, isp: str | None = None) -> Select[Any]:
+    """``SELECT * FROM table`` limited to what ``principal`` may read (and to ``isp`` if given).
+
+    ``c2_contacts`` and ``region_counts``: an ISP its own rows, the centre all. ``interventions``:
+    the national ones (``isp`` NULL) and the caller's own; the centre all. Build aggregates on it
+    (``.where``, ``.with_only_columns``, ``.group_by``)."""
+    if table.name not in ("c2_contacts", "region_counts", "interventions"):
+        raise ConfigError("not a centre table", table=table.name)
+    if isp is not None and not principal.isp(isp):
+        raise ConfigError("not allowed to read another ISP's rows", isp=isp, table=table.name)
+    stmt = select(table)
+    if isp is not None:
+        return stmt.where(table.c.isp == isp)
+    if principal.is_centre:
+        return stmt
+    if principal.role != "isp":
+        if table.name == "interventions":
+            return stmt.where(table.c.isp.is_(None))
+        raise ConfigError("only ISPs and the centre read this table", table=table.name,
+                          role=principal.role)  # fmt: skip
+    if table.name == "interventions":
+        return stmt.where(or_(table.c.isp.is_(None), table.c.isp == principal.tenant))
+    return stmt.where(table.c.isp == principal.tenant)
+
+
+def _rows(store: Store, stmt: Select[Any], what: str) -> list[dict[str, Any]]:
+    try:
+        with store.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+    except SQLAlchemyError as exc:
+        raise StoreError("read failed", table=what, reason=str(exc)[:300]) from exc
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC.
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def _days(stmt: Select[Any], table: Table, since: date | None, until: date | None) -> Select[Any]:
+    if since is not None:
+        stmt = stmt.where(table.c.day >= since)
+    if until is not None:
+        stmt = stmt.where(table.c.day < until)
+    return stmt
+
+
+def list_c2_contacts(
+    store: Store,
+    principal: Principal,
+    *,
+    isp: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[C2Contact]:
+    """Contacts the caller may read, days in ``[since, until)``, ordered by day, ISP, C2, bot."""
+    t = c2_contacts
+    stmt = _days(scoped(t, principal, isp), t, since, until)
+    stmt = stmt.order_by(t.c.day, t.c.isp, t.c.c2_ip, t.c.c2_port, t.c.bot)
+    out = []
+    for r in _rows(store, stmt, t.name):
+        r["first_seen"], r["last_seen"] = _aware(r["first_seen"]), _aware(r["last_seen"])
+        out.append(C2Contact(**r))
+    return out
+
+
+def list_interventions(
+    store: Store, principal: Principal, *, isp: str | None = None, kind: str | None = None
+) -> list[Intervention]:
+    """Interventions the caller may read (national and its own), oldest first."""
+    t = interventions
+    stmt = scoped(t, principal, isp)
+    if kind is not None:
+        stmt = stmt.where(t.c.kind == kind)
+    out = []
+    for r in _rows(store, stmt.order_by(t.c.start, t.c.id), t.name):
+        r["start"], r["end"] = _aware(r["start"]), _aware(r["end"])
+        out.append(Intervention(**r))
+    return out
+
+
+def list_region_counts(
+    store: Store,
+    principal: Principal,
+    *,
+    isp: str | None = None,
+    kind: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[RegionCount]:
+    """Region counts the caller may read, by day, ISP, prefecture and kind."""
+    t = region_counts
+    stmt = _days(scoped(t, principal, isp), t, since, until)
+    if kind is not None:
+        stmt = stmt.where(t.c.kind == kind)
+    stmt = stmt.order_by(t.c.day, t.c.isp, t.c.pref_code, t.c.kind)
+    return [RegionCount(**r) for r in _rows(store, stmt, t.name)]
