@@ -154,44 +154,71 @@
     };
   }
 
-  /* graph: edges source -> target of one time step; sources placed in a ring around their
-     target (a force layout of thousands of nodes would not draw in time). */
+  /* graph: the edges source -> target of one time step. Options: source, target, time,
+     weight (edge width and node size), group (colours targets, e.g. by lineage). Up to
+     FORCE_NODES nodes use a force layout; more (thousands of bots) are placed in a ring around
+     their target, which draws at once. */
+  var FORCE_NODES = 400, MAX_GROUPS = 12;
   function graphAt(c, t) {
     var si = col(c, opt(c, "source", c.columns[0])), ti = col(c, opt(c, "target", c.columns[1]));
-    var wi = col(c, opt(c, "time", ""));
+    var wi = col(c, opt(c, "time", "")), vi = col(c, opt(c, "weight", ""));
+    var gi = col(c, opt(c, "group", ""));
     var edges = c.rows.filter(function (r) { return wi < 0 || String(r[wi]) === String(t); });
     var total = edges.length;
     edges = edges.slice(0, MAX_EDGES);
-    var targets = uniq(edges.map(function (r) { return r[ti]; }));
-    var k = Math.ceil(Math.sqrt(targets.length)) || 1;
-    var nodes = [], seen = {}, links = [], around = {};
-    targets.forEach(function (tg, i) {
-      var cx = (i % k) * 400, cy = Math.floor(i / k) * 400;
-      seen["t" + tg] = nodes.length;
-      nodes.push({ id: "t" + tg, name: String(tg), x: cx, y: cy, category: 1, symbolSize: 14,
-        label: { show: targets.length <= 30 } });
-      around[String(tg)] = { cx: cx, cy: cy, n: 0 };
-    });
-    var per = {}; edges.forEach(function (r) { per[String(r[ti])] = (per[String(r[ti])] || 0) + 1; });
+    var groups = gi < 0 ? [] : uniq(edges.map(function (r) { return String(r[gi]); }));
+    var byGroup = groups.length > 0 && groups.length <= MAX_GROUPS;
+    var cats = [{ name: String(opt(c, "source", "source")) }].concat(byGroup
+      ? groups.map(function (g) { return { name: g }; }) : [{ name: String(opt(c, "target", "target")) }]);
+    var nodes = {}, order = [], links = [];
+    function node(id, name, category, w) {
+      var n = nodes[id];
+      if (!n) { n = nodes[id] = { id: id, name: name, category: category, w: 0, deg: 0 }; order.push(n); }
+      n.w += w; n.deg += 1;
+      return n;
+    }
     edges.forEach(function (r) {
-      var a = around[String(r[ti])], id = "s" + r[si];
-      if (seen[id] === undefined) {
-        var m = per[String(r[ti])], ang = 2 * Math.PI * a.n / m, rad = 60 + 5 * Math.sqrt(m);
-        a.n += 1;
-        seen[id] = nodes.length;
-        nodes.push({ id: id, name: String(r[si]), x: a.cx + rad * Math.cos(ang), y: a.cy + rad * Math.sin(ang),
-          category: 0, symbolSize: 4 });
-      }
-      links.push({ source: id, target: "t" + r[ti] });
+      var w = vi >= 0 ? Number(r[vi]) || 0 : 1;
+      var tcat = byGroup ? 1 + groups.indexOf(String(r[gi])) : 1;
+      var a = node("s:" + r[si], String(r[si]), 0, w), b = node("t:" + r[ti], String(r[ti]), tcat, w);
+      links.push({ source: a.id, target: b.id, value: w,
+        lineStyle: { width: vi >= 0 ? 1 + Math.log(1 + w) : 1 } });
+    });
+    var force = order.length <= FORCE_NODES;
+    var targets = order.filter(function (n) { return n.category !== 0; });
+    var sources = order.filter(function (n) { return n.category === 0; });
+    if (!force) { ringLayout(edges, si, ti, nodes, targets); }
+    var data = order.map(function (n) {
+      var d = { id: n.id, name: n.name, category: n.category, value: n.w,
+        symbolSize: vi >= 0 ? 6 + 2.5 * Math.sqrt(n.w) : (n.category === 0 ? 5 : 8 + Math.sqrt(n.deg)),
+        label: { show: n.category === 0 ? sources.length <= 12 : targets.length <= 30 } };
+      if (!force) { d.x = n.x; d.y = n.y; }
+      return d;
     });
     return { total: total, shown: edges.length, option: {
       tooltip: safeTooltip({}),
-      legend: { top: 0, data: [opt(c, "source", "source"), opt(c, "target", "target")] },
+      legend: { type: "scroll", top: 0, data: cats.map(function (x) { return x.name; }) },
       animation: false,
-      series: [{ type: "graph", layout: "none", roam: true, data: nodes, links: links,
-        categories: [{ name: opt(c, "source", "source") }, { name: opt(c, "target", "target") }],
-        lineStyle: { opacity: 0.4 }, emphasis: { focus: "adjacency" } }]
+      series: [{ type: "graph", layout: force ? "force" : "none", roam: true, data: data, links: links,
+        categories: cats, draggable: force, top: 40,
+        force: { repulsion: 120, edgeLength: [30, 120], gravity: 0.08, layoutAnimation: false },
+        label: { position: "right", fontSize: 10 },
+        lineStyle: { opacity: 0.45, curveness: 0.1 }, emphasis: { focus: "adjacency" } }]
     } };
+  }
+
+  /* targets on a grid, each source in a ring around the first target it talks to */
+  function ringLayout(edges, si, ti, nodes, targets) {
+    var k = Math.ceil(Math.sqrt(targets.length)) || 1, per = {}, placed = {};
+    targets.forEach(function (n, i) { n.x = (i % k) * 400; n.y = Math.floor(i / k) * 400; n.k = 0; });
+    edges.forEach(function (r) { var id = "t:" + r[ti]; per[id] = (per[id] || 0) + 1; });
+    edges.forEach(function (r) {
+      var s = nodes["s:" + r[si]], tg = nodes["t:" + r[ti]];
+      if (placed[s.id]) { return; }
+      var m = per[tg.id], ang = 2 * Math.PI * tg.k / m, rad = 60 + 5 * Math.sqrt(m);
+      tg.k += 1; placed[s.id] = 1;
+      s.x = tg.x + rad * Math.cos(ang); s.y = tg.y + rad * Math.sin(ang);
+    });
   }
 
   function graphTimes(c) {
@@ -218,7 +245,7 @@
       return c.rows.find(function (r) { return String(r[xi]) === String(p.name); }) || null;
     }
     if (c.kind === "graph" && p.dataType === "node") {
-      var ni = col(c, opt(c, p.data.category === 1 ? "target" : "source", ""));
+      var ni = col(c, opt(c, p.data.category === 0 ? "source" : "target", ""));
       return ni < 0 ? null : c.rows.find(function (r) { return String(r[ni]) === p.name; }) || null;
     }
     return null;
