@@ -9,7 +9,9 @@ served on a loopback port (uvicorn, as ``iotscope serve``). Then, for each role 
 first ISP, the commonest vendor, a partner), every page that role may open is measured:
 
 1. ``http``: the server's full answer over HTTP (the view's queries, HTML rendering, transfer),
-   ``--repeats`` times; the median and the worst are reported per page.
+   ``--repeats`` times; the median and the worst are reported per page, and once the view's
+   JSON from the API (``api_json_s``: the view's own computation, without the page), which
+   tells a slow view from slow rendering.
 2. ``browser`` (when Chromium, Playwright and the chart library are present): Chromium loads
    the page and draws every chart; time from navigation to the page's ``data-charts-ready``
    mark (or to ``load`` for pages without charts), once per page after one warm-up.
@@ -64,6 +66,10 @@ def http_times(url: str, token: str, paths: list[str], repeats: int) -> dict[str
             med = round(statistics.median(times), 4)
             out[path] = {"status": status, "bytes": size, "median_s": med,
                          "max_s": round(max(times), 4)}  # fmt: skip
+            if path.startswith("/centre/views/"):  # the view alone: its JSON over the API
+                t = time.perf_counter()
+                c.get(path.replace("/centre/views/", "/centre/api/views/"))
+                out[path]["api_json_s"] = round(time.perf_counter() - t, 4)
     return out
 
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from iotscope.centre._assets import charts_available
+from iotscope.lab.month import generate, load
 from iotscope.share import serve_in_thread
 from iotscope.store import Store, open_store
 from iotscope.store._tokens import mint_token
@@ -30,7 +32,7 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
     pytest.mark.skipif(not charts_available(), reason="chart library absent: make web-assets"),
 ]
-ROLES = (("centre", None), ("isp", "isp-a"), ("manufacturer", "Acme"), ("partner", None))
+ROLES = ("centre", "isp", "manufacturer", "partner")
 
 
 @dataclass
@@ -56,12 +58,25 @@ class Watch:
             self.problems.append(f"HTTP {r.status}: {r.url}")
 
 
+@dataclass(frozen=True)
+class Site:
+    url: str
+    store: Store
+    tenants: dict[str, str | None]  # role -> the tenant its token is for
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store]]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The app on a loopback port over a small month world (every registered view has data)
+    plus the sample views (every chart kind, hostile strings, a drill-down)."""
     path = tmp_path_factory.mktemp("browser") / "db.sqlite"
     store = open_store(f"sqlite:///{path}")
+    world = generate(2, devices=300, isps=3, days=8)
+    load(store, world)
+    vendor = world.products.profiles[int(np.bincount(world.devices.profile).argmax())].vendor
+    tenants = {"centre": None, "isp": world.isps[0].name, "manufacturer": vendor, "partner": None}
     with sv.registered(), serve_in_thread(store) as url:
-        yield url, store
+        yield Site(url, store, tenants)
     store.engine.dispose()
 
 
@@ -97,13 +112,33 @@ def _open(page: Any, url: str, shots: Path, tag: str) -> None:
     assert page.evaluate("document.querySelectorAll('[onerror],[onload]').length") == 0
     assert "pwned" not in page.title()
     page.screenshot(path=str(shots / f"{tag}.png"), full_page=True)
+    if "/centre/views/" in url:
+        _same_numbers_as_the_api(page, url)
 
 
-@pytest.mark.parametrize(("role", "tenant"), ROLES)
-def test_every_page_of_every_role(
-    site: tuple[str, Store], browser: Any, shots: Path, role: str, tenant: str | None
-) -> None:
-    url, store = site
+def _raw(value: Any) -> str:
+    """A JSON cell as the page's ``data-v`` holds it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _same_numbers_as_the_api(page: Any, url: str) -> None:
+    """The first row of every table on the page holds the API's first row of that table."""
+    api = page.request.get(url.replace("/centre/views/", "/centre/api/views/")).json()
+    for table in api["tables"]:
+        if not table["rows"]:
+            continue
+        row = page.locator(f"#table-{table['name']} tbody tr").first
+        shown = row.locator("td").evaluate_all("tds => tds.map(td => td.dataset.v)")
+        assert shown == [_raw(v) for v in table["rows"][0]], (url, table["name"])
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_every_role(site: Site, browser: Any, shots: Path, role: str) -> None:
+    url, store, tenant = site.url, site.store, site.tenants[role]
     context = browser.new_context(accept_downloads=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -126,10 +161,8 @@ def test_every_page_of_every_role(
     context.close()
 
 
-def test_slider_drilldown_exports_and_numbers(
-    site: tuple[str, Store], browser: Any, shots: Path
-) -> None:
-    url, store = site
+def test_slider_drilldown_exports_and_numbers(site: Site, browser: Any, shots: Path) -> None:
+    url, store = site.url, site.store
     context = browser.new_context(accept_downloads=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -162,6 +195,12 @@ def test_slider_drilldown_exports_and_numbers(
     page.go_back()
     page.locator("#table-vendors a", has_text="Kumo").click()  # drill-down from the table
     page.wait_for_url(re.compile(rf".*/centre/views/{sv.ITEM}\?vendor=Kumo"))
+    _open(page, f"{url}/centre/views/regions?kind=weak", shots, "regions")
+    code = _click_busiest_tile(page)  # drill-down from the map: one prefecture
+    page.wait_for_url(re.compile(rf".*/centre/views/regions\?pref={code:02d}"))
+    assert page.locator("#table-by_prefecture tbody tr").count() == 1
+    page.go_back()
+    page.goto(f"{url}/centre/views/{sv.ITEM}?vendor=Kumo")
     page.locator("#lang-switch").click()  # the same page in Japanese
     assert page.locator("html").get_attribute("lang") == "ja"
     assert "vendor=Kumo" in page.url and "試験の項目" in page.content()
@@ -170,6 +209,24 @@ def test_slider_drilldown_exports_and_numbers(
     assert not [c for c in context.cookies() if c["name"] == "iotscope_token"]
     assert watch.problems == [], watch.problems
     context.close()
+
+
+def _click_busiest_tile(page: Any) -> int:
+    """Click the map's tile with the highest count; its JIS code."""
+    code, x, y = page.evaluate(
+        """() => {
+          const el = document.querySelector('#chart-map .canvas');
+          const chart = echarts.getInstanceByDom(el);
+          const data = chart.getOption().series[0].data;
+          const best = data.reduce((a, b) => (b.value[2] > a.value[2] ? b : a));
+          const [x, y] = chart.convertToPixel({seriesIndex: 0}, [best.value[0], best.value[1]]);
+          const codes = JSON.parse(document.getElementById('centre-data').textContent).prefectures;
+          const code = codes.find(p => p.col === best.value[0] && p.row === best.value[1]).code;
+          return [code, x, y];
+        }"""
+    )
+    page.locator("#chart-map .canvas").click(position={"x": x, "y": y})
+    return int(code)
 
 
 def _click_first_pareto_bar(page: Any) -> None:

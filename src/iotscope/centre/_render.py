@@ -96,16 +96,17 @@ def table_out(
 
 
 def _map_cells(t: Table, options: Mapping[str, Any]) -> list[list[Any]]:
-    """[code, value] per prefecture the table names (values of one prefecture summed)."""
+    """[code, value, first row] per prefecture the table names (values of one prefecture
+    summed; the row is what a click on its tile drills into)."""
     pcol = t.columns.index(str(options.get("prefecture", "prefecture")))
     vcol = t.columns.index(str(options.get("value", "value")))
-    sums: dict[int, float] = {}
-    for row in t.rows:
+    sums: dict[int, list[Any]] = {}
+    for i, row in enumerate(t.rows):
         code = prefecture_code(row[pcol])
         value = row[vcol]
-        if code is not None and isinstance(value, int | float):
-            sums[code] = sums.get(code, 0) + value
-    return [[code, v] for code, v in sorted(sums.items())]
+        if code is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            sums.setdefault(code, [code, 0, i])[1] += value
+    return [sums[code] for code in sorted(sums)]
 
 
 def chart_out(view_name: str, c: Chart, v: View, params: Mapping[str, str]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from iotscope.store import Store
 from iotscope.tenancy import ROLES, Principal, Role
 
 #: Modules that register views (each imported once, on first use of the registry).
-VIEW_MODULES: tuple[str, ...] = ()
+VIEW_MODULES: tuple[str, ...] = ("iotscope.centre.views_regions",)
 
 Cell = str | int | float | bool | None
 

@@ -132,13 +132,14 @@
 
   /* map: the 47 prefectures as tiles (position table from the server), coloured by value. */
   function tileMap(c) {
-    var byCode = {}; c.cells.forEach(function (cell) { byCode[cell[0]] = cell[1]; });
+    var byCode = {}, rowOf = {};
+    c.cells.forEach(function (cell) { byCode[cell[0]] = cell[1]; rowOf[cell[0]] = cell[2]; });
     var ja = DATA.lang === "ja", max = 0;
     var cols = [], rows = [];
     var data = DATA.prefectures.map(function (p) {
       var v = byCode[p.code] || 0; max = Math.max(max, v);
       cols.push(p.col); rows.push(p.row);
-      return { value: [p.col, p.row, v], name: ja ? p.ja : p.en };
+      return { value: [p.col, p.row, v], name: ja ? p.ja : p.en, row: rowOf[p.code] };
     });
     var nc = Math.max.apply(null, cols) + 1, nr = Math.max.apply(null, rows) + 1;
     function range(n) { var a = []; for (var i = 0; i < n; i++) { a.push(i); } return a; }
@@ -244,6 +245,7 @@
       var xi = col(c, opt(c, "x", c.columns[0]));
       return c.rows.find(function (r) { return String(r[xi]) === String(p.name); }) || null;
     }
+    if (c.kind === "map") { return p.data && p.data.row !== undefined ? c.rows[p.data.row] : null; }
     if (c.kind === "graph" && p.dataType === "node") {
       var ni = col(c, opt(c, p.data.category === 0 ? "source" : "target", ""));
       return ni < 0 ? null : c.rows.find(function (r) { return String(r[ni]) === p.name; }) || null;
