@@ -83,7 +83,9 @@ def browser_times(url: str, token: str, paths: list[str]) -> dict[str, Any] | st
         return "skipped: the playwright package is absent"
     out: dict[str, Any] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.add_cookies([{"name": "iotscope_token", "value": token, "url": url}])
         page = context.new_page()

@@ -122,10 +122,11 @@
     });
     return {
       tooltip: safeTooltip({ position: "top" }),
-      grid: { left: 120, right: 24, top: 16, bottom: 90 },
+      grid: { left: 120, right: 70, top: 16, bottom: 90 },
       xAxis: { type: "category", data: xs, axisLabel: { rotate: 40 } },
       yAxis: { type: "category", data: ys },
-      visualMap: { min: 0, max: max || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
+      visualMap: { min: 0, max: max || 1, calculable: true, orient: "vertical", right: 0, top: "middle",
+        itemHeight: 120 },
       series: [{ type: "heatmap", data: cells, label: { show: xs.length * ys.length <= 200 } }]
     };
   }
@@ -150,8 +151,8 @@
       yAxis: { type: "category", data: range(nr), inverse: true, show: false },
       visualMap: { min: 0, max: max || 1, calculable: true, orient: "horizontal", left: "center", bottom: 0 },
       series: [{ type: "heatmap", data: data, itemStyle: { borderColor: "#fff", borderWidth: 2 },
-        label: { show: true, fontSize: 9, formatter: function (p) {
-          return (ja ? p.name.replace(/[都府県]$/, "") : p.name.slice(0, 3)) + "\n" + p.value[2]; } } }]
+        label: { show: true, fontSize: 8, formatter: function (p) {
+          return (ja ? p.name.replace(/[都府県]$/, "") : p.name.slice(0, 5)) + "\n" + p.value[2]; } } }]
     };
   }
 
@@ -258,6 +259,11 @@
     var c = DATA.charts[idx];
     var el = figure.querySelector(".canvas");
     if (!el || !c.supported) { return; }
+    if (c.kind === "matrix" || c.kind === "heatmap") {  // one readable row per category
+      var yi = col(c, opt(c, "y", c.columns[1]));
+      var rows = uniq(c.rows.map(function (r) { return r[yi]; })).length;
+      el.style.height = Math.max(360, 16 * rows + 120) + "px";
+    }
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var option;
     if (c.kind === "graph") {
