@@ -255,6 +255,7 @@
   }
 
   function draw(figure) {
+    var t0 = performance.now();
     var idx = Number(figure.getAttribute("data-chart"));
     var c = DATA.charts[idx];
     var el = figure.querySelector(".canvas");
@@ -301,6 +302,7 @@
     }
     window.addEventListener("resize", function () { chart.resize(); });
     figure.setAttribute("data-drawn", "1");
+    figure.setAttribute("data-ms", String(Math.round(performance.now() - t0)));
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("figure.chart"), draw);
