@@ -33,17 +33,20 @@
     return base;
   }
 
-  /* line / bar: x, y (one column or several), series (a column splitting rows into lines),
-     lower/upper (a confidence band), target (a column drawn dashed). */
+  /* line / bar. Options: x; y (a column or several); series (a column splitting rows into
+     lines); secondary (columns drawn dashed); band {low, high} or lower/upper (an interval,
+     shaded); target (a number: a horizontal line; a column: a dashed line); marker {x, label}
+     (a vertical line, e.g. an intervention); unit (the y axis name). */
   function xySeries(c, type) {
     var xi = col(c, opt(c, "x", c.columns[0]));
-    var ys = asList(opt(c, "y", c.columns[1]));
+    var ys = asList(opt(c, "y", c.columns[1])), dashed = asList(opt(c, "secondary", []));
     var si = col(c, opt(c, "series", ""));
     var xs = sortKeys(uniq(c.rows.map(function (r) { return r[xi]; })));
     var pos = {}; xs.forEach(function (x, i) { pos[String(x)] = i; });
-    var series = [];
     function filled() { return xs.map(function () { return null; }); }
-    ys.forEach(function (yname) {
+    function column(i) { var a = filled(); c.rows.forEach(function (r) { a[pos[String(r[xi])]] = r[i]; }); return a; }
+    var series = [];
+    ys.concat(dashed).forEach(function (yname) {
       var yi = col(c, yname); if (yi < 0) { return; }
       var groups = {}, order = [];
       c.rows.forEach(function (r) {
@@ -52,39 +55,59 @@
         groups[g][pos[String(r[xi])]] = r[yi];
       });
       order.forEach(function (g) {
-        series.push({ name: ys.length > 1 && si >= 0 ? g + " " + yname : g, type: type,
-          data: groups[g], showSymbol: false, emphasis: { focus: "series" } });
+        var s = { name: ys.length + dashed.length > 1 && si >= 0 ? g + " " + yname : g, type: type,
+          data: groups[g], showSymbol: false, emphasis: { focus: "series" } };
+        if (dashed.indexOf(yname) >= 0) { s.lineStyle = { type: "dashed" }; }
+        series.push(s);
       });
     });
-    var lo = col(c, opt(c, "lower", "")), hi = col(c, opt(c, "upper", ""));
+    var band = opt(c, "band", {}) || {};
+    var lo = col(c, band.low || band.lower || opt(c, "lower", ""));
+    var hi = col(c, band.high || band.upper || opt(c, "upper", ""));
     if (lo >= 0 && hi >= 0 && si < 0) {
-      var low = filled(), span = filled();
-      c.rows.forEach(function (r) {
-        var i = pos[String(r[xi])]; low[i] = r[lo];
-        span[i] = (r[hi] === null || r[lo] === null) ? null : r[hi] - r[lo];
-      });
+      var low = column(lo), high = column(hi);
+      var span = low.map(function (v, i) { return v === null || high[i] === null ? null : high[i] - v; });
       series.push({ name: "_band_low", type: "line", data: low, stack: "band", lineStyle: { opacity: 0 },
         symbol: "none", silent: true, tooltip: { show: false } });
       series.push({ name: UI.interval, type: "line", data: span, stack: "band", lineStyle: { opacity: 0 },
-        symbol: "none", areaStyle: { opacity: 0.25 }, silent: true });
+        symbol: "none", areaStyle: { opacity: 0.25 }, silent: true, tooltip: { show: false } });
     }
-    var ti = col(c, opt(c, "target", ""));
-    if (ti >= 0) {
-      var target = filled();
-      c.rows.forEach(function (r) { target[pos[String(r[xi])]] = r[ti]; });
-      series.push({ name: UI.target, type: "line", data: target, symbol: "none",
+    var marks = [], target = opt(c, "target", null), marker = opt(c, "marker", null);
+    if (typeof target === "number") {
+      marks.push({ yAxis: target, name: UI.target,
+        label: { position: "insideEndTop", formatter: UI.target + " " + target } });
+    } else if (target !== null && col(c, target) >= 0) {
+      series.push({ name: UI.target, type: "line", data: column(col(c, target)), symbol: "none",
         lineStyle: { type: "dashed", width: 2 } });
     }
+    if (marker && marker.x !== undefined) {
+      marks.push({ xAxis: String(marker.x),
+        label: { position: "insideEndTop", formatter: String(marker.label || marker.x) } });
+    }
+    if (marks.length && series.length) {
+      series[0].markLine = { symbol: "none", silent: true, data: marks, lineStyle: { type: "dashed" } };
+    }
+    var unit = opt(c, "unit", "");
     return {
       tooltip: safeTooltip({ trigger: "axis" }),
       legend: { type: "scroll", top: 0, data: series.map(function (s) { return s.name; })
         .filter(function (n) { return n !== "_band_low"; }) },
-      grid: { left: 56, right: 24, top: 40, bottom: 40 },
+      grid: { left: 56, right: 24, top: unit ? 60 : 40, bottom: 40 },
       xAxis: { type: "category", data: xs.map(String) },
-      yAxis: { type: "value" },
+      yAxis: { type: "value", name: unit ? String(unit) : "", nameLocation: "end", nameGap: 12 },
       dataZoom: xs.length > 60 ? [{ type: "inside" }, { type: "slider", height: 16, bottom: 4 }] : [],
       series: series
     };
+  }
+
+  /* filter {column: value}: the chart draws only the rows that match (one table, many charts) */
+  function filtered(c) {
+    var f = opt(c, "filter", null);
+    if (!f || typeof f !== "object") { return c.rows; }
+    return c.rows.filter(function (r) {
+      for (var k in f) { if (col(c, k) < 0 || String(r[col(c, k)]) !== String(f[k])) { return false; } }
+      return true;
+    });
   }
 
   /* pareto: bars sorted by value, and the cumulative share on a second axis. */
@@ -258,6 +281,7 @@
     var t0 = performance.now();
     var idx = Number(figure.getAttribute("data-chart"));
     var c = DATA.charts[idx];
+    c.rows = filtered(c);
     var el = figure.querySelector(".canvas");
     if (!el || !c.supported) { return; }
     if (c.kind === "matrix" || c.kind === "heatmap") {  // one readable row per category
@@ -267,7 +291,10 @@
     }
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var option;
-    if (c.kind === "graph") {
+    if (!c.rows.length) {
+      chart.setOption({ title: { text: UI.no_rows, left: "center", top: "middle",
+        textStyle: { color: "#5b6675", fontWeight: "normal" } } });
+    } else if (c.kind === "graph") {
       var times = graphTimes(c), slider = figure.querySelector("input.time");
       var label = figure.querySelector(".time-label"), count = figure.querySelector(".edge-count");
       var show = function (i) {
