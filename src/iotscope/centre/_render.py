@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from iotscope.centre._prefectures import PREFECTURES, prefecture_code
+from iotscope.centre._prefectures import TILES, prefecture_code
 from iotscope.centre._views import Cell, Chart, Table, View
 
 MAX_ROWS = 200
@@ -132,5 +132,5 @@ def page_data(
     charts = [chart_out(name, c, v, params) for c in v.charts]
     data: dict[str, Any] = {"view": name, "lang": lang, "charts": charts, "ui": dict(ui)}
     if any(c.kind == "map" for c in v.charts):
-        data["prefectures"] = [p.to_json() for p in PREFECTURES]
+        data["prefectures"] = [t.to_json() for t in TILES]
     return data

@@ -289,6 +289,7 @@
       var rows = uniq(c.rows.map(function (r) { return r[yi]; })).length;
       el.style.height = Math.max(360, 16 * rows + 120) + "px";
     }
+    if (!c.rows.length) { el.style.height = "90px"; }
     var chart = echarts.init(el, null, { renderer: "canvas" });
     var option;
     if (!c.rows.length) {
