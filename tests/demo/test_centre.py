@@ -9,14 +9,13 @@ import httpx
 import pytest
 
 from iotscope.demo._centre import centre_step
-from iotscope.store import open_store
 
 pytestmark = pytest.mark.network
 
 
 def test_centre_step_once_checks_every_page(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    demo = centre_step(store, seed=3, devices=300, isps=3, once=True)
+    demo = centre_step(tmp_path, seed=3, devices=300, isps=3, once=True)
+    assert (tmp_path / "centre.sqlite").is_file()  # its own store beside the demo's
     assert set(demo.tokens) >= {"centre", "partner"} and len(demo.tokens) == 4
     assert not demo.failed
     assert {c.role for c in demo.checks} == set(demo.tokens)
@@ -24,4 +23,3 @@ def test_centre_step_once_checks_every_page(tmp_path: Path) -> None:
     assert {c.path for c in demo.checks if c.role == "centre"} >= {"/centre/"}
     with pytest.raises(httpx.ConnectError):  # served only while the step runs
         httpx.get(f"{demo.url}/healthz", timeout=2)
-    store.engine.dispose()

@@ -1,7 +1,7 @@
 """Demo step: the analysis centre in a browser, over a month of the lab world.
 
 :func:`centre_step` builds a month world (:mod:`iotscope.lab.month`: ISPs, devices, botnet
-lineages, interventions), loads it into the demo's store, serves the app (the centre's pages,
+lineages, interventions), loads it into a store of its own, serves the app (the centre's pages,
 its JSON API, the hub) on a loopback port, and prints the URL and a token per role to sign in
 with. It then requests every page each role may open over real HTTP and shows how each
 answered; with ``once`` it exits after that check (raising when a page failed), else it serves
@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -21,7 +22,7 @@ import numpy as np
 from iotscope._output import console, table
 from iotscope.errors import IotscopeError
 from iotscope.share import serve_in_thread
-from iotscope.store import Store
+from iotscope.store import Store, open_store
 from iotscope.store._tokens import mint_token
 
 if TYPE_CHECKING:
@@ -77,8 +78,9 @@ def check_pages(url: str, tokens: dict[str, str]) -> list[PageCheck]:
 
 
 def centre_step(
-    store: Store,
+    work: Path,
     *,
+    store: Store | None = None,
     seed: int = 7,
     devices: int = 10_000,
     isps: int = 5,
@@ -86,9 +88,20 @@ def centre_step(
     wait: Callable[[], None] | None = None,
 ) -> CentreDemo:
     """Build and load a month world, serve the centre, check its pages; serve until ``wait``
-    returns unless ``once``. Raises :class:`IotscopeError` when a page did not answer 200."""
+    returns unless ``once``. Raises :class:`IotscopeError` when a page did not answer 200.
+
+    The month world goes into ``store``, by default its own SQLite file ``work/centre.sqlite``
+    (a month at national scale is another world than the live lab's few hours; kept apart,
+    neither muddles the other's views). Loading is idempotent: a second run reuses it."""
     from iotscope.lab.month import generate, load
 
+    if store is None:
+        own = open_store(f"sqlite:///{work / 'centre.sqlite'}")
+        try:
+            return centre_step(work, store=own, seed=seed, devices=devices, isps=isps,
+                               once=once, wait=wait)  # fmt: skip
+        finally:
+            own.engine.dispose()
     console.rule("[bold]11. the analysis centre in a browser: a month of the lab world")
     t = time.perf_counter()
     world = generate(seed, devices=devices, isps=isps)
