@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 from iotscope.centre import Chart, Table, View, view
 from iotscope.centre import _views as views_module
+from iotscope.errors import ConfigError
 from iotscope.store import Store
 from iotscope.tenancy import Principal
 
@@ -81,6 +82,8 @@ def _overview(store: Store, who: Principal, params: Mapping[str, str]) -> View:
 
 def _item(store: Store, who: Principal, params: Mapping[str, str]) -> View:
     vendor = params.get("vendor", "")
+    if "fail" in params:
+        raise ConfigError("a view refused its input", fail=params["fail"])
     rows = tuple((vendor, m, 3 * k + 1) for k, m in enumerate(("cam-1", "dvr-2")))
     return View(ITEM, (Table("models", ("vendor", "model", "devices"), rows, "Models"),))
 

@@ -108,6 +108,9 @@ def test_japanese_and_csv_links(world: tuple[Store, TestClient]) -> None:
     assert csv_url is not None
     csv = client.get(csv_url.group(1).replace("&amp;", "&"))
     assert csv.status_code == 200 and csv.text.splitlines()[1].startswith("Kumo,cam-1,")
+    failed = client.get(f"/centre/views/{sv.ITEM}?fail=<script>x</script>")
+    assert failed.status_code == 500 and "a view refused its input" in failed.text
+    assert "&lt;script&gt;x" in failed.text and "<script>x" not in failed.text
 
 
 def test_charts_unavailable_without_the_library(

@@ -23,6 +23,7 @@ from iotscope.centre._assets import MEDIA_TYPES, static_files
 from iotscope.centre._i18n import Lang, pick_lang, strings
 from iotscope.centre._render import page_data, table_out
 from iotscope.centre._views import View, registry, views_for
+from iotscope.errors import IotscopeError
 from iotscope.service.auth import COOKIE, current_principal
 from iotscope.store import Store
 from iotscope.store._tokens import resolve_token
@@ -168,6 +169,8 @@ def pages_router(store: Store) -> APIRouter:
             v = compute(store, who, name, params)
         except HTTPException as e:
             return _error(request, who, e.status_code, str(e.detail))
+        except IotscopeError as e:  # a view refused its input or its store failed: say so
+            return _error(request, who, 500, str(e))
         return _view_page(request, who, name, v, params, charts_ok="echarts.min.js" in files)
 
     return pages

@@ -306,6 +306,7 @@
         figure.setAttribute("data-time", String(times[i]));
         figure.setAttribute("data-edges", String(g.total));
       };
+      if (col(c, opt(c, "time", "")) < 0) { figure.querySelector(".slider").hidden = true; }
       slider.max = String(times.length - 1);
       slider.value = String(times.length - 1);
       slider.addEventListener("input", function () { show(Number(slider.value)); });
