@@ -108,9 +108,16 @@ def _error(request: Request, who: Principal | None, status: int, detail: str) ->
 
 
 def pages_router(store: Store) -> APIRouter:
+    """Every page of the centre: static files, sign-in and out, the index, the views."""
     pages = APIRouter(prefix="/centre", include_in_schema=False)
     files = static_files()
+    _static_routes(pages, files)
+    _sign_in_routes(pages, store)
+    _view_routes(pages, store, charts_ok="echarts.min.js" in files)
+    return pages
 
+
+def _static_routes(pages: APIRouter, files: Mapping[str, Path]) -> None:
     @pages.get("/static/{name}")
     def static(name: str) -> Response:
         path = files.get(name)
@@ -122,6 +129,8 @@ def pages_router(store: Store) -> APIRouter:
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
+
+def _sign_in_routes(pages: APIRouter, store: Store) -> None:
     @pages.get("/login")
     def login_form(request: Request, next: str | None = None) -> Response:
         return _page(request, "login.html", who=None, next=safe_next(next), failed=False)
@@ -152,6 +161,8 @@ def pages_router(store: Store) -> APIRouter:
             response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
+
+def _view_routes(pages: APIRouter, store: Store, *, charts_ok: bool) -> None:
     @pages.get("/")
     def index(request: Request) -> Response:
         who = _principal(request)
@@ -171,9 +182,7 @@ def pages_router(store: Store) -> APIRouter:
             return _error(request, who, e.status_code, str(e.detail))
         except IotscopeError as e:  # a view refused its input or its store failed: say so
             return _error(request, who, 500, str(e))
-        return _view_page(request, who, name, v, params, charts_ok="echarts.min.js" in files)
-
-    return pages
+        return _view_page(request, who, name, v, params, charts_ok=charts_ok)
 
 
 def _view_page(

@@ -86,9 +86,11 @@ def centre_step(
     isps: int = 5,
     once: bool = False,
     wait: Callable[[], None] | None = None,
+    port: int = 0,
 ) -> CentreDemo:
     """Build and load a month world, serve the centre, check its pages; serve until ``wait``
-    returns unless ``once``. Raises :class:`IotscopeError` when a page did not answer 200.
+    returns unless ``once``; ``port`` 0 takes a free loopback port. Raises
+    :class:`IotscopeError` when a page did not answer 200.
 
     The month world goes into ``store``, by default its own SQLite file ``work/centre.sqlite``
     (a month at national scale is another world than the live lab's few hours; kept apart,
@@ -99,7 +101,7 @@ def centre_step(
         own = open_store(f"sqlite:///{work / 'centre.sqlite'}")
         try:
             return centre_step(work, store=own, seed=seed, devices=devices, isps=isps,
-                               once=once, wait=wait)  # fmt: skip
+                               once=once, wait=wait, port=port)  # fmt: skip
         finally:
             own.engine.dispose()
     console.rule("[bold]11. the analysis centre in a browser: a month of the lab world")
@@ -110,7 +112,7 @@ def centre_step(
     console.print(f"month world (seed {seed}, {devices} devices, {isps} ISPs, {world.days} days) "
                   f"built and loaded in {took:.1f} s: {vars(loaded)}")  # fmt: skip
     demo = CentreDemo(tokens=role_tokens(store, world))
-    with serve_in_thread(store) as url:
+    with serve_in_thread(store, port=port) as url:
         demo.url = url
         demo.checks = check_pages(url, demo.tokens)
         _show(demo)
