@@ -182,7 +182,12 @@ def test_slider_drilldown_exports_and_numbers(site: Site, browser: Any, shots: P
         slider.fill(str(i))
         assert graph.get_attribute("data-time") == day
         assert int(graph.get_attribute("data-edges")) == sum(1 for e in edges if e[2] == day)
-    page.screenshot(path=str(shots / "overview-slider-first-day.png"), full_page=True)
+    graph.locator("button.play").click()  # play: from the first day, a day at a time
+    page.wait_for_function(
+        f"() => document.querySelector('#chart-graph').dataset.time === '{sv.DAYS[1]}'"
+    )
+    graph.locator("button.play").click()  # pause
+    page.screenshot(path=str(shots / "overview-slider-played.png"), full_page=True)
     bots = next(t for t in api["tables"] if t["name"] == "bots")["rows"]
     cell = page.locator("#table-bots tbody tr").first.locator("td").nth(2)
     assert int(cell.inner_text()) == bots[0][2]

@@ -47,6 +47,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "kind_unsupported": ("This chart kind is not drawn here:", "この種類のグラフは表示できません:"),
     "day": ("Day", "日"),
+    "play": ("Play the days", "日ごとに再生"),
     "edges": ("edges", "エッジ"),
     "edges_capped": ("showing the first {shown}", "先頭{shown}件を表示"),
     "cumulative": ("cumulative share", "累積割合"),

@@ -246,6 +246,22 @@
     });
   }
 
+  /* the play button steps the slider a day at a time (from the first day when at the last) */
+  function playButton(button, slider, n, show) {
+    var timer = null;
+    function stop() { clearInterval(timer); timer = null; button.textContent = "\u25B6"; }
+    button.addEventListener("click", function () {
+      if (timer) { stop(); return; }
+      if (Number(slider.value) >= n - 1) { slider.value = "0"; show(0); }
+      button.textContent = "\u275A\u275A";
+      timer = setInterval(function () {
+        var i = Number(slider.value) + 1;
+        if (i >= n) { stop(); return; }
+        slider.value = String(i); show(i);
+      }, 700);
+    });
+  }
+
   function graphTimes(c) {
     var wi = col(c, opt(c, "time", ""));
     return wi < 0 ? [""] : sortKeys(uniq(c.rows.map(function (r) { return r[wi]; })));
@@ -310,6 +326,7 @@
       slider.max = String(times.length - 1);
       slider.value = String(times.length - 1);
       slider.addEventListener("input", function () { show(Number(slider.value)); });
+      playButton(figure.querySelector("button.play"), slider, times.length, show);
       show(times.length - 1);
     } else {
       option = c.kind === "pareto" ? pareto(c) : c.kind === "map" ? tileMap(c)
