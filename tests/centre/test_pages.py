@@ -45,6 +45,8 @@ def test_no_token_redirects_to_login(world: tuple[Store, TestClient]) -> None:
     r = client.get(f"/centre/views/{sv.OVERVIEW}?x=1", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"].startswith("/centre/login?next=%2Fcentre%2Fviews%2F")
+    ja = client.get("/centre/?lang=ja", follow_redirects=False).headers["location"]
+    assert ja.endswith("&lang=ja") and "ログイン" in client.get(ja).text
     page = client.get("/centre/login")
     assert page.status_code == 200 and 'name="token"' in page.text
     bad = client.post("/centre/login", data={"token": "nope"}, follow_redirects=False)

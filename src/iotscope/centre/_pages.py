@@ -79,7 +79,8 @@ def _principal(request: Request) -> Principal | None:
 
 def _to_login(request: Request) -> RedirectResponse:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/centre/login?next={quote(target, safe='')}", status_code=303)
+    login = f"/centre/login?next={quote(target, safe='')}&lang={_lang(request)}"
+    return RedirectResponse(login, status_code=303)
 
 
 def safe_next(value: str | None) -> str:
