@@ -84,3 +84,19 @@ def run_command(
         f"published: {counts or 'nothing'}; "
         f"{stats.envelopes} envelopes sent"
     )
+
+
+@app.command("contacts")
+def contacts_command(
+    isp: str = typer.Option(..., "--isp", help="the ISP (tenant) the site belongs to"),
+    site: str = typer.Option(..., "--site", help="the flow site whose detection run to read"),
+    run_id: str | None = typer.Option(None, "--run-id", help="a stored run (default: newest)"),
+) -> None:
+    """Record which of the ISP's clients contacted the run's C2s, per day, as keyed bot
+    pseudonyms (subscriber from the lease log when known) for the centre."""
+    from iotscope.isp._contacts import record_contacts
+    from iotscope.store import open_store
+    from iotscope.tenancy import Principal
+
+    count = record_contacts(open_store(), Principal("isp", isp), isp, site, run_id=run_id)
+    console.print(f"[{site}] recorded {count} C2 contact rows for {isp}", markup=False)

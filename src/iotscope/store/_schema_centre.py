@@ -11,6 +11,7 @@ Created by migration 0013; ``_schema.py`` imports this module so that ``metadata
   blackhole, a notice campaign...). ``isp`` None means national (everyone may read it).
 - ``region_counts``: aggregates an ISP shares per day and prefecture (JIS X 0401 code):
   weak, vulnerable and infected devices. Counts only, never a subscriber. ``isp`` is the tenant.
+- ``isp_subscribers``: an ISP's subscriber count from a day on (the KPIs' denominator).
 """
 
 from __future__ import annotations
@@ -79,3 +80,13 @@ region_counts = Table(
     Index("ix_region_counts_day", "day"),
 )
 """Devices per ISP, day, prefecture and kind, as the ISP shares them (aggregates only)."""
+
+isp_subscribers = Table(
+    "isp_subscribers",
+    metadata,
+    Column("isp", String(128), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("subscribers", Integer, nullable=False),
+    PrimaryKeyConstraint("isp", "day", name="pk_isp_subscribers"),
+)
+"""How many subscribers an ISP has (from a day on): the denominator of "per 10,000" KPIs."""

@@ -21,7 +21,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from iotscope.errors import ConfigError, StoreError
-from iotscope.store._schema_centre import c2_contacts, interventions, region_counts
+from iotscope.store._schema_centre import (
+    c2_contacts,
+    interventions,
+    isp_subscribers,
+    region_counts,
+)
 from iotscope.store._store import Store
 from iotscope.tenancy import Principal
 
@@ -31,16 +36,20 @@ __all__ = [
     "C2Contact",
     "Intervention",
     "RegionCount",
+    "Subscribers",
     "c2_contacts",
     "interventions",
+    "isp_subscribers",
     "list_c2_contacts",
     "list_interventions",
     "list_region_counts",
+    "list_subscribers",
     "pseudonym",
     "region_counts",
     "save_c2_contacts",
     "save_interventions",
     "save_region_counts",
+    "save_subscribers",
     "scoped",
     "upsert_rows",
 ]
@@ -81,6 +90,15 @@ class Intervention:
     end: datetime | None
     source: str
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribers:
+    """An ISP's subscriber count from ``day`` on."""
+
+    isp: str
+    day: date
+    subscribers: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +186,21 @@ def save_region_counts(store: Store, principal: Principal, counts: Iterable[Regi
     return _save(store, principal, region_counts, rows)
 
 
+def save_subscribers(store: Store, principal: Principal, counts: Iterable[Subscribers]) -> int:
+    """Upsert subscriber counts by (isp, day); the count."""
+    return _save(store, principal, isp_subscribers, counts)
+
+
 # -- reads ------------------------------------------------------------------------------------
 
 
 def scoped(table: Table, principal: Principal, isp: str | None = None) -> Select[Any]:
     """``SELECT * FROM table`` limited to what ``principal`` may read (and to ``isp`` if given).
 
-    ``c2_contacts`` and ``region_counts``: an ISP its own rows, the centre all. ``interventions``:
-    the national ones (``isp`` NULL) and the caller's own; the centre all. Build aggregates on it
-    (``.where``, ``.with_only_columns``, ``.group_by``)."""
-    if table.name not in ("c2_contacts", "region_counts", "interventions"):
+    ``c2_contacts``, ``region_counts``, ``isp_subscribers``: an ISP its own rows, the centre
+    all. ``interventions``: the national ones (``isp`` NULL) and the caller's own; the centre
+    all. Build aggregates on it (``.where``, ``.with_only_columns``, ``.group_by``)."""
+    if table.name not in ("c2_contacts", "region_counts", "interventions", "isp_subscribers"):
         raise ConfigError("not a centre table", table=table.name)
     if isp is not None and not principal.isp(isp):
         raise ConfigError("not allowed to read another ISP's rows", isp=isp, table=table.name)
@@ -267,3 +290,12 @@ def list_region_counts(
         stmt = stmt.where(t.c.kind == kind)
     stmt = stmt.order_by(t.c.day, t.c.isp, t.c.pref_code, t.c.kind)
     return [RegionCount(**r) for r in _rows(store, stmt, t.name)]
+
+
+def list_subscribers(
+    store: Store, principal: Principal, *, isp: str | None = None
+) -> list[Subscribers]:
+    """Subscriber counts the caller may read, by ISP and day."""
+    t = isp_subscribers
+    stmt = scoped(t, principal, isp).order_by(t.c.isp, t.c.day)
+    return [Subscribers(**r) for r in _rows(store, stmt, t.name)]

@@ -60,3 +60,18 @@ def test_counterfactual_differs_only_by_its_intervention(world: MonthWorld) -> N
     before = slice(0, campaign.day)
     assert np.array_equal(other.run.states.lineage[before], world.run.states.lineage[before])
     assert campaign not in other.run.actions
+
+
+def test_firmware_updates_go_to_the_current_release_of_the_line(world: MonthWorld) -> None:
+    from iotscope.vulns import default_releases
+
+    releases, products = default_releases(), world.products
+    for i, p in enumerate(products.profiles):
+        vendor, product = (p.cpe or "::::").split(":")[3:5]
+        for j in range(len(p.versions)):
+            target = p.versions[int(products.update_to[i, j])].version
+            assert releases.outdated(vendor, product, target) in (False, None)
+    # and the world's devices only ever move to such versions
+    changed = world.run.states.version[-1] != world.run.states.version[0]
+    prof, last = world.devices.profile[changed], world.run.states.version[-1][changed]
+    assert np.array_equal(products.update_to[prof, last], last)

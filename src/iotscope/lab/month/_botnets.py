@@ -3,9 +3,11 @@
 A lineage is one botnet operation: a family, a life span, an infection strength and a reach
 over the ISPs (foreign lineages barely touch them). Its bots take orders from one C2 endpoint
 after another: each C2 lives a planned number of days, then the bots move to the next (a
-handover), sometimes with both active for a day or two. A takedown ends the C2 active that day
-and the bots that survive move to the next C2 at once. The chain is planned in advance (``Plan``)
-so that a world with and without an intervention share every draw (common random numbers).
+handover), sometimes with both active for a day or two; a few lineages always run two C2s at
+once, staggered (each starts halfway through the last one's life). A takedown ends the C2
+active that day and the bots that survive move to the next C2 at once. The chain is planned in
+advance (``Plan``) so that a world with and without an intervention share every draw (common
+random numbers).
 """
 
 from __future__ import annotations
@@ -96,6 +98,9 @@ def make_plans(
         while sum(durs) < span:
             durs.append(int(rng.geometric(1.0 / mean)) + 1)
         laps = [int(rng.integers(1, 3)) if rng.random() < overlap_share else 0 for _ in durs]
+        if rng.random() < 0.15:  # a lineage that runs two C2s at once, staggered
+            durs = [d + 2 for d in durs]
+            laps = [max(1, d // 2) for d in durs]
         port = int(rng.choice(ports))
         ends = []
         for _ in durs:

@@ -72,27 +72,34 @@ def contacts(
     for d in range(days):
         u = rng.random((5, n))
         g = np.asarray(rng.gamma(2.0, 0.5, n), dtype=np.float64)
-        dev = np.nonzero(lin[d] >= 0)[0]
-        lid = lin[d, dev].astype(np.int64)
-        new, old = active[d, lid, 0], active[d, lid, 1]
-        two = old >= 0
-        first = np.where(two & (u[0, dev] < 0.4), old, new)
-        both = two & (u[1, dev] < 0.25)
-        second = np.where(first == new, old, new)
-        dd = np.concatenate([dev, dev[both]])
-        cc = np.concatenate([first, second[both]])
-        keep = cc >= 0
-        dd, cc = dd[keep], cc[keep]
+        dd, cc = _pairs(lin[d], active[d], u)
         blocked = _blocked(blocks, d, isp[dd], cc, u[2, dd])
         fl = 1 + np.floor(mean[c2_lin[cc]] * g[dd]).astype(np.int64)
         t0 = (u[3, dd] * 43_200).astype(np.int64)
         t1 = t0 + ((86_399 - t0) * u[4, dd] * (fl > 1)).astype(np.int64)
         parts.append((np.full(len(dd), d), dd, cc, fl, t0, t1, (~blocked).astype(np.int64)))
-    cols = [np.concatenate([p[i] for p in parts]).astype(np.int64) for i in range(7)]
-    passed = cols[6].astype(bool)
-    seen = _detected(cols[1], cols[2], isp, c2_lin, c2_pos, hidden, coins)
-    day, dev, c2, fl, t0, t1 = cols[:6]
-    return Contacts(day, dev, c2, fl, t0, t1, passed & seen)
+    day, dev, c2, fl, t0, t1, ok = (np.concatenate([p[i] for p in parts]).astype(np.int64)
+                                    for i in range(7))  # fmt: skip
+    passed = ok.astype(bool)  # what a block leaves in the flows is all a detector can use
+    seen = np.zeros(len(day), dtype=bool)
+    seen[passed] = _detected(dev[passed], c2[passed], isp, c2_lin, c2_pos, hidden, coins)
+    return Contacts(day, dev, c2, fl, t0, t1, seen)
+
+
+def _pairs(lin: npt.NDArray[np.int16], active: I64, u: npt.NDArray[np.float64]) -> tuple[I64, I64]:
+    """One day's (device, C2) contacts: each bot talks to its lineage's C2; on a handover day
+    to the new one (60 %) or the old one, and to both a quarter of the time."""
+    dev = np.nonzero(lin >= 0)[0]
+    lid = lin[dev].astype(np.int64)
+    new, old = active[lid, 0], active[lid, 1]
+    two = old >= 0
+    first = np.where(two & (u[0, dev] < 0.4), old, new)
+    both = two & (u[1, dev] < 0.25)
+    second = np.where(first == new, old, new)
+    dd = np.concatenate([dev, dev[both]])
+    cc = np.concatenate([first, second[both]])
+    keep = cc >= 0
+    return dd[keep], cc[keep]
 
 
 def _detected(

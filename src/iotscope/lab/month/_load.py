@@ -5,7 +5,9 @@
 - each ISP's reported C2 contacts into ``c2_contacts`` (bots named by the ISP's own key);
 - the interventions (without their effect) into ``interventions``;
 - daily ``region_counts`` per ISP and prefecture: weak and vulnerable devices (true state, as
-  the survey reports them to the ISP) and infected ones (bots the ISP's detector reported).
+  the survey reports them to the ISP) and infected ones (bots the ISP's detector reported);
+- the ISP registry, lease logs, subscriber counts and telescope sightings (``_sources``);
+- each ISP's daily detection runs and candidates (``_detections``).
 Every write is a bulk upsert by natural key: loading the same world twice changes nothing.
 """
 
@@ -19,6 +21,8 @@ from typing import Any
 import numpy as np
 
 from iotscope.lab._catalog import Profile
+from iotscope.lab.month._detections import load_detections
+from iotscope.lab.month._sources import load_sources
 from iotscope.lab.month._truth import intervention_row, survey_days
 from iotscope.lab.month._world import MonthWorld
 from iotscope.prefectures import PREFECTURES
@@ -46,6 +50,11 @@ class Loaded:
     c2_contacts: int
     interventions: int
     region_counts: int
+    isps: int
+    leases: int
+    isp_subscribers: int
+    sightings: int
+    c2_candidates: int
 
 
 def load(store: Store, world: MonthWorld) -> Loaded:
@@ -57,7 +66,10 @@ def load(store: Store, world: MonthWorld) -> Loaded:
     actions = [Intervention(**intervention_row(world, a)) for a in world.run.actions]
     n_actions = save_interventions(store, CENTRE, actions)
     n_counts = save_region_counts(store, CENTRE, region_rows(world))
-    return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts)
+    more = load_sources(store, world)
+    n_cands = load_detections(store, world)
+    return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts, **more,
+                  c2_candidates=n_cands)  # fmt: skip
 
 
 def survey_id(world: MonthWorld, day: int) -> str:
@@ -95,21 +107,27 @@ def survey_rows(world: MonthWorld) -> tuple[list[dict[str, Any]], list[dict[str,
     rng = np.random.default_rng([world.seed, 7])
     dev, st, prof = world.devices, world.run.states, world.products.profiles
     services = [_login_service(p) for p in prof]
+    idents: dict[tuple[int, int, int], dict[str, Any]] = {}
+    logins: dict[tuple[int, bool], dict[str, Any]] = {}
     surveys, findings = [], []
     for day in survey_days(world.days):
         sid, t0 = survey_id(world, day), world.day_start(day)
         online = np.nonzero(rng.random(len(dev)) >= world.hidden.offline)[0]
         secs = rng.integers(0, 86_400, len(dev))
         for i in online.tolist():
-            p, ver = prof[dev.profile[i]], int(st.version[day, i])
-            service, port, proto = services[dev.profile[i]]
+            j, ver, weak = int(dev.profile[i]), int(st.version[day, i]), bool(st.weak[day, i])
+            p, (service, port, proto) = prof[j], services[j]
+            ident = (j, int(dev.model[i]), ver)
+            if ident not in idents:
+                idents[ident] = _identity(p, ident[1], ver)
+            if (j, weak) not in logins:
+                logins[(j, weak)] = _login(p, proto, weak)
             findings.append({
                 "survey_id": sid,
                 "ip": str(ipaddress.IPv4Address(int(world.addresses[day, i]))),
                 "port": port, "transport": "tcp", "service": service,
                 "time": t0 + timedelta(seconds=int(secs[i])), "banner": None,
-                "identity": _identity(p, int(dev.model[i]), ver),
-                "login": _login(p, proto, bool(st.weak[day, i])), "details": {},
+                "identity": idents[ident], "login": logins[(j, weak)], "details": {},
                 "cves": list(p.versions[ver].cves),
             })  # fmt: skip
         surveys.append({"id": sid, "started": t0, "finished": t0 + timedelta(days=1),

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from iotscope.lab._catalog import Catalog, Profile
 from iotscope.prefectures import PREFECTURES, REGIONS
+from iotscope.vulns import Releases, default_releases
 
 ISP_NAMES = (
     "Sakura Hikari Net",
@@ -54,23 +55,40 @@ class MonthIsp:
 
 @dataclass(frozen=True)
 class Products:
-    """The catalog flattened for vectorised lookups (profiles in catalog order)."""
+    """The catalog flattened for vectorised lookups (profiles in catalog order), with the
+    releases table's current firmware per release line (``vulns/releases.toml``)."""
 
     profiles: tuple[Profile, ...]
     nver: IntArray  # versions per profile (newest last)
     vulnerable: npt.NDArray[np.bool_]  # [profile, version]: the version carries a CVE
     weakable: npt.NDArray[np.bool_]  # the profile ships a default credential
+    update_to: IntArray  # [profile, version]: the current release of that version's line
 
     @classmethod
-    def of(cls, catalog: Catalog) -> Products:
+    def of(cls, catalog: Catalog, releases: Releases | None = None) -> Products:
         profiles = catalog.profiles
         width = max(len(p.versions) for p in profiles)
         vuln = np.zeros((len(profiles), width), dtype=bool)
+        update = np.zeros((len(profiles), width), dtype=np.int64)
         for i, p in enumerate(profiles):
             vuln[i, : len(p.versions)] = [bool(v.cves) for v in p.versions]
+            update[i, : len(p.versions)] = _current(p, releases or default_releases())
         nver = np.array([len(p.versions) for p in profiles], dtype=np.int64)
         weakable = np.array([bool(p.defaults) for p in profiles], dtype=bool)
-        return cls(profiles, nver, vuln, weakable)
+        return cls(profiles, nver, vuln, weakable, update)
+
+
+def _current(p: Profile, releases: Releases) -> list[int]:
+    """Per version, the index of its line's current release in the releases table (the
+    profile's newest version where the table does not say)."""
+    names = [v.version for v in p.versions]
+    parts = (p.cpe or "").split(":")
+    vendor, product = (parts[3], parts[4]) if len(parts) > 4 else ("", "")
+    out = []
+    for v in names:
+        cur = releases.current(vendor, product, v)
+        out.append(names.index(cur) if cur in names else len(names) - 1)
+    return out
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class Hidden:
     clean: float  # daily clean-up hazard of an infected device
     fix_after_clean: float  # chance a cleaned device also changes its login
     fix: float  # daily hazard that a weak device's login gets changed
-    update: float  # daily hazard of a firmware update to the newest release
+    update: float  # daily hazard of a firmware update to its line's current release
     address_change: float  # daily hazard of a new address
     offline: float  # a device misses a survey round
     overlap: float  # share of handovers with both C2s active
@@ -114,37 +114,48 @@ def simulate(
     ver = np.zeros((days, n), dtype=np.int16)
     live = alive(lineages, days)
     pressure = _pressure(devices, lineages, hidden)  # [device, lineage]
-    newest = products.nver[devices.profile] - 1
     cur_lin = np.full(n, -1, dtype=np.int16)
     cur_weak, cur_ver = devices.weak0.copy(), devices.version0.copy()
     takedowns = [(i, a) for i, a in enumerate(a for a in actions if a.kind == "c2_takedown")]
     for d in range(days):
-        boost = _campaign_boost(actions, devices.isp, d)
         if d > 0:
+            boost = _campaign_boost(actions, devices.isp, d)
             cleaned = (cur_lin >= 0) & (draws.clean[d] < hidden.clean * boost)
             cur_lin[cleaned] = -1
             cur_weak &= ~(cleaned & (draws.fix_after[d] < hidden.fix_after_clean))
             cur_weak &= ~((cur_lin < 0) & (draws.fix[d] < hidden.fix * boost))
             updated = draws.update[d] < hidden.update
-            cur_ver[updated] = newest[updated]
+            cur_ver[updated] = products.update_to[devices.profile[updated], cur_ver[updated]]
         for slot, a in takedowns:
             if a.day == d:
                 cur_lin[(cur_lin == a.lineage) & (draws.orphan[slot] < a.factor)] = -1
-        ended = (cur_lin >= 0) & ~live[d][np.maximum(cur_lin, 0)]
-        cur_lin[ended] = -1
+        cur_lin[(cur_lin >= 0) & ~live[d][np.maximum(cur_lin, 0)]] = -1  # the lineage ended
         vuln = products.vulnerable[devices.profile, cur_ver]
         susc = np.where(cur_weak, 1.0, np.where(vuln, hidden.vuln_only, 0.0))
-        h = pressure * live[d][None, :] * susc[:, None]
-        total = h.sum(axis=1)
-        rate = 1.0 - np.exp(-total) if d > 0 else total / (total + hidden.clean)
-        new = (cur_lin < 0) & (draws.infect[d] < rate)
-        cum = np.cumsum(h[new], axis=1) / np.maximum(total[new], 1e-12)[:, None]
-        cur_lin[new] = (draws.pick[d][new][:, None] > cum).sum(axis=1).clip(0, len(lineages) - 1)
+        h = pressure * live[d][None, :] * susc[:, None]  # [device, lineage] hazards today
+        _infect(cur_lin, h, draws.infect[d], draws.pick[d], None if d else hidden.clean)
         lin[d], weak[d], ver[d] = cur_lin, cur_weak, cur_ver
     return States(lin, weak, ver)
 
 
-def _pressure(devices: Devices, lineages: tuple[Lineage, ...], hidden: Hidden) -> np.ndarray:
+def _infect(
+    lin: npt.NDArray[np.int16], h: npt.NDArray[np.float64], u: F32, pick: F32,
+    steady: float | None,
+) -> None:  # fmt: skip
+    """Infect (in place) the devices not infected whose coin ``u`` falls under the daily
+    chance ``1 - exp(-sum h)`` (on day 0: the steady-state share ``H / (H + clean)``), each by
+    a lineage drawn in proportion to its hazard."""
+    total = h.sum(axis=1)
+    rate = 1.0 - np.exp(-total) if steady is None else total / (total + steady)
+    new = (lin < 0) & (u < rate)
+    cum = np.cumsum(h[new], axis=1) / np.maximum(total[new], 1e-12)[:, None]
+    lin[new] = (pick[new][:, None] > cum).sum(axis=1).clip(0, h.shape[1] - 1)
+
+
+def _pressure(
+    devices: Devices, lineages: tuple[Lineage, ...], hidden: Hidden
+) -> npt.NDArray[np.float64]:
+    """``[device, lineage]``: each lineage's daily infection hazard for a fully weak device."""
     strength = np.array([x.strength for x in lineages])
     reach = np.array([x.reach for x in lineages])  # [lineage, isp]
     return hidden.infect * strength[None, :] * reach[:, devices.isp].T

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from iotscope.lab.month._detections import site_of
 from iotscope.lab.month._simulate import Action
 from iotscope.lab.month._world import MonthWorld, Run
 
@@ -151,6 +152,8 @@ def truth(world: MonthWorld) -> dict[str, Any]:
     isp = world.devices.isp
     lineages: list[dict[str, Any]] = []
     for i, x in enumerate(world.lineages):
+        if x.start >= world.days or x.end <= 0:
+            continue  # not active in the month
         bots = (ever == i).any(axis=0)
         lineages.append({
             "id": x.id, "family": x.family, "start_day": x.start, "end_day": x.end,
@@ -170,13 +173,14 @@ def truth(world: MonthWorld) -> dict[str, Any]:
          "contacted": i in contacted, "seen_by": sorted(c2_seen.get(i, ()))}
         for i, c in enumerate(run.c2s)
     ]  # fmt: skip
-    alive = [x for x in world.lineages if x.start < world.days and x.end > 0]
     totals = {
         "c2": len(c2), "c2_contacted": sum(x["contacted"] for x in c2),
         "c2_seen": sum(bool(x["seen_by"]) for x in c2),
-        "lineages": len(alive),
+        "lineages": len(lineages),
         "lineages_with_bots": sum(x["bots"] > 0 for x in lineages),
         "lineages_seen": sum(bool(x["seen_by"]) for x in lineages),
+        "bots": int((ever >= 0).any(axis=0).sum()),
+        "bots_in_several_lineages": int((_distinct_lineages(ever) > 1).sum()),
     }  # fmt: skip
     return {
         "seed": world.seed, "start": world.start.isoformat(), "days": world.days,
@@ -186,6 +190,13 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "interventions": [_intervention(world, a) for a in run.actions],
         "series": _series(world), "survey_rounds": survey_days(world.days),
     }  # fmt: skip
+
+
+def _distinct_lineages(lin: npt.NDArray[np.int16]) -> Series:
+    """Per device, how many lineages held it during the month (re-infection by another)."""
+    s = np.sort(lin, axis=0)
+    new = np.vstack([s[:1] >= 0, (s[1:] != s[:-1]) & (s[1:] >= 0)])
+    return new.sum(axis=0).astype(np.int64)
 
 
 def _hidden(world: MonthWorld) -> dict[str, Any]:
@@ -198,7 +209,7 @@ def _hidden(world: MonthWorld) -> dict[str, Any]:
 
 def _isp(world: MonthWorld, k: int) -> dict[str, Any]:
     x = world.isps[k]
-    return {"name": x.name, "asn": x.asn, "prefix": x.prefix,
+    return {"name": x.name, "site": site_of(x.name), "asn": x.asn, "prefix": x.prefix,
             "prefectures": list(x.prefectures), "subscribers": x.subscribers,
             "devices": int((world.devices.isp == k).sum())}  # fmt: skip
 

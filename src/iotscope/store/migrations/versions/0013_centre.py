@@ -1,4 +1,5 @@
-"""The analysis centre's tables: C2 contacts per ISP, interventions, region counts (issue 10).
+"""The analysis centre's tables: C2 contacts per ISP, interventions, region counts, subscriber
+counts (issue 10).
 
 Revision ID: 0013
 Revises: 0012
@@ -55,9 +56,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("isp", "day", "pref_code", "kind", name="pk_region_counts"),
     )
     op.create_index("ix_region_counts_day", "region_counts", ["day"])
+    op.create_table(
+        "isp_subscribers",
+        sa.Column("isp", sa.String(128), nullable=False),
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("subscribers", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("isp", "day", name="pk_isp_subscribers"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("isp_subscribers")
     op.drop_index("ix_region_counts_day", "region_counts")
     op.drop_table("region_counts")
     op.drop_index("ix_interventions_isp_start", "interventions")
