@@ -19,7 +19,10 @@ from iotscope.store import Store
 from iotscope.tenancy import ROLES, Principal, Role
 
 #: Modules that register views (each imported once, on first use of the registry).
-VIEW_MODULES: tuple[str, ...] = ("iotscope.centre.views_regions",)
+VIEW_MODULES: tuple[str, ...] = (
+    "iotscope.centre.views_regions",
+    "iotscope.centre.views_botnets",
+)
 
 Cell = str | int | float | bool | None
 
