@@ -22,6 +22,7 @@ from iotscope.tenancy import ROLES, Principal, Role
 VIEW_MODULES: tuple[str, ...] = (
     "iotscope.centre.views_regions",
     "iotscope.centre.views_botnets",
+    "iotscope.centre.views_effect",
 )
 
 Cell = str | int | float | bool | None

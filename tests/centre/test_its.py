@@ -1,0 +1,72 @@
+"""Segmented regression against a comparison series: a known injected effect is recovered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from iotscope.centre._its import ItsError, fit_its, newey_west_lags
+
+
+def _series(seed: int, effect: float, n: int = 30, start: int = 14) -> tuple[np.ndarray, ...]:
+    """A treated and a comparison count sharing a random-walk shock; the treated level is
+    multiplied by ``1 + effect`` on the days after ``start``."""
+    rng = np.random.default_rng(seed)
+    common = np.cumsum(rng.normal(0, 0.05, n))
+    mult = np.where(np.arange(n) > start, 1 + effect, 1.0)
+    treated = rng.poisson(200 * np.exp(common + 0.01 * np.arange(n)) * mult)
+    comparison = rng.poisson(800 * np.exp(common))
+    return treated.astype(float), comparison.astype(float)
+
+
+@pytest.mark.parametrize("effect", [-0.4, 0.0, 0.25])
+def test_recovers_a_step_effect(effect: float) -> None:
+    covered = 0
+    for seed in range(20):
+        y, c = _series(seed, effect)
+        fit = fit_its(y, c, 15, pre_end=14)
+        covered += fit.covers(effect)
+        assert fit.low <= fit.effect <= fit.high
+    assert covered >= 17  # nominal 95 %: 17 of 20 or more
+
+
+def test_common_shock_cancels_with_the_comparison() -> None:
+    y, c = _series(3, -0.3)
+    shock = np.exp(np.where(np.arange(30) > 14, -0.5, 0.0))  # a holiday hits everyone
+    with_cmp = fit_its(np.round(y * shock), np.round(c * shock), 15)
+    alone = fit_its(np.round(y * shock), None, 15)
+    assert with_cmp.covers(-0.3)
+    assert not alone.covers(-0.3)  # without a comparison the shock is taken for the effect
+    assert with_cmp.with_comparison and not alone.with_comparison
+
+
+def test_curves_and_counterfactual() -> None:
+    y, c = _series(5, -0.5)
+    fit = fit_its(y, c, 15, pre_end=14, last=25)
+    assert len(fit.fitted) == len(fit.counterfactual) == len(y)
+    assert fit.n_pre == 14 and fit.n_post == 11
+    post = slice(15, 26)
+    assert np.mean(fit.fitted[post]) < np.mean(fit.counterfactual[post])
+    band = zip(fit.cf_low, fit.counterfactual, fit.cf_high, strict=True)
+    assert all(lo <= m <= hi for lo, m, hi in band)
+
+
+def test_too_short_says_so() -> None:
+    y, c = _series(1, 0.0, n=10)
+    with pytest.raises(ItsError) as err:
+        fit_its(y, c, 3)
+    assert err.value.n_pre == 3
+
+
+def test_newey_west_lag_rule() -> None:
+    assert newey_west_lags(30) == 3
+    assert newey_west_lags(100) == 4
+    assert newey_west_lags(2) == 1
+
+
+def test_widened_by_placebo_drift_contains_the_model_interval() -> None:
+    y, c = _series(7, -0.3)
+    fit = fit_its(y, c, 15, pre_end=14)
+    wide = fit.widened(0.5)
+    assert wide.low < fit.low and wide.high > fit.high and wide.effect == fit.effect
+    assert fit.widened(0.0).low == pytest.approx(fit.low)
