@@ -20,6 +20,7 @@ from iotscope.fingerprint.cli import app as fingerprint_app
 from iotscope.flows.cli import app as flows_app
 from iotscope.isp.cli import app as isp_app
 from iotscope.lab.cli import app as lab_app
+from iotscope.makers.cli import app as makers_app
 from iotscope.notify.cli import app as notice_app
 from iotscope.report.cli import app as report_app
 from iotscope.service.cli import serve as serve_command
@@ -49,6 +50,7 @@ app.add_typer(notice_app, name="notice")
 app.add_typer(block_app, name="block")
 app.add_typer(case_app, name="case")
 app.add_typer(share_app, name="share")
+app.add_typer(makers_app, name="makers")
 app.command("serve")(serve_command)
 
 

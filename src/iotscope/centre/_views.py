@@ -23,6 +23,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "iotscope.centre.views_regions",
     "iotscope.centre.views_botnets",
     "iotscope.centre.views_effect",
+    "iotscope.centre.views_makers",
 )
 
 Cell = str | int | float | bool | None

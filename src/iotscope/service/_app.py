@@ -19,6 +19,7 @@ ROUTERS: tuple[str, ...] = (
     "iotscope.report:router",  # ISP report files (issue 8)
     "iotscope.notify:router",  # subscriber landing pages, the ISP notice API (issue 8)
     "iotscope.centre:router",  # the analysis centre: pages and JSON API (issue 10)
+    "iotscope.makers:router",  # a manufacturer's report as PDF (issue 10)
 )
 
 

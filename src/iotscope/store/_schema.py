@@ -162,6 +162,7 @@ from iotscope.store import (  # noqa: E402
     _schema_followup,  # noqa: F401
     _schema_hub,  # noqa: F401
     _schema_isp,  # noqa: F401
+    _schema_makers,  # noqa: F401
     _schema_notices,  # noqa: F401
     _schema_service,  # noqa: F401
     _schema_share,  # noqa: F401
