@@ -16,8 +16,14 @@ SYSTEM_TOOLS += bird2 nftables bind9-utils
 SYSTEM_TOOLS += exabgp
 # notices: a Japanese font embedded in PDF letters, pdffonts/pdftotext to check them
 SYSTEM_TOOLS += fonts-ipaexfont-gothic poppler-utils
+# the centre in a browser: Playwright drives Debian's Chromium (tests/centre/test_browser.py)
+SYSTEM_TOOLS += chromium
+# the centre's browser libraries (web/package.json, locked): npm ci into build/web, served by
+# the app from there (iotscope.centre._assets); without node the pages show tables only
+WEB    := build/web
+WEB_STAMP := $(WEB)/.installed
 
-.PHONY: demo test lint typecheck bench system-deps clean
+.PHONY: demo test lint typecheck bench system-deps web-assets clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +31,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@if command -v npm >/dev/null; then \
+		mkdir -p $(WEB) && cp web/package.json web/package-lock.json $(WEB)/ && \
+		(npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error && touch $@) || \
+		echo "npm ci failed: the centre's charts are unavailable (tables still work)"; \
+	else echo "npm not found: the centre's charts are unavailable (tables still work)"; fi
+
+web-assets: $(WEB_STAMP)
+
+demo: $(STAMP) web-assets
 	$(BIN)/iotscope demo $(ARGS)
 
 # Debian's protocol peers used by the real-world tests (nmap, tcpdump, softflowd, nfdump...).
@@ -33,7 +48,7 @@ demo: $(STAMP)
 system-deps:
 	@scripts/system-deps.sh $(SYSTEM_TOOLS)
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps web-assets
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q -rs -n 2 $(PYTEST_ARGS)
@@ -50,4 +65,4 @@ bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks.bench_$(NAME) $(ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from iotscope.tenancy import ROLES, Principal, Role
 
 #: Modules that register views (each imported once, on first use of the registry).
 VIEW_MODULES: tuple[str, ...] = (
+    "iotscope.centre.views_regions",
     "iotscope.centre.views_botnets",
     "iotscope.centre.views_effect",
     "iotscope.centre.views_makers",
@@ -30,12 +31,18 @@ Cell = str | int | float | bool | None
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """Rows under named columns; ``name`` is unique within its view (it names the CSV)."""
+    """Rows under named columns; ``name`` is unique within its view (it names the CSV).
+
+    ``links`` makes a column a drill-down: column -> ``VIEW`` or ``VIEW?param={column}`` (another
+    view of the centre; ``{column}`` is replaced by that row's cell), e.g.
+    ``{"vendor": "maker?vendor={vendor}"}``. Pages link the cells; a chart of the table follows
+    the link when its element is clicked."""
 
     name: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
     title: str = ""
+    links: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for row in self.rows:
@@ -50,6 +57,7 @@ class Table:
             "title": self.title,
             "columns": list(self.columns),
             "rows": [list(r) for r in self.rows],
+            "links": dict(self.links),
         }
 
 
