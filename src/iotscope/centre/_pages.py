@@ -9,6 +9,7 @@ admits only the app's own scripts (no inline script runs).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,18 +56,22 @@ def _lang(request: Request) -> Lang:
     return pick_lang(request.query_params.get("lang"), request.headers.get("accept-language"))
 
 
+def _other(lang: Lang) -> Lang:
+    return "en" if lang == "ja" else "ja"
+
+
 def _switch_url(request: Request, lang: Lang) -> str:
-    """This page in the other language (its other query parameters kept)."""
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
-    query["lang"] = "en" if lang == "ja" else "ja"
+    """This page in the other language (its view parameters kept)."""
+    query = view_params(request)
+    query["lang"] = _other(lang)
     return f"{request.url.path}?{urlencode(query)}"
 
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = _lang(request)
-    html = _env.get_template(template).render(
-        lang=lang, t=strings(lang), switch=_switch_url(request, lang), **context
-    )
+    # an error page switches language on the index: it never echoes the path that failed
+    switch = _switch_url(request, lang) if status < 400 else f"/centre/?lang={_other(lang)}"
+    html = _env.get_template(template).render(lang=lang, t=strings(lang), switch=switch, **context)
     return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
@@ -99,9 +104,14 @@ def _same_origin(request: Request) -> bool:
     return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
+#: A view parameter's name (``vendor``, ``round``, ``id``...); anything else in a query is not
+#: a view's and is neither passed on nor echoed into a page.
+_PARAM = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
 def view_params(request: Request) -> dict[str, str]:
     """The query parameters a view receives (the page's own ``lang`` removed)."""
-    return {k: v for k, v in request.query_params.items() if k != "lang"}
+    return {k: v for k, v in request.query_params.items() if k != "lang" and _PARAM.fullmatch(k)}
 
 
 def _error(request: Request, who: Principal | None, status: int, detail: str) -> HTMLResponse:
