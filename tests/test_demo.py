@@ -33,6 +33,7 @@ def test_demo_once_end_to_end(iotscope_home: Path) -> None:
         "8. C2s shared",
         "9. sharing",
         "10. action at the source",
+        "11. the analysis centre",
     ):
         assert heading in out
     assert "survey vs. ground truth" in out and "C2 detection per ISP" in out

@@ -32,7 +32,10 @@ class DemoOptions:
 
 
 def run_demo(opts: DemoOptions) -> None:
-    """Run every step; with ``once`` exit at the end, else serve the lab until Ctrl-C."""
+    """Run every step; with ``once`` exit at the end, else serve the lab and the centre until
+    Ctrl-C."""
+    from iotscope.demo._centre import centre_step
+
     work = settings().home / "demo"
     work.mkdir(parents=True, exist_ok=True)
     store = open_store()
@@ -45,8 +48,11 @@ def run_demo(opts: DemoOptions) -> None:
             botnet_picture(opts.seed, opts.devices, opts.network, work, store)
             isp_view(store, lab.manifest, work, opts.seed, survey)
             sharing(store, work)
-            if not opts.once:
-                wait_for_interrupt(lab.manifest, work / "manifest.json")
+            manifest, path = lab.manifest, work / "manifest.json"
+            centre_step(
+                work, seed=opts.seed, once=opts.once,
+                wait=lambda: wait_for_interrupt(manifest, path),
+            )  # fmt: skip
     finally:
         store.engine.dispose()
 
