@@ -110,6 +110,7 @@ def _pareto_table(found: Sequence[ParetoRow], x: str) -> Table:
         ("rank", x, "infected", "share", "cum_share"),
         rows,
         "Share of all infections (Pareto)",
+        links={"vendor": "maker?vendor={vendor}"} if x == "vendor" else {},
     )
 
 
@@ -125,6 +126,7 @@ def makers_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
         ("vendor", *COUNT_COLUMNS),
         tuple((t.key[0], *_counts(t)) for t in vendors),
         "Devices per vendor",
+        links={"vendor": "maker?vendor={vendor}"},
     )
     rows = pareto([t.key[0] for t in vendors], [t.infected for t in vendors])
     par = _pareto_table(rows, "vendor")
