@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from iotscope.attribution import subscriber_at
+from iotscope.attribution import subscribers_at
 from iotscope.config import Settings, settings
 from iotscope.errors import ConfigError, IotscopeError
 from iotscope.flows import flows_root, register_flows
@@ -105,11 +105,16 @@ def run_contacts(
     found = client_days(root or flows_root(), run, store.c2_run_candidates(run.id, site))
     secret = key or pseudonym_key(isp)
     names: dict[str, str] = {}
-    holder: dict[tuple[str, date], str | None] = {}
+    first: dict[
+        tuple[str, date], datetime
+    ] = {}  # the client's subscriber: at its day's first contact
+    for client, _ip, _port, day, t0, _t1, _flows in found:
+        first[(client, day)] = min(t0, first.get((client, day), t0))
+    keys = list(first)
+    subs = subscribers_at(store, principal, isp, [(c, first[(c, d)]) for c, d in keys])
+    holder = dict(zip(keys, subs, strict=True))
     out = []
     for client, ip, port, day, t0, t1, flows in found:
-        if (client, day) not in holder:
-            holder[(client, day)] = subscriber_at(store, principal, isp, client, t0)
         who = holder[(client, day)]
         subject = who if who is not None else f"addr:{client}"
         if subject not in names:

@@ -12,7 +12,8 @@ import random
 
 from iotscope.records import Isp
 
-_NAMES = (
+#: The lab's ISP names (the month world of ``lab month`` draws from the same list).
+ISP_NAMES = (
     "Sakura Hikari Net",
     "Kumo Broadband",
     "Tsubame Cable",
@@ -39,11 +40,11 @@ def split_isps(network: ipaddress.IPv4Network, rng: random.Random, count: int = 
     """``count`` ISPs (fewer for tiny networks) whose prefixes exactly cover ``network``."""
     extra = min(4, 32 - network.prefixlen)
     subnets = list(network.subnets(prefixlen_diff=extra))
-    count = max(1, min(count, len(subnets), len(_NAMES)))
+    count = max(1, min(count, len(subnets), len(ISP_NAMES)))
     cuts = sorted(rng.sample(range(1, len(subnets)), count - 1)) if count > 1 else []
     bounds = [0, *cuts, len(subnets)]
     asns = rng.sample(range(PRIVATE_ASN[0], PRIVATE_ASN[1] + 1), count)
-    names = rng.sample(_NAMES, count)
+    names = rng.sample(ISP_NAMES, count)
     prefectures = rng.sample(_PREFECTURES, count)
     isps = []
     for i in range(count):

@@ -13,19 +13,10 @@ import numpy as np
 import numpy.typing as npt
 
 from iotscope.lab._catalog import Catalog, Profile
+from iotscope.lab._isps import ISP_NAMES
 from iotscope.prefectures import PREFECTURES, REGIONS
 from iotscope.vulns import Releases, default_releases
 
-ISP_NAMES = (
-    "Sakura Hikari Net",
-    "Kumo Broadband",
-    "Tsubame Cable",
-    "Minato Mobile",
-    "Fuji Access",
-    "Hoshi Telecom",
-    "Kaede Networks",
-    "Shiokaze ISP",
-)
 # The first ISP is national; the others are regional, serving these regions in turn.
 _REGIONAL = (
     ("Kanto", "Tohoku", "Hokkaido"),
