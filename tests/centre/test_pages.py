@@ -105,6 +105,8 @@ def test_japanese_and_csv_links(world: tuple[Store, TestClient]) -> None:
     client = _signed_in(world, "centre")
     r = client.get(f"/centre/views/{sv.ITEM}?vendor=Kumo&lang=ja")
     assert '<html lang="ja">' in r.text and "試験の項目" in r.text and "ログアウト" in r.text
+    assert '<th title="vendor">メーカー</th>' in r.text  # headings in Japanese, names as tooltips
+    assert '<th title="vendor">vendor</th>' in client.get(f"/centre/views/{sv.ITEM}?lang=en").text
     assert 'href="/centre/views/test-web-item?vendor=Kumo&amp;lang=en"' in r.text  # the switch
     csv_url = re.search(r'href="(/centre/api/views/[^"]+\.csv[^"]*)"', r.text)
     assert csv_url is not None

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from iotscope.centre._api import compute
 from iotscope.centre._assets import MEDIA_TYPES, static_files
+from iotscope.centre._columns_ja import heading
 from iotscope.centre._i18n import Lang, pick_lang, strings
 from iotscope.centre._render import page_data, table_out
 from iotscope.centre._views import View, registry, views_for
@@ -50,6 +51,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.globals["heading"] = heading
 
 
 def _lang(request: Request) -> Lang:
