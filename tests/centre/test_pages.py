@@ -106,6 +106,7 @@ def test_japanese_and_csv_links(world: tuple[Store, TestClient]) -> None:
     r = client.get(f"/centre/views/{sv.ITEM}?vendor=Kumo&lang=ja")
     assert '<html lang="ja">' in r.text and "試験の項目" in r.text and "ログアウト" in r.text
     assert '<th title="vendor">メーカー</th>' in r.text  # headings in Japanese, names as tooltips
+    assert "<h2>機種 <a" in r.text  # a known table title ("Models") in Japanese
     assert '<th title="vendor">vendor</th>' in client.get(f"/centre/views/{sv.ITEM}?lang=en").text
     assert 'href="/centre/views/test-web-item?vendor=Kumo&amp;lang=en"' in r.text  # the switch
     csv_url = re.search(r'href="(/centre/api/views/[^"]+\.csv[^"]*)"', r.text)

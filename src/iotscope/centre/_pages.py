@@ -21,8 +21,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from iotscope.centre._api import compute
 from iotscope.centre._assets import MEDIA_TYPES, static_files
-from iotscope.centre._columns_ja import heading
 from iotscope.centre._i18n import Lang, pick_lang, strings
+from iotscope.centre._ja import heading, title
 from iotscope.centre._render import page_data, table_out
 from iotscope.centre._views import View, registry, views_for
 from iotscope.errors import IotscopeError
@@ -52,6 +52,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.globals["heading"] = heading
+_env.globals["tr_title"] = title
 
 
 def _lang(request: Request) -> Lang:
