@@ -19,8 +19,9 @@ from iotscope.centre._kpi import (
 )
 from iotscope.centre._kpi_data import COMPUTATIONS, NO_SUBSCRIBERS, compute
 from iotscope.errors import ConfigError
+from iotscope.share.stix import ts
 from iotscope.store import Store, open_store
-from iotscope.store._schema import c2_runs
+from iotscope.store._schema import c2_candidates, c2_runs
 from iotscope.store._schema_attribution import leases
 from iotscope.store._schema_centre import isp_subscribers
 from iotscope.store._schema_followup import followup_checks, followup_subjects
@@ -57,12 +58,32 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     _insert(s, c2_runs, [{"id": "r1", "site": "A", "since": None, "until": None,
                           "engine": "duckdb", "params": {}, "started": T0,
                           "finished": T0 + timedelta(minutes=2), "counts": {}}])  # fmt: skip
-    _insert(s, isp_published, [{
-        "site": "A", "object_id": f"indicator--{i}", "type": "indicator", "ip": "127.200.0.1",
-        "port": 23, "proto": "tcp", "version": 1, "modified": None, "content_hash": "h",
-        "status": "active", "object": {}, "run_id": "r1",
-        "updated": T0 + timedelta(minutes=2 + m)} for i, m in ((1, 10), (2, 20), (3, 30))
-    ])  # fmt: skip
+    _insert(
+        s,
+        isp_published,
+        [
+            {
+                "site": "A",
+                "object_id": f"indicator--{i}",
+                "type": "indicator",
+                "ip": "127.200.0.1",
+                "port": 23,
+                "proto": "tcp",
+                "version": 1,
+                "modified": None,
+                "content_hash": "h",
+                "status": "active",
+                "object": {"created": ts(T0 + timedelta(minutes=2 + m))},
+                "run_id": "r-later",
+                "updated": T0 + timedelta(days=1),
+            }
+            for i, m in ((1, 10), (2, 20), (3, 30))
+        ],
+    )  # fmt: skip  (the row is the newest version: only the object's ``created`` is the first)
+    _insert(s, c2_candidates, [{
+        "run_id": "r1", "site": "A", "ip": "127.200.0.1", "port": 23, "proto": "tcp",
+        "score": 0.8, "clients": 3, "infected_clients": 3, "first_seen": T0, "last_seen": T0,
+        "reasons": []}])  # fmt: skip
     subjects = [{"id": f"u{i}", "trial": "t", "isp": "A", "subscriber_id": f"s{i}",
                  "ip": "127.64.0.1", "port": 23, "finding_time": T0, "kind": "weak",
                  "identity": {}, "arm": "notified", "notice_id": None, "channel": "email",

@@ -9,6 +9,7 @@ sees. Grouping happens in SQL; what is left is small.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -18,8 +19,9 @@ from sqlalchemy import func, select
 
 from iotscope.centre._kpi import NATIONAL, Kpi, Point, median, period_start
 from iotscope.errors import ConfigError
+from iotscope.share.stix import parse_ts
 from iotscope.store import Store
-from iotscope.store._schema import c2_runs
+from iotscope.store._schema import c2_candidates, c2_runs
 from iotscope.store._schema_attribution import isps, leases
 from iotscope.store._schema_centre import c2_contacts, isp_subscribers, region_counts
 from iotscope.store._schema_followup import followup_checks, followup_subjects
@@ -142,36 +144,60 @@ def _medians(values: Iterable[tuple[str, date, float]], period: str) -> list[Poi
     return [Point(sc, p, median(v), len(v)) for (sc, p), v in sorted(cells.items())]
 
 
+def _first_published(store: Store) -> list[tuple[str, str, int, datetime]]:
+    """(ISP, ip, port, first publication) of every C2 indicator a site published: the
+    indicator's STIX ``created``, which every later version keeps (``isp_published`` holds
+    only the newest version)."""
+    p = isp_published.c
+    stmt = select(p.site, p.ip, p.port, p.object).where(p.type == "indicator", p.ip.is_not(None))
+    isp_of = _isp_of_site(store)
+    out = []
+    for site, ip, port, obj in _rows(store, stmt):
+        created = (obj or {}).get("created")
+        if isinstance(created, str):
+            out.append((isp_of.get(site, site), ip, int(port), _aware(parse_ts(created))))
+    return out
+
+
+def _isp_of_site(store: Store) -> dict[str, str]:
+    """A flow site's ISP: the registered ISP whose name, lowercased with runs of other
+    characters as ``-``, is the site's name (``Fuji Access`` runs the site ``fuji-access``)."""
+    names = [n for (n,) in _rows(store, select(isps.c.name))]
+    return {re.sub(r"[^a-z0-9]+", "-", n.lower()).strip("-"): n for n in names}
+
+
 def detection_to_share(store: Store, period: str) -> list[Point]:
-    """Minutes from the end of the detection run that found a C2 to its first publication
-    (``isp_published`` version 1, joined to ``c2_runs`` by run id); median per period."""
-    p, r = isp_published.c, c2_runs.c
-    stmt = (
-        select(p.site, p.updated, func.coalesce(r.finished, r.started))
-        .join(c2_runs, (r.id == p.run_id) & (r.site == p.site))
-        .where(p.type == "indicator", p.version == 1)
+    """Minutes from the end of the site's first detection run that reported a C2 to the C2's
+    first publication by that site; median per period of publication."""
+    c, r = c2_candidates.c, c2_runs.c
+    found = (
+        select(c.site, c.ip, c.port, func.min(func.coalesce(r.finished, r.started)))
+        .join(c2_runs, (r.id == c.run_id) & (r.site == c.site))
+        .group_by(c.site, c.ip, c.port)
     )
+    isp_of = _isp_of_site(store)
+    detected = {(isp_of.get(site, site), ip, int(port)): _aware(t)
+                for site, ip, port, t in _rows(store, found)}  # fmt: skip
     values = []
-    for site, published, detected in _rows(store, stmt):
-        minutes = (_aware(published) - _aware(detected)).total_seconds() / 60
-        values.append((site, _aware(published).date(), max(minutes, 0.0)))
+    for isp, ip, port, published in _first_published(store):
+        at = detected.get((isp, ip, port))
+        if at is not None:
+            minutes = (published - at).total_seconds() / 60
+            values.append((isp, published.date(), max(minutes, 0.0)))
     return _medians(values, period)
 
 
 def c2_lifetime_after_share(store: Store, period: str) -> list[Point]:
     """Days from a C2 endpoint's first publication to the last contact any ISP saw with it
     (0 when none after); median per week of publication."""
-    p, c = isp_published.c, c2_contacts.c
-    shared = (
-        select(p.site, p.ip, p.port, func.min(p.updated))
-        .where(p.type == "indicator", p.version == 1, p.ip.is_not(None))
-        .group_by(p.site, p.ip, p.port)
-    )
+    c = c2_contacts.c
     seen = select(c.c2_ip, c.c2_port, func.max(c.last_seen)).group_by(c.c2_ip, c.c2_port)
-    last = {(ip, port): _aware(t) for ip, port, t in _rows(store, seen)}
+    last = {(ip, int(port)): _aware(t) for ip, port, t in _rows(store, seen)}
+    first: dict[tuple[str, str, int], datetime] = {}
+    for isp, ip, port, t in _first_published(store):  # one value per ISP and endpoint
+        first[(isp, ip, port)] = min(t, first.get((isp, ip, port), t))
     values = []
-    for site, ip, port, when in _rows(store, shared):
-        t0 = _aware(when)
+    for (site, ip, port), t0 in first.items():
         end = last.get((ip, port), t0)
         values.append((site, t0.date(), max((end - t0).total_seconds() / 86_400, 0.0)))
     return _medians(values, period)

@@ -2,6 +2,11 @@
 ``c2_candidates``): one run per ISP site and day over that day's flows, its candidates the C2
 endpoints the ISP's detector reported contacts with that day. So "when did each ISP first
 detect this C2" reads the same table for the lab as for real runs (``c2 history``).
+
+Each run is then published as ``isp run`` publishes a run when it ends (the real planner,
+:func:`iotscope.isp.publish_candidates`: new, changed and expired C2s into the site's publish
+state and outbox), so the sharing KPIs (detection to share, C2 lifetime after sharing) read the
+same tables as a deployment.
 """
 
 from __future__ import annotations
@@ -77,3 +82,20 @@ def load_detections(store: Store, world: MonthWorld) -> int:
     runs, cands = detections(world)
     upsert_rows(store, s.c2_runs, runs)
     return upsert_rows(store, s.c2_candidates, cands)
+
+
+def publish_detections(store: Store, world: MonthWorld) -> int:
+    """Publish every ISP's runs in day order at the end of each run; the C2s published new."""
+    from iotscope.isp._publish import publish_candidates
+    from iotscope.isp._state import StateCache
+
+    new = 0
+    for x in world.isps:
+        site, cache = site_of(x.name), StateCache()
+        for d in range(world.days):
+            rid = run_id(world, d)
+            found = store.c2_run_candidates(rid, site)
+            plan, _ = publish_candidates(store, site, found, rid, world.day_start(d + 1),
+                                         cache=cache)  # fmt: skip
+            new += plan.counts()["new"]
+    return new

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from iotscope.lab._catalog import Profile
-from iotscope.lab.month._detections import load_detections
+from iotscope.lab.month._detections import load_detections, publish_detections
 from iotscope.lab.month._sources import load_sources
 from iotscope.lab.month._truth import intervention_row, survey_days
 from iotscope.lab.month._world import MonthWorld
@@ -55,6 +55,7 @@ class Loaded:
     isp_subscribers: int
     sightings: int
     c2_candidates: int
+    published: int = 0  # C2s the ISPs published as new (0 on a reload: already published)
 
 
 def load(store: Store, world: MonthWorld) -> Loaded:
@@ -68,8 +69,9 @@ def load(store: Store, world: MonthWorld) -> Loaded:
     n_counts = save_region_counts(store, CENTRE, region_rows(world))
     more = load_sources(store, world)
     n_cands = load_detections(store, world)
+    published = publish_detections(store, world)
     return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts, **more,
-                  c2_candidates=n_cands)  # fmt: skip
+                  c2_candidates=n_cands, published=published)  # fmt: skip
 
 
 def survey_id(world: MonthWorld, day: int) -> str:
