@@ -3,6 +3,8 @@ their truth (shared by ``bench_lineage`` and ``bench_capture``)."""
 
 from __future__ import annotations
 
+import os
+import platform
 import tempfile
 import time
 from collections.abc import Iterator
@@ -38,3 +40,12 @@ def worlds(seeds: tuple[int, ...], size: dict[str, int]) -> Iterator[Loaded]:
             load(store, world)
             yield Loaded(seed, store, truth(world), time.perf_counter() - t0)
             store.engine.dispose()
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on (these runs shared the machine with other work)."""
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "note": "shared machine: other helpers ran builds and tests at the same time",
+    }

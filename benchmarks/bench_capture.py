@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 from collections.abc import Mapping
 from pathlib import Path
@@ -38,6 +36,7 @@ from benchmarks._botnet_worlds import (
     SMALL,
     TUNING_SEEDS,
     WORLD,
+    machine,
     worlds,
 )
 from iotscope.centre import _botnets
@@ -168,11 +167,7 @@ def run(small: bool) -> dict[str, Any]:
         "coverage": {i: coverage(rows, i) for i in items},
         "one_more_isp": {i: one_more_summary(rows, i) for i in items},
         "per_seed": rows,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "note": "shared machine: other helpers ran builds and tests at the same time",
-        },
+        "machine": machine(),
     }
 
 

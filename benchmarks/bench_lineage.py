@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import statistics
 import time
 from datetime import timedelta
@@ -41,6 +39,7 @@ from benchmarks._botnet_worlds import (
     SMALL,
     TUNING_SEEDS,
     WORLD,
+    machine,
     worlds,
 )
 from iotscope.centre import _botnets, registry
@@ -203,11 +202,7 @@ def run(small: bool) -> dict[str, Any]:
         "fresh_summary": summary(fresh_rows),
         "views": views,
         "view_goal_s": 1.0,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "note": "shared machine: other helpers ran builds and tests at the same time",
-        },
+        "machine": machine(),
     }
 
 

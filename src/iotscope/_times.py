@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 from iotscope.errors import ConfigError
 
@@ -17,3 +18,13 @@ def utc_option(value: str | None, option: str = "--now") -> datetime:
     except ValueError as exc:
         raise ConfigError(f"{option} must be an ISO 8601 time", value=value) from exc
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@overload
+def stored_utc(t: datetime) -> datetime: ...
+@overload
+def stored_utc(t: None) -> None: ...
+def stored_utc(t: datetime | None) -> datetime | None:
+    """A time read from the store, aware: SQLite hands back naive datetimes for timezone-aware
+    columns, and they were written in UTC."""
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t

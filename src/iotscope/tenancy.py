@@ -12,6 +12,7 @@ filter is a type error rather than a leak.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -52,3 +53,9 @@ class Principal:
 
 
 CENTRE = Principal("centre")
+
+
+def site_name(isp: str) -> str:
+    """The flow site an ISP runs (``Fuji Access`` -> ``fuji-access``): lowercase ``[a-z0-9-]``,
+    usable as a path and a Parquet key, the same name in the lab, the month world and the KPIs."""
+    return re.sub(r"[^a-z0-9]+", "-", isp.lower()).strip("-") or "site"

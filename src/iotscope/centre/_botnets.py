@@ -16,10 +16,11 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import func
 
+from iotscope._times import stored_utc
 from iotscope.centre._contacts import C2, Tenure
 from iotscope.centre._correlation import c2_incidence, lineage_incidence, only_seen_by
 from iotscope.centre._lineage import Lineage, LineageParams, Migration, assign, lineages, migrations
@@ -148,7 +149,7 @@ def _load_tenures(store: Store) -> list[Tenure]:
     with store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     out = [
-        Tenure(isp, bot, (ip, port), family, _aware(first), _aware(last), days, flows)
+        Tenure(isp, bot, (ip, port), family, stored_utc(first), stored_utc(last), days, flows)
         for isp, bot, ip, port, family, first, last, days, flows in rows
     ]
     out.sort(key=lambda x: (x.isp, x.bot, x.first, x.c2))
@@ -160,8 +161,3 @@ def _load_days(store: Store) -> list[tuple[str, str, C2, date]]:
     stmt = scoped(t, CENTRE).with_only_columns(t.c.isp, t.c.bot, t.c.c2_ip, t.c.c2_port, t.c.day)
     with store.engine.connect() as conn:
         return [(isp, bot, (ip, port), day) for isp, bot, ip, port, day in conn.execute(stmt)]
-
-
-def _aware(t: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC.
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t

@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from iotscope._times import stored_utc
 from iotscope.store import Store
 from iotscope.store._schema_block import block_actions
 from iotscope.store._schema_notices import notices
@@ -41,11 +42,6 @@ def row(iv: Intervention) -> tuple[str | None, ...]:
             iv.source, iv.note)  # fmt: skip
 
 
-def aware(t: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC."""
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
-
-
 def _id(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
 
@@ -59,14 +55,14 @@ def from_block_actions(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
         if r["action"] not in ("added", "announced"):
             continue
         kind = "bgp_blackhole" if str(r["channel"]).startswith("bgp") else "blocklist"
-        groups[(r["isp"], kind, aware(r["at"]).date())].append(r)
+        groups[(r["isp"], kind, stored_utc(r["at"]).date())].append(r)
     out = []
     for (isp, kind, day), members in groups.items():
         targets = sorted({str(m["target"]) for m in members})
         out.append(
             Intervention(
                 id=_id("block", isp, kind, day), kind=kind, isp=isp, target_kind="c2",
-                target=",".join(targets), start=min(aware(m["at"]) for m in members),
+                target=",".join(targets), start=min(stored_utc(m["at"]) for m in members),
                 end=None, source="block_actions", note=f"{len(targets)} targets",
             )
         )  # fmt: skip
@@ -78,7 +74,7 @@ def from_notices(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
     groups: dict[tuple[str, date], list[datetime]] = defaultdict(list)
     for r in rows:
         if r.get("sent") is not None:
-            sent = aware(r["sent"])
+            sent = stored_utc(r["sent"])
             groups[(r["isp"], sent.date())].append(sent)
     return [
         Intervention(

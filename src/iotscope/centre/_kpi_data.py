@@ -9,14 +9,14 @@ sees. Grouping happens in SQL; what is left is small.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from iotscope._times import stored_utc
 from iotscope.centre._kpi import NATIONAL, Kpi, Point, median, period_start
 from iotscope.errors import ConfigError
 from iotscope.share.stix import parse_ts
@@ -26,6 +26,7 @@ from iotscope.store._schema_attribution import isps, leases
 from iotscope.store._schema_centre import c2_contacts, isp_subscribers, region_counts
 from iotscope.store._schema_followup import followup_checks, followup_subjects
 from iotscope.store._schema_isp import isp_published
+from iotscope.tenancy import site_name
 
 PER = 10_000
 NO_SUBSCRIBERS = "no subscriber count for this ISP (isp_subscribers or a lease log)"
@@ -33,10 +34,6 @@ NO_SUBSCRIBERS = "no subscriber count for this ISP (isp_subscribers or a lease l
 
 def _day(d: date | str) -> date:
     return d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
-
-
-def _aware(t: datetime) -> datetime:
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
 def _rows(store: Store, stmt: Any) -> list[tuple[Any, ...]]:
@@ -123,11 +120,11 @@ def remediated_within(store: Store, days: int, period: str) -> list[Point]:
     latest = _rows(store, select(func.max(c.checked)))[0][0]
     if latest is None:
         return []
-    first_fix = {sid: _aware(t) for sid, t in _rows(store, fixed)}
-    horizon, now = timedelta(days=days), _aware(latest)
+    first_fix = {sid: stored_utc(t) for sid, t in _rows(store, fixed)}
+    horizon, now = timedelta(days=days), stored_utc(latest)
     cells: dict[tuple[str, date], list[bool]] = defaultdict(list)
     for sid, isp, notified in _rows(store, subj):
-        sent = _aware(notified)
+        sent = stored_utc(notified)
         if now - sent < horizon:
             continue  # not old enough to judge
         ok = sid in first_fix and first_fix[sid] - sent <= horizon
@@ -155,15 +152,13 @@ def _first_published(store: Store) -> list[tuple[str, str, int, datetime]]:
     for site, ip, port, obj in _rows(store, stmt):
         created = (obj or {}).get("created")
         if isinstance(created, str):
-            out.append((isp_of.get(site, site), ip, int(port), _aware(parse_ts(created))))
+            out.append((isp_of.get(site, site), ip, int(port), stored_utc(parse_ts(created))))
     return out
 
 
 def _isp_of_site(store: Store) -> dict[str, str]:
-    """A flow site's ISP: the registered ISP whose name, lowercased with runs of other
-    characters as ``-``, is the site's name (``Fuji Access`` runs the site ``fuji-access``)."""
-    names = [n for (n,) in _rows(store, select(isps.c.name))]
-    return {re.sub(r"[^a-z0-9]+", "-", n.lower()).strip("-"): n for n in names}
+    """A flow site's ISP: the registered ISP whose :func:`site_name` the site is."""
+    return {site_name(n): n for (n,) in _rows(store, select(isps.c.name))}
 
 
 def detection_to_share(store: Store, period: str) -> list[Point]:
@@ -176,7 +171,7 @@ def detection_to_share(store: Store, period: str) -> list[Point]:
         .group_by(c.site, c.ip, c.port)
     )
     isp_of = _isp_of_site(store)
-    detected = {(isp_of.get(site, site), ip, int(port)): _aware(t)
+    detected = {(isp_of.get(site, site), ip, int(port)): stored_utc(t)
                 for site, ip, port, t in _rows(store, found)}  # fmt: skip
     values = []
     for isp, ip, port, published in _first_published(store):
@@ -192,7 +187,7 @@ def c2_lifetime_after_share(store: Store, period: str) -> list[Point]:
     (0 when none after); median per week of publication."""
     c = c2_contacts.c
     seen = select(c.c2_ip, c.c2_port, func.max(c.last_seen)).group_by(c.c2_ip, c.c2_port)
-    last = {(ip, int(port)): _aware(t) for ip, port, t in _rows(store, seen)}
+    last = {(ip, int(port)): stored_utc(t) for ip, port, t in _rows(store, seen)}
     first: dict[tuple[str, str, int], datetime] = {}
     for isp, ip, port, t in _first_published(store):  # one value per ISP and endpoint
         first[(isp, ip, port)] = min(t, first.get((isp, ip, port), t))

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, insert, select, text, update
 
+from iotscope._times import stored_utc
 from iotscope.isp._plan import Plan, Published
 from iotscope.store._schema_isp import isp_outbox, isp_published
 from iotscope.store._store import Store
@@ -50,10 +51,6 @@ class OutboxEntry:
     sent: datetime | None
     status_id: str | None
     last_error: str | None
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
 def load_published(store: Store, site: str, *, lazy: bool = False) -> dict[str, Published]:
@@ -219,12 +216,12 @@ def _entry(r: dict[str, Any]) -> OutboxEntry:
         id=r["id"],
         site=r["site"],
         run_id=r["run_id"],
-        created=_aware(r["created"]) or r["created"],
+        created=stored_utc(r["created"]) or r["created"],
         objects=r["objects"],
         counts=r["counts"],
         attempts=r["attempts"],
         outcome=r["outcome"],
-        sent=_aware(r["sent"]),
+        sent=stored_utc(r["sent"]),
         status_id=r["status_id"],
         last_error=r["last_error"],
     )
@@ -253,7 +250,7 @@ def next_attempt(store: Store, site: str) -> datetime | None:
         t.c.site == site, t.c.outcome == "pending"
     )
     rows = store._query(stmt, "isp_outbox")
-    return _aware(rows[0]["due"]) if rows else None
+    return stored_utc(rows[0]["due"]) if rows else None
 
 
 def mark_sent(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from iotscope.records import Device, Isp
+from iotscope.tenancy import site_name
 
 LEASE_START = datetime(2026, 11, 1, tzinfo=UTC)
 """Day 0 of the simulated lease log unless the caller gives another start."""
@@ -177,8 +178,7 @@ def write_lease_logs(rows: Sequence[LeaseRow], out_dir: Path) -> dict[str, Path]
     for r in rows:
         by_isp.setdefault(r.isp, []).append(r)
     for isp, mine in sorted(by_isp.items()):
-        slug = re.sub(r"[^a-z0-9]+", "-", isp.lower()).strip("-")
-        path = out_dir / f"{slug}.leases.csv"
+        path = out_dir / f"{site_name(isp)}.leases.csv"
         with path.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["address", "start", "end", "subscriber_id"])

@@ -22,7 +22,7 @@ from fpdf.fonts import FontFace
 from iotscope.errors import ConfigError
 from iotscope.makers._report import VendorReport
 from iotscope.makers._tally import Tally
-from iotscope.notify._letter import japanese_font
+from iotscope.notify._letter import japanese_pdf
 
 Lang = Literal["en", "ja"]
 HEADINGS = FontFace(emphasis="", fill_color=(225, 230, 238))  # no bold: one font face
@@ -101,18 +101,6 @@ def _bool(x: bool | None, lang: Lang) -> str:
     if x is None:
         return "-"
     return ("yes" if x else "no") if lang == "en" else ("はい" if x else "いいえ")
-
-
-def _document(now: datetime, font: Path | None) -> FPDF:
-    font = font or japanese_font()
-    if font is None:
-        raise ConfigError("no Japanese font for the report: install fonts-ipaexfont-gothic")
-    pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.set_creation_date(now)
-    pdf.add_font("jp", "", str(font))
-    return pdf
 
 
 def _heading(pdf: FPDF, text: str) -> None:
@@ -241,7 +229,7 @@ def report_pdf(rep: VendorReport, lang: Lang, now: datetime, font: Path | None =
     """The report as PDF bytes (``lang``: ``en`` or ``ja``)."""
     if lang not in ("en", "ja"):
         raise ConfigError("report language must be en or ja", lang=lang)
-    pdf = _document(now, font)
+    pdf = japanese_pdf(now, font, side=15, top=15, what="the report")
     vendor = _clean(rep.vendor)
     pdf.set_title(TEXT["title"][lang].format(vendor=vendor))
     pdf.set_lang(lang)

@@ -35,7 +35,7 @@ def letter_pdf(
     content: Content, sender_lines: list[str], now: datetime, font: Path | None = None
 ) -> bytes:
     """The notice as a one- or two-page A4 letter. ``sender_lines``: the ISP's letterhead."""
-    pdf = _document(now, font)
+    pdf = japanese_pdf(now, font)
     pdf.set_title(content.subject)
     pdf.set_author(content.isp_name)
     pdf.set_lang(content.language)
@@ -48,7 +48,7 @@ def letters_pdf(
 ) -> tuple[bytes, list[int]]:
     """Many letters in one PDF for the print service (the font is parsed and embedded once);
     returns the PDF and the first page (1-based) of each letter."""
-    pdf = _document(now, font)
+    pdf = japanese_pdf(now, font)
     pdf.set_title("notices")
     starts = []
     for content, sender_lines in contents:
@@ -57,13 +57,17 @@ def letters_pdf(
     return bytes(pdf.output()), starts
 
 
-def _document(now: datetime, font: Path | None) -> FPDF:
+def japanese_pdf(
+    now: datetime, font: Path | None, *, side: float = 22, top: float = 20, what: str = "letters"
+) -> FPDF:
+    """An A4 document with the Japanese font embedded as ``jp`` (``font``, or the system's),
+    dated ``now``; margins ``side`` and ``top`` (also the bottom) in mm."""
     font = font or japanese_font()
     if font is None:
-        raise ConfigError("no Japanese font for letters: install fonts-ipaexfont-gothic")
+        raise ConfigError(f"no Japanese font for {what}: install fonts-ipaexfont-gothic")
     pdf = FPDF(format="A4", unit="mm")
-    pdf.set_margins(22, 20, 22)
-    pdf.set_auto_page_break(True, margin=20)
+    pdf.set_margins(side, top, side)
+    pdf.set_auto_page_break(True, margin=top)
     pdf.set_creation_date(now)
     pdf.add_font("jp", "", str(font))
     return pdf

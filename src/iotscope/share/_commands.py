@@ -116,10 +116,10 @@ def _lineages_alone(isp: str) -> None:
     """The C2 lineages (the centre's, from every ISP's C2 contacts) only ``isp`` sees."""
     from iotscope.centre._botnets import analysis, exclusive_lineages
     from iotscope.store import open_store
-    from iotscope.tenancy import Principal
+    from iotscope.tenancy import Principal, site_name
 
     store = open_store()
-    slug = {name.lower().replace(" ", "-"): name for name in analysis(store).isps}
+    slug = {site_name(name): name for name in analysis(store).isps}
     name = isp if isp in slug.values() else slug.get(isp.lower())
     if name is None:
         console.print(f"lineages: no C2 contacts from {isp} yet (`iotscope isp contacts`)")

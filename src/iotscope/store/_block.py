@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from iotscope._times import stored_utc
 from iotscope.errors import ConfigError, StoreError
 from iotscope.store._schema_block import block_actions, block_entries
 from iotscope.store._store import Store
@@ -26,11 +27,6 @@ class Held:
 
     indicator_id: str | None
     expires: datetime | None
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC.
-    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
 
 
 def record_channel(
@@ -61,7 +57,7 @@ def record_channel(
                 _action(isp, channel, t, add_verb, now, held[t].indicator_id, None) for t in added
             ]
             for t in removed:
-                exp = _aware(old[t].expires)
+                exp = stored_utc(old[t].expires)
                 why = reason or (reasons or {}).get(old[t].indicator_id or "", "dropped")
                 if exp is not None and exp <= now:
                     why = "expired"
@@ -160,7 +156,7 @@ def block_log(
     except SQLAlchemyError as exc:
         raise StoreError("read failed", table="block_actions", reason=str(exc)[:300]) from exc
     for r in rows:
-        r["at"] = _aware(r["at"])
+        r["at"] = stored_utc(r["at"])
     return rows
 
 

@@ -13,14 +13,13 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, Table, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
 
-from iotscope.errors import ConfigError, StoreError
+from iotscope._times import stored_utc
+from iotscope.errors import ConfigError
 from iotscope.store._schema_centre import (
     c2_contacts,
     interventions,
@@ -132,35 +131,18 @@ def _may_write(principal: Principal, isp: str | None) -> None:
         raise ConfigError("not allowed to write another ISP's rows", isp=isp)
 
 
-def _upsert(store: Store, table: Table, rows: Sequence[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    keys = [c.name for c in table.primary_key.columns]
-    try:
-        with store.engine.begin() as conn:
-            insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            for i in range(0, len(rows), _CHUNK):
-                stmt = insert(table)
-                update = {c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}
-                stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
-                conn.execute(stmt, list(rows[i : i + _CHUNK]))
-    except SQLAlchemyError as exc:
-        raise StoreError("write failed", table=table.name, reason=str(exc)[:300]) from exc
-    return len(rows)
-
-
 def upsert_rows(store: Store, table: Table, rows: Sequence[dict[str, Any]]) -> int:
     """Bulk upsert of ready rows into any table by its primary key (loaders: the lab's month
     world writes survey rounds with it). No tenant check: callers that write tenant rows use
     the ``save_*`` functions."""
-    return _upsert(store, table, rows)
+    return store._upsert(table, rows)
 
 
 def _save(store: Store, principal: Principal, table: Table, items: Iterable[Any]) -> int:
     rows = [asdict(x) for x in items]
     for isp in {r["isp"] for r in rows}:
         _may_write(principal, isp)
-    return _upsert(store, table, rows)
+    return store._upsert(table, rows)
 
 
 def save_c2_contacts(store: Store, principal: Principal, contacts: Iterable[C2Contact]) -> int:
@@ -219,19 +201,6 @@ def scoped(table: Table, principal: Principal, isp: str | None = None) -> Select
     return stmt.where(table.c.isp == principal.tenant)
 
 
-def _rows(store: Store, stmt: Select[Any], what: str) -> list[dict[str, Any]]:
-    try:
-        with store.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
-    except SQLAlchemyError as exc:
-        raise StoreError("read failed", table=what, reason=str(exc)[:300]) from exc
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns: they were written in UTC.
-    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
-
-
 def _days(stmt: Select[Any], table: Table, since: date | None, until: date | None) -> Select[Any]:
     if since is not None:
         stmt = stmt.where(table.c.day >= since)
@@ -253,8 +222,8 @@ def list_c2_contacts(
     stmt = _days(scoped(t, principal, isp), t, since, until)
     stmt = stmt.order_by(t.c.day, t.c.isp, t.c.c2_ip, t.c.c2_port, t.c.bot)
     out = []
-    for r in _rows(store, stmt, t.name):
-        r["first_seen"], r["last_seen"] = _aware(r["first_seen"]), _aware(r["last_seen"])
+    for r in store._query(stmt, t.name):
+        r["first_seen"], r["last_seen"] = stored_utc(r["first_seen"]), stored_utc(r["last_seen"])
         out.append(C2Contact(**r))
     return out
 
@@ -268,8 +237,8 @@ def list_interventions(
     if kind is not None:
         stmt = stmt.where(t.c.kind == kind)
     out = []
-    for r in _rows(store, stmt.order_by(t.c.start, t.c.id), t.name):
-        r["start"], r["end"] = _aware(r["start"]), _aware(r["end"])
+    for r in store._query(stmt.order_by(t.c.start, t.c.id), t.name):
+        r["start"], r["end"] = stored_utc(r["start"]), stored_utc(r["end"])
         out.append(Intervention(**r))
     return out
 
@@ -289,7 +258,7 @@ def list_region_counts(
     if kind is not None:
         stmt = stmt.where(t.c.kind == kind)
     stmt = stmt.order_by(t.c.day, t.c.isp, t.c.pref_code, t.c.kind)
-    return [RegionCount(**r) for r in _rows(store, stmt, t.name)]
+    return [RegionCount(**r) for r in store._query(stmt, t.name)]
 
 
 def list_subscribers(
@@ -298,4 +267,4 @@ def list_subscribers(
     """Subscriber counts the caller may read, by ISP and day."""
     t = isp_subscribers
     stmt = scoped(t, principal, isp).order_by(t.c.isp, t.c.day)
-    return [Subscribers(**r) for r in _rows(store, stmt, t.name)]
+    return [Subscribers(**r) for r in store._query(stmt, t.name)]

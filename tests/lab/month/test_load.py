@@ -62,13 +62,14 @@ def test_sources_registry_leases_sightings(world: MonthWorld, tmp_path: Path) ->
 
 
 def test_daily_detection_runs_per_isp(world: MonthWorld, tmp_path: Path) -> None:
-    from iotscope.lab.month._detections import load_detections, site_of
+    from iotscope.lab.month._detections import load_detections
+    from iotscope.tenancy import site_name
 
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     assert load_detections(store, world) > 0
     reported = world.run.contacts
     k = int(np.bincount(world.devices.isp[reported.device[reported.reported]]).argmax())
-    site = site_of(world.isps[k].name)
+    site = site_name(world.isps[k].name)
     runs = store.c2_runs(site)
     assert len(runs) == world.days and runs[0].until == world.day_start(world.days)
     seen = {(str(c.ip), c.port) for r in runs for c in store.c2_run_candidates(r.id, site)}

@@ -12,7 +12,6 @@ same tables as a deployment.
 from __future__ import annotations
 
 import ipaddress
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -25,11 +24,7 @@ from iotscope.store import Store
 from iotscope.store import _c2 as c2rows
 from iotscope.store import _schema as s
 from iotscope.store.centre import upsert_rows
-
-
-def site_of(isp: str) -> str:
-    """The flow site name of an ISP (``[a-z0-9-]``)."""
-    return re.sub(r"[^a-z0-9]+", "-", isp.lower()).strip("-")
+from iotscope.tenancy import site_name
 
 
 def run_id(world: MonthWorld, day: int) -> str:
@@ -47,7 +42,7 @@ def detections(world: MonthWorld) -> tuple[list[dict[str, Any]], list[dict[str, 
     t1 = day * 86_400 + c.last_s[m]
     runs, cands = [], []
     for k, x in enumerate(world.isps):
-        site = site_of(x.name)
+        site = site_name(x.name)
         for d in range(world.days):
             sel = (isp == k) & (day == d)
             run = C2Run(id=run_id(world, d), site=site, since=world.day_start(d),
@@ -91,7 +86,7 @@ def publish_detections(store: Store, world: MonthWorld) -> int:
 
     new = 0
     for x in world.isps:
-        site, cache = site_of(x.name), StateCache()
+        site, cache = site_name(x.name), StateCache()
         for d in range(world.days):
             rid = run_id(world, d)
             found = store.c2_run_candidates(rid, site)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from iotscope.lab.month._detections import site_of
 from iotscope.lab.month._simulate import Action
 from iotscope.lab.month._world import MonthWorld, Run
+from iotscope.tenancy import site_name
 
 Series = npt.NDArray[np.int64]
 SURVEY_EVERY = 7
@@ -209,7 +209,7 @@ def _hidden(world: MonthWorld) -> dict[str, Any]:
 
 def _isp(world: MonthWorld, k: int) -> dict[str, Any]:
     x = world.isps[k]
-    return {"name": x.name, "site": site_of(x.name), "asn": x.asn, "prefix": x.prefix,
+    return {"name": x.name, "site": site_name(x.name), "asn": x.asn, "prefix": x.prefix,
             "prefectures": list(x.prefectures), "subscribers": x.subscribers,
             "devices": int((world.devices.isp == k).sum())}  # fmt: skip
 

@@ -9,7 +9,6 @@ generated files and are never contacted.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,6 +18,7 @@ from iotscope.errors import ConfigError
 from iotscope.lab.traffic._families import BenignFamily, Family
 from iotscope.lab.traffic._variants import Variant, get_variant
 from iotscope.records import Isp
+from iotscope.tenancy import site_name
 
 #: Flow time of the first generated record (fixed, so a seed gives the same bytes).
 EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
@@ -126,11 +126,6 @@ class Scenario:
 
     def lineage(self, name: str) -> Lineage:
         return next(x for x in self.lineages if x.name == name)
-
-
-def site_name(isp: str) -> str:
-    """The site name of an ISP: lowercase, [a-z0-9-] (usable as a path and a Parquet key)."""
-    return re.sub(r"[^a-z0-9]+", "-", isp.lower()).strip("-") or "site"
 
 
 def _c2_pool() -> list[int]:
