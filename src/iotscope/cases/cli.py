@@ -87,17 +87,29 @@ def _step(
     )
 
 
-@app.command("approve")
-def approve_cmd(
-    case: str,
-    isp: str = _ISP,
-    actor: str = _ACTOR,
-    reason: str = _REASON,
-    criteria_file: Path | None = _CRITERIA,
-    criterion: str = _NAME,
-) -> None:
-    """Approve (two different people, neither the proposer)."""
-    _step("approve", case, isp, actor, reason, criteria_file, criterion)
+def _simple_step(step: str, doc: str) -> None:
+    """Register ``iotscope case STEP``: a step that takes no option of its own."""
+
+    def command(
+        case: str,
+        isp: str = _ISP,
+        actor: str = _ACTOR,
+        reason: str = _REASON,
+        criteria_file: Path | None = _CRITERIA,
+        criterion: str = _NAME,
+    ) -> None:
+        _step(step, case, isp, actor, reason, criteria_file, criterion)
+
+    command.__doc__ = doc
+    app.command(step)(command)
+
+
+_simple_step("approve", "Approve (two different people, neither the proposer).")
+_simple_step(
+    "refuse", "Refuse the connection (after the deadline, while the criterion still holds)."
+)
+_simple_step("lift", "Lift the case (the latest re-check shows the device fixed or replaced).")
+_simple_step("withdraw", "Withdraw the case (any time while open).")
 
 
 @app.command("notify")
@@ -114,45 +126,6 @@ def notify_cmd(
     _step("notify", case, isp, actor, reason, criteria_file, criterion, days)
 
 
-@app.command("refuse")
-def refuse_cmd(
-    case: str,
-    isp: str = _ISP,
-    actor: str = _ACTOR,
-    reason: str = _REASON,
-    criteria_file: Path | None = _CRITERIA,
-    criterion: str = _NAME,
-) -> None:
-    """Refuse the connection (after the deadline, while the criterion still holds)."""
-    _step("refuse", case, isp, actor, reason, criteria_file, criterion)
-
-
-@app.command("lift")
-def lift_cmd(
-    case: str,
-    isp: str = _ISP,
-    actor: str = _ACTOR,
-    reason: str = _REASON,
-    criteria_file: Path | None = _CRITERIA,
-    criterion: str = _NAME,
-) -> None:
-    """Lift the case (the latest re-check shows the device fixed or replaced)."""
-    _step("lift", case, isp, actor, reason, criteria_file, criterion)
-
-
-@app.command("withdraw")
-def withdraw_cmd(
-    case: str,
-    isp: str = _ISP,
-    actor: str = _ACTOR,
-    reason: str = _REASON,
-    criteria_file: Path | None = _CRITERIA,
-    criterion: str = _NAME,
-) -> None:
-    """Withdraw the case (any time while open)."""
-    _step("withdraw", case, isp, actor, reason, criteria_file, criterion)
-
-
 @app.command("list")
 def list_cmd(isp: str = _ISP, out: Path | None = typer.Option(None, "--out")) -> None:
     """The report of the ISP's open cases."""
@@ -161,6 +134,7 @@ def list_cmd(isp: str = _ISP, out: Path | None = typer.Option(None, "--out")) ->
     from iotscope.tenancy import Principal
 
     cases = open_cases(open_store(), Principal("isp", isp), isp)
+    keys = ("id", "subscriber", "criteria", "opened", "status", "approvers", "deadline")
     rows = [
         (
             c.id,
@@ -173,38 +147,11 @@ def list_cmd(isp: str = _ISP, out: Path | None = typer.Option(None, "--out")) ->
         )
         for c in cases
     ]
-    console.print(
-        table(
-            f"open refusal cases: {isp}",
-            ["case", "subscriber", "criteria", "opened", "status", "approved by", "deadline"],
-            rows,
-        )
-    )
+    headings = ["case", "subscriber", "criteria", "opened", "status", "approved by", "deadline"]
+    console.print(table(f"open refusal cases: {isp}", headings, rows))
     if out is not None:
-        out.write_text(
-            json.dumps(
-                [
-                    dict(
-                        zip(
-                            (
-                                "id",
-                                "subscriber",
-                                "criteria",
-                                "opened",
-                                "status",
-                                "approvers",
-                                "deadline",
-                            ),
-                            r,
-                            strict=True,
-                        )
-                    )
-                    for r in rows
-                ],
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
+        listed = [dict(zip(keys, r, strict=True)) for r in rows]
+        out.write_text(json.dumps(listed, indent=1), encoding="utf-8")
 
 
 @app.command("audit")
