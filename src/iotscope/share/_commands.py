@@ -22,6 +22,14 @@ DETECTIONS_HELP = "build the feed from the store's C2 detections, not the local 
 FAMILIES_HELP = "C2 families from a lab truth.json (c2[{ip, port, proto, family}])"
 HUB_HELP = "read the feed from this TAXII 2.1 API root URL (with --token, --collection)"
 
+# the options every command that reads the feed takes (see _feed)
+_BUNDLE = typer.Option(None, "--bundle", help=BUNDLE_HELP)
+_HUB = typer.Option(None, "--hub", help=HUB_HELP)
+_TOKEN = typer.Option(None, "--token", help="bearer token for --hub")
+_COLLECTION = typer.Option(None, "--collection", help="collection id (--hub)")
+_DETECTIONS = typer.Option(False, "--detections", help=DETECTIONS_HELP)
+_FAMILIES = typer.Option(None, "--families", help=FAMILIES_HELP)
+
 
 def _feed(
     bundle: Path | None,
@@ -82,12 +90,12 @@ def _write_bundle(out: Path | None, objects: list[dict[str, Any]]) -> None:
 
 def agreement_cmd(
     isp: str = typer.Option(..., "--isp", help="the ISP whose detections to look at"),
-    bundle: Path | None = typer.Option(None, "--bundle", help=BUNDLE_HELP),
-    hub: str | None = typer.Option(None, "--hub", help=HUB_HELP),
-    token: str | None = typer.Option(None, "--token", help="bearer token for --hub"),
-    collection: str | None = typer.Option(None, "--collection", help="collection id (--hub)"),
-    detections: bool = typer.Option(False, "--detections", help=DETECTIONS_HELP),
-    families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
+    bundle: Path | None = _BUNDLE,
+    hub: str | None = _HUB,
+    token: str | None = _TOKEN,
+    collection: str | None = _COLLECTION,
+    detections: bool = _DETECTIONS,
+    families: Path | None = _FAMILIES,
     out: Path | None = typer.Option(None, "--out", help="write JSON Lines here"),
 ) -> None:
     """Which of ISP's C2 detections others confirmed, which only it sees (and its families)."""
@@ -130,12 +138,12 @@ def _lineages_alone(isp: str) -> None:
 
 
 def confirm_cmd(
-    bundle: Path | None = typer.Option(None, "--bundle", help=BUNDLE_HELP),
-    hub: str | None = typer.Option(None, "--hub", help=HUB_HELP),
-    token: str | None = typer.Option(None, "--token", help="bearer token for --hub"),
-    collection: str | None = typer.Option(None, "--collection", help="collection id (--hub)"),
-    detections: bool = typer.Option(False, "--detections", help=DETECTIONS_HELP),
-    families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
+    bundle: Path | None = _BUNDLE,
+    hub: str | None = _HUB,
+    token: str | None = _TOKEN,
+    collection: str | None = _COLLECTION,
+    detections: bool = _DETECTIONS,
+    families: Path | None = _FAMILIES,
     out: Path | None = typer.Option(None, "--out", help="write the new versions as a bundle"),
     now: str | None = typer.Option(None, "--now", help="the versions' time (default: now)"),
     publish: bool = typer.Option(False, "--publish", help="add them to the local hub's feed"),
@@ -231,12 +239,12 @@ def compare_cmd(
 
 def misp_feed_cmd(
     out: Path = typer.Option(..., "--out", help="the feed directory"),
-    bundle: Path | None = typer.Option(None, "--bundle", help=BUNDLE_HELP),
-    hub: str | None = typer.Option(None, "--hub", help=HUB_HELP),
-    token: str | None = typer.Option(None, "--token", help="bearer token for --hub"),
-    collection: str | None = typer.Option(None, "--collection", help="collection id (--hub)"),
-    detections: bool = typer.Option(False, "--detections", help=DETECTIONS_HELP),
-    families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
+    bundle: Path | None = _BUNDLE,
+    hub: str | None = _HUB,
+    token: str | None = _TOKEN,
+    collection: str | None = _COLLECTION,
+    detections: bool = _DETECTIONS,
+    families: Path | None = _FAMILIES,
     org: str = typer.Option("iotscope centre", "--org", help="the feed's organisation"),
 ) -> None:
     """The shared C2 feed as a MISP feed (manifest.json, hashes.csv, one event a day)."""
@@ -305,7 +313,7 @@ def revoke_cmd(
 
 def stix_cmd(
     site: str = typer.Option(..., "--site", help="the site (ISP) whose newest detection"),
-    families: Path | None = typer.Option(None, "--families", help=FAMILIES_HELP),
+    families: Path | None = _FAMILIES,
     tlp: str = typer.Option("amber", "--tlp", help="clear, green, amber, amber+strict, red"),
     changed: bool = typer.Option(False, "--changed", help="only what changed since last time"),
     out: Path | None = typer.Option(None, "--out", help="write the bundle here"),
