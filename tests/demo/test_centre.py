@@ -61,6 +61,7 @@ def _survey(store: Store, manifest: LabManifest) -> None:
     store.save_findings(found)
 
 
+@pytest.mark.slow
 def test_live_centre_shows_what_the_live_run_found(iotscope_home: Path) -> None:
     store = open_store()
     manifest = build_world(DEVICES, SEED, NETWORK).manifest
