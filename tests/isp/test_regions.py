@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -88,3 +89,22 @@ def test_prefecture_by_code_or_name(name: str, code: str) -> None:
 def test_unknown_prefecture_is_a_clear_error(name: str) -> None:
     with pytest.raises(ConfigError, match="not a prefecture"):
         prefecture(name)
+
+
+def test_isp_regions_command_records_the_counts(iotscope_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from iotscope.cli import app
+    from iotscope.store import open_store
+    from tests.makers.world import build
+
+    store = open_store()
+    build(store)
+    ok = CliRunner().invoke(app, ["isp", "regions", "--isp", "beta", "--prefecture", "Osaka"])
+    assert ok.exit_code == 0, ok.output
+    assert "recorded 4 region count rows for beta" in ok.output
+    assert {(r.prefecture, r.kind) for r in list_region_counts(store, BETA)} == {
+        ("Osaka", "weak"), ("Osaka", "vulnerable")}  # fmt: skip
+    bad = CliRunner().invoke(app, ["isp", "regions", "--isp", "beta", "--prefecture", "Mars"])
+    assert isinstance(bad.exception, ConfigError)  # cli.main renders it with exit code 2
+    store.engine.dispose()
