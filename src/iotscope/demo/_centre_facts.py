@@ -153,9 +153,12 @@ def _action_facts(get: Get, exp: Expected) -> list[Fact]:
              for kind, isp in sorted(exp.acted)]  # fmt: skip
     values = _rows(get("kpis"), "values")
     weak = [r for r in values if r["kpi"] == "weak_login_per_10k" and r["scope"] == "national"]
-    want = round(sum(exp.weak_by_pref.values()) * PER / exp.subscribers, 2)
     got = max(weak, key=lambda r: r["period"])["value"] if weak else None
-    ok = got is not None and round(got, 2) == want
+    if not exp.subscribers:  # no lab ISP has a device: the KPI has no data, never a zero
+        want, ok = None, got is None
+    else:
+        want = round(sum(exp.weak_by_pref.values()) * PER / exp.subscribers, 2)
+        ok = got is not None and round(got, 2) == want
     facts.append(Fact(f"weak logins per 10,000 subscribers, national = {want}", "kpis", ok,
                       f"KPI value {got}"))  # fmt: skip
     return facts

@@ -173,7 +173,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def wait_for_interrupt(manifest: LabManifest, path: Path) -> None:
     """Keep the lab up until Ctrl-C or SIGTERM."""
-    console.rule("[bold]the lab keeps running")
+    console.rule("[bold]the lab and both centres keep running")
     console.print(f"{len(manifest.devices)} devices on {manifest.network}; manifest {path}")
     console.print("try: nmap -sV -Pn -n -p 22,23,80 " + str(manifest.devices[0].ip))
     console.print("press Ctrl-C to stop")
