@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from iotscope.store import open_store
+from iotscope.store.centre import list_c2_contacts, list_region_counts
+from iotscope.tenancy import CENTRE
 
 
 @pytest.mark.network
@@ -33,9 +35,14 @@ def test_demo_once_end_to_end(iotscope_home: Path) -> None:
         "8. C2s shared",
         "9. sharing",
         "10. action at the source",
-        "11. the analysis centre",
+        "11. what each ISP sends the centre",
+        "12. the analysis centre",
     ):
         assert heading in out
+    # the centre is served twice: the live run's store, and the month world at a second URL
+    assert "the live lab (this run): open http://127.0.0.1:" in out
+    assert "a month of history at national scale" in out
+    assert "what the live run found, as the live centre shows it" in out
     assert "survey vs. ground truth" in out and "C2 detection per ISP" in out
     store = open_store(f"sqlite:///{iotscope_home / 'iotscope.db'}")
     try:
@@ -43,5 +50,7 @@ def test_demo_once_end_to_end(iotscope_home: Path) -> None:
         assert store.findings(), "the survey stored no findings"
         assert store.sightings(), "the telescope stored no sightings"
         assert store.c2_candidates(), "no C2 candidate was stored"
+        assert list_c2_contacts(store, CENTRE), "no ISP sent the centre its C2 contacts"
+        assert list_region_counts(store, CENTRE), "no ISP sent the centre its region counts"
     finally:
         store.engine.dispose()

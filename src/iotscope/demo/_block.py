@@ -22,6 +22,7 @@ from iotscope.block import select as select_entries
 from iotscope.block._bird import SPEAKER_ADDR, Bird, bird_available, start_bird
 from iotscope.block._export import bgp_recorder
 from iotscope.store import Store
+from iotscope.tenancy import site_name
 
 ISP_AS, ROUTER_AS = 64512, 64513  # private AS numbers (RFC 6996)
 
@@ -45,7 +46,7 @@ def block_step(
         objects = store_objects(store, Principal("isp", isp))
     pol = policy or Policy(isp, min_confidence=0)
     sel = select_entries(list(objects), pol, now or datetime.now(UTC))
-    out = work / "block" / isp
+    out = work / "block" / site_name(isp)
     files = {
         fmt: export(sel, fmt, out / name, store).path
         for fmt, name in (("plain", "c2.txt"), ("nftables", "c2.nft"), ("rpz", "rpz.zone"))

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from iotscope.lab import LabProcess, SurveyScore, score_survey
 from iotscope.records import Finding, LabManifest, Survey
 from iotscope.store import Store, open_store
 from iotscope.survey import SurveyConfig, prepare, run_survey
+from iotscope.tenancy import site_name
 
 # Not the default of `lab up`, so both can run at once; a /22 keeps the full sweep of every
 # address and port (as NOTICE sweeps whole ISP blocks) to seconds.
@@ -34,8 +36,6 @@ class DemoOptions:
 def run_demo(opts: DemoOptions) -> None:
     """Run every step; with ``once`` exit at the end, else serve the lab and the centre until
     Ctrl-C."""
-    from iotscope.demo._centre import centre_step
-
     work = settings().home / "demo"
     work.mkdir(parents=True, exist_ok=True)
     store = open_store()
@@ -46,40 +46,72 @@ def run_demo(opts: DemoOptions) -> None:
             show_survey(survey, score_survey(lab.manifest, findings))
             vulns_step(store, lab.manifest, survey.id)
             botnet_picture(opts.seed, opts.devices, opts.network, work, store)
-            isp_view(store, lab.manifest, work, opts.seed, survey)
-            sharing(store, work)
+            acted = isp_view(store, lab.manifest, work, opts.seed, survey)
+            acted += sharing(store, lab.manifest, work)
             manifest, path = lab.manifest, work / "manifest.json"
-            centre_step(
-                work, seed=opts.seed, once=opts.once,
-                wait=lambda: wait_for_interrupt(manifest, path),
-            )  # fmt: skip
+            centre(store, manifest, work, acted, opts,
+                   wait=lambda: wait_for_interrupt(manifest, path))  # fmt: skip
     finally:
         store.engine.dispose()
 
 
-def isp_view(store: Store, manifest: LabManifest, work: Path, seed: int, survey: Survey) -> None:
+Acted = list[tuple[str, str]]  # (intervention kind, ISP) the demo carried out
+
+
+def isp_view(store: Store, manifest: LabManifest, work: Path, seed: int, survey: Survey) -> Acted:
     """Steps 5-7 (issue 8): each ISP's reports, one ISP's notices, a follow-up month."""
     from iotscope.demo._followup import follow_up_step
     from iotscope.demo._notify import notify_step
     from iotscope.demo._report import report_step
 
     report_step(store, manifest, work)
-    notify_step(store, manifest, work, seed)
+    notified = notify_step(store, manifest, work, seed)
     follow_up_step(store, manifest, seed, survey.finished or survey.started, work)
+    sent = notified is not None and sum(notified.report.sent.values()) > 0
+    return [("notice_campaign", notified.isp)] if notified is not None and sent else []
 
 
-def sharing(store: Store, work: Path) -> None:
+def sharing(store: Store, manifest: LabManifest, work: Path) -> Acted:
     """Steps 8-10 (issue 9): every ISP's detection shared through the hub and pushed to the
-    others; the shared content (STIX, agreement, MISP feed); one ISP blocks what arrived."""
+    others; the shared content (STIX, agreement, MISP feed); one ISP blocks what arrived (as
+    the ISP it is, not its flow site, so the centre counts the block as that ISP's)."""
     from iotscope.demo._block import block_step
     from iotscope.demo._share import share_lab
     from iotscope.demo._share_content import share_content_picture
 
     shared = share_lab(store, work / "traffic")
     share_content_picture(store, work)
+    isp_of = {site_name(i.name): i.name for i in manifest.isps}
     receivers = sorted({isp for sites in shared.found_by.values() for isp in sites})
-    if receivers:
-        block_step(store, work, receivers[0], now=shared.now)
+    if not receivers:
+        return []
+    isp = isp_of.get(receivers[0], receivers[0])
+    sel = block_step(store, work, isp, now=shared.now)
+    return [("blocklist", isp)] if sel.entries else []
+
+
+def centre(store: Store, manifest: LabManifest, work: Path, acted: Acted, opts: DemoOptions,
+           wait: Callable[[], None]) -> None:  # fmt: skip
+    """Steps 11-12 (issue 10): the ISPs send the centre their contacts and counts; the centre
+    serves the live store and a month world, checked page by page and fact by fact."""
+    from iotscope.demo._centre import LIVE, Source, centre_step, tokens_for
+    from iotscope.demo._centre_facts import expect
+    from iotscope.demo._centre_feed import feed_centre
+
+    feeds = feed_centre(store, manifest)
+    blocked = [isp for kind, isp in acted if kind == "blocklist"]
+    isp = blocked[0] if blocked else max(feeds, key=lambda f: (f.bots, f.isp)).isp
+    expected = expect(store, manifest, acted)
+    hints = (f"views/regions?kind=weak&day={expected.survey_day} (the survey's day)",
+             f"views/regions?kind=infected&day={expected.traffic_day} (the lab traffic's day)",
+             "views/lineages", "views/kpis")  # fmt: skip
+    live = Source(LIVE, store, tokens_for(store, isp, _commonest_vendor(manifest)), hints=hints)
+    centre_step(work, live, expected, seed=opts.seed, once=opts.once, wait=wait)
+
+
+def _commonest_vendor(manifest: LabManifest) -> str:
+    vendors = Counter(d.vendor for d in manifest.devices if not d.hostile)
+    return min(vendors, key=lambda v: (-vendors[v], v))
 
 
 def show_lab(manifest: LabManifest, seconds: float) -> None:
@@ -141,7 +173,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def wait_for_interrupt(manifest: LabManifest, path: Path) -> None:
     """Keep the lab up until Ctrl-C or SIGTERM."""
-    console.rule("[bold]the lab keeps running")
+    console.rule("[bold]the lab and both centres keep running")
     console.print(f"{len(manifest.devices)} devices on {manifest.network}; manifest {path}")
     console.print("try: nmap -sV -Pn -n -p 22,23,80 " + str(manifest.devices[0].ip))
     console.print("press Ctrl-C to stop")

@@ -113,3 +113,20 @@ def contacts_command(
 
     count = record_contacts(open_store(), Principal("isp", isp), isp, site, run_id=run_id)
     console.print(f"[{site}] recorded {count} C2 contact rows for {isp}", markup=False)
+
+
+@app.command("regions")
+def regions_command(
+    isp: str = typer.Option(..., "--isp", help="the ISP (tenant) whose counts to share"),
+    prefecture: str = typer.Option(
+        ..., "--prefecture", help="where its subscribers are: JIS code or English name"
+    ),
+) -> None:
+    """Record the ISP's weak, vulnerable (survey) and infected (its `isp contacts`) devices
+    per day for the centre's regions view: counts only, in the prefecture given."""
+    from iotscope.isp._regions import record_regions
+    from iotscope.store import open_store
+    from iotscope.tenancy import Principal
+
+    count = record_regions(open_store(), Principal("isp", isp), isp, prefecture)
+    console.print(f"recorded {count} region count rows for {isp}", markup=False)
