@@ -1,15 +1,14 @@
 """The collector's receiving process: it only drains the UDP socket into a shared ring.
 
 Why a process of its own. An exporter flushing its cache sends faster than flows are decoded and
-written (the benchmark's burst: 1.3 M flows/s for 0.8 s; decoding and writing take about 100 µs
-a datagram of 24 flows, reading one takes about 3.5 µs). What the socket buffer cannot hold
-is lost, so reading must never wait for decoding. A receiving *thread* does not achieve that in
-CPython: every ``recv`` releases the GIL and must win it back from the decoding thread, which
-may keep it for ``sys.getswitchinterval()`` (5 ms) each time. This process does nothing but
-``recvfrom_into`` straight into shared memory; the collector (:mod:`iotscope.flows._collector`)
-decodes from the ring at its own pace. The file imports the standard library only, because it
-is also the process's script (``python -I _receiver.py``): the receiver starts in milliseconds
-and holds a few MiB besides the ring.
+written: in the benchmark (``where_time_goes`` in benchmarks/results/collector.json) reading a
+datagram of 24 flows takes a few µs, decoding and writing it about a hundred. What the socket
+buffer cannot hold is lost, so reading must never wait for decoding. A reading *thread* shares
+the GIL with decoding: it reads several times slower than alone and slows decoding down as
+well. This process does nothing but ``recvfrom_into`` straight into shared memory; the collector
+(:mod:`iotscope.flows._collector`) decodes from the ring at its own pace, on the other core. The
+file imports the standard library only, because it is also the process's script (``python -I
+_receiver.py``): the receiver starts in milliseconds and holds a few MiB besides the ring.
 
 The ring: an anonymous file (memfd) of ``size`` bytes mapped by both processes, holding records
 ``[payload length u32][address length u16][2 pad][payload][exporter address, ASCII]``, each
@@ -44,7 +43,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MIN_RING", "ReceiveStats", "Receiver", "socket_drops"]
+__all__ = ["MIN_RING", "ReceiveStats", "Receiver", "Ring", "socket_drops"]
 
 HEADER = struct.Struct("=IH2x")  # payload length, exporter address length
 WRAP = 0xFFFF_FFFF
@@ -83,14 +82,16 @@ class ReceiveStats:
 # --- the receiver process ------------------------------------------------------------------
 
 
-class _Writer:
-    """The receiver's side of the ring: where the next record goes, and what is free."""
+class Ring:
+    """The ring's layout, in one place. Each process keeps its own ``Ring`` over the shared
+    bytes: the receiver moves ``head`` (writing) and learns ``tail`` from the release pipe; the
+    collector moves ``tail`` (reading) and learns ``head`` from the publish pipe."""
 
     def __init__(self, ring: memoryview) -> None:
         self.ring = ring
         self.size = len(ring)
-        self.head = 0  # our write position
-        self.tail = 0  # the collector's read position, as last released
+        self.head = 0  # write position: records before it are complete
+        self.tail = 0  # read position: bytes before it may be overwritten
 
     def slot(self) -> int | None:
         """Offset of the next record (past a WRAP marker near the end); None when full."""
@@ -104,12 +105,40 @@ class _Writer:
             return 0
         return offset
 
+    def payload(self, offset: int) -> memoryview:
+        """Where the payload of the record at ``offset`` goes (for ``recvfrom_into``)."""
+        start = offset + HEADER.size
+        return self.ring[start : start + MAX_PAYLOAD]
+
+    def commit(self, offset: int, length: int, address: bytes) -> None:
+        """Complete the record at ``offset`` once its payload of ``length`` bytes is in."""
+        end = offset + HEADER.size + length
+        self.ring[end : end + len(address)] = address
+        HEADER.pack_into(self.ring, offset, length, len(address))
+        self.head += _align(HEADER.size + length + len(address))
+
+    def read(self, limit: int) -> list[tuple[bytes, str]]:
+        """Up to ``limit`` complete records from ``tail`` on, copied out, as ``(payload,
+        exporter)``; ``tail`` moves past them."""
+        out: list[tuple[bytes, str]] = []
+        while len(out) < limit and self.tail < self.head:
+            offset = self.tail % self.size
+            length, address = HEADER.unpack_from(self.ring, offset)
+            if length == WRAP:
+                self.tail += self.size - offset
+                continue
+            end = offset + HEADER.size + length
+            out.append((bytes(self.ring[end - length : end]),
+                        bytes(self.ring[end : end + address]).decode()))  # fmt: skip
+            self.tail += _align(HEADER.size + length + address)
+        return out
+
 
 class _Receiving:
     """The receive loop and its counters; the pipes are non-blocking."""
 
     def __init__(self, sock: socket.socket, ring: memoryview, publish: int, release: int) -> None:
-        self.sock, self.writer = sock, _Writer(ring)
+        self.sock, self.writer = sock, Ring(ring)
         self.publish_fd, self.release_fd = publish, release
         self.received = self.dropped = 0
         self.closed = False  # the collector closed ``release``: stop
@@ -117,21 +146,17 @@ class _Receiving:
 
     def run(self) -> None:
         """Receive until the collector closes ``release``. This runs once a datagram, so it
-        keeps to local names and writes records inline (measured: a third faster than with a
-        method call per record); ``_Writer.slot`` decides where each record goes."""
-        writer, recv, pack = self.writer, self.sock.recvfrom_into, HEADER.pack_into
-        ring, scratch, header = writer.ring, self.scratch, HEADER.size
-        names: dict[str, bytes] = {}  # exporter address text, encoded once
+        keeps to local names and encodes each exporter's address once."""
+        writer, recv, scratch = self.writer, self.sock.recvfrom_into, self.scratch
+        names: dict[str, bytes] = {}
         busy = 0
         while not self.closed:
             offset = writer.slot()
             if offset is None:
                 self.refresh()
                 offset = writer.slot()
-            start = 0 if offset is None else offset + header
-            target = scratch if offset is None else ring[start : start + MAX_PAYLOAD]
             try:
-                length, address = recv(target)
+                length, address = recv(scratch if offset is None else writer.payload(offset))
             except BlockingIOError:
                 self.idle()
                 continue
@@ -140,15 +165,13 @@ class _Receiving:
             self.received += 1
             if offset is None:
                 self.dropped += 1
-            else:  # the record: header, payload (already in place), address
+            else:
                 name = names.get(address[0])
                 if name is None:
                     if len(names) > 4096:  # spoofed sources: keep the cache small
                         names.clear()
                     name = names[address[0]] = str(address[0]).encode()[:MAX_ADDRESS]
-                ring[start + length : start + length + len(name)] = name
-                pack(ring, offset, length, len(name))
-                writer.head += _align(header + length + len(name))
+                writer.commit(offset, length, name)
             busy += 1
             if busy == PUBLISH:
                 busy = 0
@@ -219,7 +242,8 @@ class Receiver:
             raise ValueError(f"the ring needs at least {MIN_RING} bytes")
         self.size = size
         ring_fd = _anonymous_file(size)
-        self.ring = mmap.mmap(ring_fd, size)
+        self.mapping = mmap.mmap(ring_fd, size)
+        self.ring = Ring(memoryview(self.mapping))
         publish_r, publish_w = os.pipe()
         release_r, release_w = os.pipe()
         fds = (sock.fileno(), ring_fd, publish_w, release_r)
@@ -232,7 +256,8 @@ class Receiver:
         except OSError:
             for fd in (publish_r, release_w):
                 os.close(fd)
-            self.ring.close()
+            self.ring.ring.release()
+            self.mapping.close()
             raise
         finally:
             for fd in (ring_fd, publish_w, release_r):
@@ -240,7 +265,7 @@ class Receiver:
         self.publish_fd, self.release_fd = publish_r, release_w
         os.set_blocking(publish_r, False)
         os.set_blocking(release_w, False)
-        self.published = self.tail = self.received = self.dropped = 0
+        self.received = self.dropped = 0
         self.finished = False  # the receiver published its last word (it has stopped)
 
     def fileno(self) -> int:
@@ -249,7 +274,7 @@ class Receiver:
     @property
     def waiting_bytes(self) -> int:
         """Bytes of the ring published and not yet taken."""
-        return self.published - self.tail
+        return self.ring.head - self.ring.tail
 
     def poll(self) -> None:
         """Read the receiver's publications (only the newest matters)."""
@@ -262,22 +287,12 @@ class Receiver:
                 self.finished = True
                 return
             last = PUBLISHED.unpack_from(data, len(data) - PUBLISHED.size)
-            self.published, self.received, self.dropped = last
+            self.ring.head, self.received, self.dropped = last
 
     def take(self, limit: int) -> list[tuple[bytes, str]]:
         """Up to ``limit`` published datagrams as ``(payload, exporter)``, copied out of the
         ring, whose bytes are then released to the receiver."""
-        out: list[tuple[bytes, str]] = []
-        while len(out) < limit and self.tail < self.published:
-            offset = self.tail % self.size
-            length, address = HEADER.unpack_from(self.ring, offset)
-            if length == WRAP:
-                self.tail += self.size - offset
-                continue
-            start = offset + HEADER.size
-            end = start + length
-            out.append((self.ring[start:end], self.ring[end : end + address].decode()))
-            self.tail += _align(HEADER.size + length + address)
+        out = self.ring.read(limit)
         if out and self.release_fd >= 0:  # after ``stop`` the receiver writes no more
             self._release()
         return out
@@ -285,7 +300,7 @@ class Receiver:
     def _release(self) -> None:
         # BlockingIOError: the receiver is busy and reads the newest position later
         with contextlib.suppress(BlockingIOError, BrokenPipeError):
-            os.write(self.release_fd, RELEASED.pack(self.tail))
+            os.write(self.release_fd, RELEASED.pack(self.ring.tail))
 
     def stop(self) -> None:
         """Ask the receiver to stop (end of file on its pipe); ``poll`` sees it finish."""
@@ -303,7 +318,8 @@ class Receiver:
             code = self.process.wait()
         self.poll()
         os.close(self.publish_fd)
-        self.ring.close()
+        self.ring.ring.release()
+        self.mapping.close()
         return code
 
     def __enter__(self) -> Receiver:
