@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from iotscope.errors import ConfigError
+from iotscope.errors import ConfigError, IotscopeError
 from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
 from iotscope.flows._collector import CollectorOptions, ReceiveStats, collect, parse_listen
 from iotscope.flows._decoder import DecodeCounts, FlowDecoder
@@ -207,6 +207,37 @@ async def test_a_slow_sink_fills_the_ring_and_every_drop_is_counted(tmp_path: Pa
     assert seq.lost == 24 * dropped and seq.received == flows.num_rows == 24 * counts.packets
     assert max(b.num_rows for b in run.batches) < batch + 24  # bounded: one batch at a time
     assert 0 < stats.peak_ring_bytes <= MIN_RING
+
+
+@pytest.mark.network
+async def test_a_dead_receiver_stops_the_collector_with_an_error() -> None:
+    """The receiver process killed: what it had received is still decoded and handed over,
+    then ``collect`` fails loudly instead of listening to nothing."""
+    run = Run(CollectorOptions(batch_seconds=0.05))
+    await run.send([p for _, p in encode_ipfix(_table(48))])
+    for _ in range(200):
+        if run.decoder.counts.packets == 2:
+            break
+        await asyncio.sleep(0.02)
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+    receivers = [int(c) for c in children if "_receiver.py" in _cmdline(int(c))]
+    assert len(receivers) == 1
+    os.kill(receivers[0], signal.SIGKILL)
+    with pytest.raises(IotscopeError, match="receiver process failed"):
+        await asyncio.wait_for(run.task, 20)
+    assert sum(b.num_rows for b in run.batches) == 48
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return ""
+
+
+def test_ring_too_small_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        CollectorOptions(ring_bytes=1 << 10)
 
 
 def test_parse_listen() -> None:
