@@ -18,11 +18,14 @@ not overflow the socket buffer)::
   seconds, the decoder's records are decoded into a table in a worker thread (``detach``) and
   handed to ``sink`` (the CLI writes them to Parquet and JSON Lines).
 
-Memory is bounded by the ring, the pending records, and the batch being written. The collector
-stops on ``stop`` (the CLI sets it on SIGINT/SIGTERM) or after ``duration`` seconds, once the
-datagrams already received are decoded, or after ``max_packets`` datagrams. It returns the
-decoder's counts; ``stats`` (:class:`ReceiveStats`) gets the receive path's: the socket buffer
-granted, datagrams dropped by the full ring and by the kernel.
+Memory is bounded by the ring, the pending records, and the batch being written. The socket
+asks for ``receive_buffer`` with SO_RCVBUFFORCE (root), else SO_RCVBUF (capped by
+net.core.rmem_max). The collector stops on ``stop`` (the CLI sets it on SIGINT/SIGTERM) or after
+``duration`` seconds, once the datagrams in the ring are decoded (what is still in the socket
+buffer then goes with the socket), or after ``max_packets`` datagrams. It returns the decoder's
+counts; ``stats`` (:class:`ReceiveStats`) gets the receive path's: the socket buffer granted,
+datagrams dropped by the full ring and by the kernel. If the receiver process dies, what it had
+received is still handed over, then ``collect`` raises ``IotscopeError``.
 """
 
 from __future__ import annotations
