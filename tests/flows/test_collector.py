@@ -162,7 +162,8 @@ async def test_a_burst_from_another_process_is_stored_whole(tmp_path: Path) -> N
     """10,000 datagrams (240,000 flows, 12 MB) from another process at 1.5 M flows/s (above the
     benchmark's unpaced sender) into a socket buffer of 8 MiB (what its host grants without
     privileges): the receiver process drains the socket into the ring while decoding lags
-    behind. The event-loop collector this replaced lost 40-50% of such a burst."""
+    behind. The event-loop collector this replaced lost most of such bursts (the benchmark's
+    ``iotscope_before`` rows, benchmarks/results/collector.json)."""
     path, packets = _export(tmp_path, 240_000)
     run = Run(CollectorOptions(batch_seconds=0.2, receive_buffer=4 << 20, ring_bytes=32 << 20))
     port = await asyncio.wait_for(run.port, 5)
