@@ -133,6 +133,10 @@ def _collector(home: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     return proc
 
 
+def _rmem_max() -> int:
+    return int(Path("/proc/sys/net/core/rmem_max").read_text())
+
+
 def _wait_rows(root: Path, n: int) -> None:
     for _ in range(200):
         if read_flows(root, site="isp-a").num_rows >= n:
@@ -188,6 +192,10 @@ def test_collector_restart_keeps_sequence_state_and_status_reports_loss(
     (seq,) = row["sequences"]
     assert seq["kind"] == "ipfix" and seq["resets"] == 0 and seq["received"] == 432
     assert row["last_flow"].startswith("2026-11-01T00:00:05")
+    receiver = row["receiver"]  # the second run's receive path
+    assert (receiver["datagrams"], receiver["ring_drops"], receiver["socket_drops"]) == (9, 0, 0)
+    assert receiver["receive_buffer_requested"] == 32 << 20
+    assert receiver["receive_buffer_effective"] >= 2 * min(32 << 20, _rmem_max())
     day = root / "site=isp-a" / "day=2026-11-01"
     assert sorted(p.name for p in day.iterdir()) == ["bucket-0000.parquet"]
     table_out = CliRunner().invoke(app, ["flows", "compact", "--site", "isp-a"])

@@ -75,3 +75,22 @@ def test_unsafe_source_key_is_refused(tmp_path: Path, key: str) -> None:
 def test_flows_root_is_under_home(iotscope_home: Path) -> None:
     assert flows_root() == iotscope_home / "flows"
     assert flows_root(settings()) == iotscope_home / "flows"
+
+
+def test_partitions_cut_by_site_and_utc_day_at_midnight() -> None:
+    import pyarrow as pa
+
+    from iotscope.flows._parquet import partitions
+
+    midnight = 1_793_491_200_000  # 2026-11-01T00:00Z
+    edges = [-1, 0, midnight - 1, midnight, midnight + 86_399_999]
+    table = pa.concat_tables([_flows("isp-b", edges), _flows("isp-a", edges[2:])])
+    got = [(site, day, rows.num_rows) for site, day, rows in partitions(table)]
+    assert got == [
+        ("isp-a", "2026-10-31", 1),
+        ("isp-a", "2026-11-01", 2),
+        ("isp-b", "1969-12-31", 1),
+        ("isp-b", "1970-01-01", 1),
+        ("isp-b", "2026-10-31", 1),
+        ("isp-b", "2026-11-01", 2),
+    ]

@@ -1,8 +1,10 @@
 """Exporter state kept beside the flows: ``<root>/_state/<site>.json``.
 
 It holds the sequence state (:mod:`iotscope.flows._sequence`) of the site's collector, so a
-restarted collector continues where the killed one stopped, and the sequence report of each
-ingested export capture by source key (re-ingesting a file replaces its entry). Written through
+restarted collector continues where the killed one stopped, the figures of the collector's
+receive path (``ReceiveStats``: socket buffer granted, datagrams dropped by the ring and by the
+kernel) as of its last batch, and the sequence report of each ingested export capture by source
+key (re-ingesting a file replaces its entry). Written through
 a temporary file and a rename; an unreadable file reads as empty (and is replaced on save).
 """
 
@@ -56,9 +58,14 @@ def collector_tracker(root: Path, site: str) -> SequenceTracker:
     return SequenceTracker.from_json(load_state(root, site)["collector"])
 
 
-def save_collector(root: Path, site: str, tracker: SequenceTracker) -> None:
+def save_collector(
+    root: Path, site: str, tracker: SequenceTracker, receiver: dict[str, Any] | None = None
+) -> None:
+    """Save the collector's sequence state and, when given, its receive path's figures."""
     state = load_state(root, site)
     state["collector"] = tracker.to_json()
+    if receiver is not None:
+        state["receiver"] = receiver
     save_state(root, site, state)
 
 

@@ -1,7 +1,9 @@
 """What a site's flow store holds, per exporter: flows, files, days, last flow, sequence state.
 
 Counts come from the dataset itself (one DuckDB pass over the site's files, grouped by
-exporter); sequence state and loss from the site's state file (:mod:`iotscope.flows._state`).
+exporter); sequence state and loss, and the collector's receive path (socket buffer granted,
+datagrams dropped by its ring and by the kernel), from the site's state file
+(:mod:`iotscope.flows._state`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import duckdb
 
 from iotscope.flows._parquet import check_site, has_flows, register_flows
 from iotscope.flows._sequence import DomainSequence
-from iotscope.flows._state import merged_sequences
+from iotscope.flows._state import load_state, merged_sequences
 
 __all__ = ["ExporterStatus", "sites", "status"]
 
@@ -31,6 +33,7 @@ class ExporterStatus:
     days: int = 0
     last_flow: datetime | None = None
     sequences: list[tuple[str, DomainSequence]] = field(default_factory=list)
+    receiver: dict[str, Any] | None = None  # the site collector's receive path, if it ran
 
     def lost(self) -> dict[str, int]:
         """Lost units summed by unit (``packets`` for v9, ``flows`` for v5 and IPFIX)."""
@@ -54,6 +57,7 @@ class ExporterStatus:
                 {"source": src, **{k: v for k, v in seq.as_dict().items() if k != "holes"}}
                 for src, seq in self.sequences
             ],
+            "receiver": self.receiver,
         }
 
 
@@ -87,5 +91,8 @@ def status(root: Path, site: str | None = None) -> list[ExporterStatus]:
             rows.setdefault(seq.exporter, ExporterStatus(name, seq.exporter)).sequences.append(
                 (source, seq)
             )
+        receiver = load_state(root, name).get("receiver")
+        for row in rows.values():
+            row.receiver = receiver
         out += [rows[k] for k in sorted(rows)]
     return out

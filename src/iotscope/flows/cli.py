@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyarrow as pa
 import typer
 
 from iotscope._output import console, jsonl_sink, table
-from iotscope.flows._collector import CollectorOptions, collect
+from iotscope.flows._collector import CollectorOptions, ReceiveStats, collect
 from iotscope.flows._compact import compact_site
 from iotscope.flows._decoder import FlowDecoder
 from iotscope.flows._ingest import IngestReport, ingest_files
@@ -102,14 +103,22 @@ def collect_command(
     batch_seconds: float = typer.Option(5.0, "--batch-seconds", help="... or every S seconds"),
     bucket_minutes: int = typer.Option(60, "--bucket-minutes", help="one file per bucket"),
     grace: float = typer.Option(600.0, "--grace", help="flow-time seconds before a bucket closes"),
+    receive_buffer_mib: int = typer.Option(
+        32, "--receive-buffer-mib", help="socket receive buffer to ask for (forced when root)"
+    ),
+    ring_mib: int = typer.Option(64, "--ring-mib", help="datagrams waiting to be decoded, MiB"),
 ) -> None:
     """Collect NetFlow v5/v9 and IPFIX over UDP into the site's Parquet (Ctrl-C stops).
 
+    A receiver process drains the socket into a ring of --ring-mib; datagrams it drops because
+    the ring is full are counted, as are the kernel's drops (see ``iotscope flows status``).
     Batches roll into time buckets; closed buckets are compacted into one file each. Export
-    sequence numbers are tracked per exporter (see ``iotscope flows status``).
+    sequence numbers are tracked per exporter.
     """
     check_site(site)
-    options = CollectorOptions(batch_flows, batch_seconds, max_packets, duration)
+    options = CollectorOptions(
+        batch_flows, batch_seconds, max_packets, duration, receive_buffer_mib << 20, ring_mib << 20
+    )
     roll = RollOptions(bucket_minutes=bucket_minutes, grace_s=grace)
     with jsonl_sink(out) as sink:
         counts = asyncio.run(_collect(listen, site, options, roll, sink))
@@ -131,11 +140,12 @@ async def _collect(
     writer = BucketWriter(root, roll)
     decoder = FlowDecoder(site)
     decoder.sequences = collector_tracker(root, site)
+    received = ReceiveStats()
     await asyncio.to_thread(compact_site, root, site, keep=lambda day, bucket: False)
 
     def store(flows: pa.Table) -> None:
         writer.write(flows)
-        save_collector(root, site, decoder.sequences)
+        save_collector(root, site, decoder.sequences, _receiver_state(received))
         writer.compact()
 
     def store_and_copy(flows: pa.Table) -> None:
@@ -150,8 +160,10 @@ async def _collect(
         console.print(f"listening on {address[0]}:{address[1]}", markup=False, highlight=False)
 
     counts = await collect(
-        listen, site=site, sink=sink, options=options, stop=stop, ready=ready, decoder=decoder
-    )
+        listen, site=site, sink=sink, options=options, stop=stop, ready=ready, decoder=decoder,
+        stats=received,
+    )  # fmt: skip
+    save_collector(root, site, decoder.sequences, _receiver_state(received))
     await asyncio.to_thread(writer.compact, final=True)
     lost = decoder.sequences.rows()
     return {
@@ -164,7 +176,15 @@ async def _collect(
         "compacted_buckets": writer.compacted.buckets,
         "lost_packets": sum(r["lost"] for r in lost if r["unit"] == "packets"),
         "lost_flows": sum(r["lost"] for r in lost if r["unit"] == "flows"),
+        "received_datagrams": received.datagrams,
+        "ring_drops": received.ring_drops,
+        "socket_drops": received.socket_drops,
+        "receive_buffer": received.receive_buffer_effective,
     }
+
+
+def _receiver_state(received: ReceiveStats) -> dict[str, object]:
+    return {**received.as_dict(), "updated": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 @app.command("compact")
@@ -209,6 +229,10 @@ def status_command(
         ]
         if seq_rows:
             console.print(table(f"export sequences: {site}", list(_SEQUENCE_COLUMNS), seq_rows))
+        receiver = next(r.receiver for r in rows if r.site == site)
+        if receiver:
+            console.print(table(f"collector receive path: {site}", ["what", "value"],
+                                _receiver_rows(receiver)))  # fmt: skip
 
 
 _STATUS_COLUMNS = ("site", "exporter", "flows", "files", "days", "last flow", "lost")
@@ -220,6 +244,22 @@ def _status_row(r: ExporterStatus) -> tuple[object, ...]:
     lost = ", ".join(f"{v} {unit}" for unit, v in sorted(r.lost().items())) or "-"
     last = r.last_flow.strftime("%Y-%m-%d %H:%M:%S") if r.last_flow else "-"
     return (r.site, r.exporter, r.flows, r.files, r.days, last, lost)
+
+
+def _receiver_rows(r: dict[str, Any]) -> list[tuple[str, object]]:
+    """The collector's receive path as of its last batch (Linux reports twice the buffer
+    size set; see iotscope.flows._receiver)."""
+    mib = 1 << 20
+    asked, granted = r["receive_buffer_requested"] / mib, r["receive_buffer_effective"] / mib
+    return [
+        ("socket receive buffer (asked, granted)", f"{asked:g} MiB, {granted:g} MiB"),
+        ("ring (size, peak use)",
+         f"{r['ring_bytes'] / mib:g} MiB, {r['peak_ring_bytes'] / mib:.1f} MiB"),
+        ("datagrams received", r["datagrams"]),
+        ("dropped: ring full (collector too slow)", r["ring_drops"]),
+        ("dropped: socket buffer full (kernel)", r["socket_drops"]),
+        ("as of", r.get("updated", "-")),
+    ]  # fmt: skip
 
 
 def _sequence_row(site: str, source: str, seq: DomainSequence) -> tuple[object, ...]:
