@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from iotscope.centre._capture import (
     MODELS,
     best_loglinear,
+    bracket,
     chao2,
     frequencies,
     histories,
@@ -105,3 +106,15 @@ def test_any_incidence_gives_ordered_estimates(k: int, codes: list[int]) -> None
         if e.identified:
             assert n - 1e-6 <= e.lower <= e.total + 1e-6 and e.total <= e.upper + 1e-6
     assert one_more(inc, sources).expected_new >= 0
+
+
+def test_bracket_spans_the_split_and_the_chained_counts() -> None:
+    """Items found split in parts (fine: 26 parts, many seen by one ISP) and chained (coarse:
+    18 groups): the bracket runs from the coarse estimate's lower end to the fine one's upper."""
+    fine = histories(_incidence({"A": 6, "B": 5, "C": 3, "AB": 5, "AC": 3, "ABC": 4}), "ABC")
+    coarse = histories(_incidence({"A": 2, "B": 2, "C": 1, "AB": 5, "AC": 3, "ABC": 5}), "ABC")
+    e = bracket(fine, coarse)
+    f, c = best_loglinear(fine), best_loglinear(coarse)
+    assert e.method == "bracket" and e.observed == 18 and e.total == pytest.approx(c.total)
+    assert e.lower == pytest.approx(min(c.lower, f.lower)) and e.upper == pytest.approx(f.upper)
+    assert e.lower <= c.total <= f.total <= e.upper

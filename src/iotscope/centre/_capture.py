@@ -249,6 +249,20 @@ def _bisect(f: Callable[[float], float], inside: float, outside: float) -> float
     return (inside + outside) / 2
 
 
+def bracket(fine: np.ndarray, coarse: np.ndarray, criterion: str = CRITERION) -> Estimate:
+    """A total known only to lie between two partitions of the items: ``fine`` (the capture
+    histories of parts that may be pieces of one item, so too many) and ``coarse`` (of groups
+    that may join several items, so too few). Each is estimated by its best log-linear model;
+    the interval runs from the lower of the lower ends to the higher upper end, the point is the
+    coarse one's (nearer the truth on the tuning seeds, bench_capture). Used for lineages,
+    which the centre may find split in parts (``_correlation.chain_incidence``)."""
+    f, c = best_loglinear(fine, criterion), best_loglinear(coarse, criterion)
+    return Estimate(
+        "bracket", c.observed, c.total, min(c.lower, f.lower), max(f.upper, c.upper),
+        parameters=c.parameters, cells=c.cells,
+    )  # fmt: skip
+
+
 # ---- the value of one more source --------------------------------------------------------
 
 
