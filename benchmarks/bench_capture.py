@@ -31,6 +31,7 @@ import json
 import math
 import statistics
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from iotscope.centre._capture import (
     loglinear,
     one_more,
 )
+from iotscope.centre._correlation import CHAIN_SLACK, chain_incidence
 
 RESULTS = Path(__file__).resolve().parent / "results" / "capture.json"
 CRITERIA = ("aic", "aicc", "bic")
@@ -131,7 +133,34 @@ def per_seed(w: Any) -> dict[str, Any]:
         "observed": len(a.lineage_chain_isps),
         "methods": judged({"bracket": bracket(parts, chains)}, tot["lineages_with_bots"]),
     }
+    row["bracket_by_slack"] = slack_scan(a, tot["lineages_with_bots"])
     return row
+
+
+SLACKS_DAYS = (0, 1, 2, 3, 5, 8)
+
+
+def slack_scan(a: Any, true: int) -> dict[str, Any]:
+    """The bracket with each chaining slack (``CHAIN_SLACK`` is chosen on the tuning seeds)."""
+    parts = histories(a.lineage_isps, a.isps)
+    out = {}
+    for days in SLACKS_DAYS:
+        chains = histories(chain_incidence(a.lineages, timedelta(days=days)), a.isps)
+        e = bracket(parts, chains)
+        out[str(days)] = {"covers": e.covers(true), "width": _finite(e.upper - e.lower)}
+    return out
+
+
+def slack_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        d: {
+            "covered": sum(r["bracket_by_slack"][d]["covers"] for r in rows),
+            "median_width": statistics.median(
+                r["bracket_by_slack"][d]["width"] or math.inf for r in rows
+            ),
+        }
+        for d in rows[0]["bracket_by_slack"]
+    }
 
 
 def coverage(rows: list[dict[str, Any]], item: str) -> dict[str, Any]:
@@ -188,6 +217,8 @@ def run(small: bool) -> dict[str, Any]:
         "world": size,
         "tuning_seeds": list(tuning),
         "tuning_coverage": tune_cov,
+        "tuning_bracket_by_chain_slack_days": slack_summary(tune_rows),
+        "chain_slack_in_code_days": CHAIN_SLACK / timedelta(days=1),
         "criterion_chosen_on_tuning": best,
         "criterion_in_code": CRITERION,
         "held_out_seeds": [r["seed"] for r in rows],
