@@ -155,12 +155,15 @@ def slack_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         d: {
             "covered": sum(r["bracket_by_slack"][d]["covers"] for r in rows),
-            "median_width": statistics.median(
-                r["bracket_by_slack"][d]["width"] or math.inf for r in rows
-            ),
+            "median_width": statistics.median(_width(r["bracket_by_slack"][d]) for r in rows),
         }
         for d in rows[0]["bracket_by_slack"]
     }
+
+
+def _width(judged: dict[str, Any]) -> float:
+    """An interval's width; infinite where the model did not identify the total."""
+    return math.inf if judged["width"] is None else float(judged["width"])
 
 
 def coverage(rows: list[dict[str, Any]], item: str) -> dict[str, Any]:
