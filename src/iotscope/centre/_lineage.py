@@ -37,7 +37,8 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True, slots=True)
 class LineageParams:
-    """How much evidence joins two C2s (tuned on lab seeds 1-3; see bench_lineage)."""
+    """How much evidence joins two C2s (gap, bots, share tuned on lab seeds 1-10; wave and
+    junction set from reading those seeds' truth; see bench_lineage)."""
 
     handover_gap: timedelta = timedelta(days=12)
     min_bots: int = 1
@@ -47,7 +48,6 @@ class LineageParams:
     #: a bot's move counts as a handover only when it reaches the new C2 within this of the
     #: C2's first sighting (the wave of a re-infection; None: any time)
     wave: timedelta | None = timedelta(days=2)
-    #: the strength of a tie between grown lineages is judged on the ISPs that see both
     #: a tie where one lineage's last C2 meets the other's first (this close) is judged
     #: against the two C2s alone (None: always against the lineages)
     junction: timedelta | None = timedelta(days=1)
@@ -162,7 +162,9 @@ def assign(
     Edges are taken strongest first (share of the smaller C2's bots, then bots); each must
     hold against the two lineages it would join as they stand by then, not only against its
     two C2s: a bot or two moving between two grown lineages (a device cleaned and infected
-    anew) does not merge them, while a small C2 still joins the lineage its bots came from."""
+    anew) does not merge them, while a small C2 still joins the lineage its bots came from. At
+    a junction (one lineage's last C2, the other's first) the tie is judged against its two
+    C2s: a long lineage's bots churn, so only some of them are there when it moves on."""
     params = params or LineageParams()
     bots = _bots_per_c2(tenures)
     parent, held = _join(evidence(tenures, params), bots, _seen(tenures), params)
@@ -221,11 +223,10 @@ def _relays(
     """Relay joins ``(tail of A, head of B)``: lineage A of a known family stops before the
     data's last day with ``relay_bots`` bots leaving, B of that family, seen by none of A's
     ISPs, starts within ``relay`` of A's last contact with as many bots arriving, and each is
-    the other's only candidate. Bots of one ISP cannot be linked to
-    another's, so a lineage whose old C2 only ISP X detected and whose new one only ISP Y did
-    leaves two parts with no shared bot; the timing of the move is what is left. Two
-    lineages of one family moving at the same time make both candidates ambiguous, and
-    neither is joined."""
+    the other's only candidate. Bots of one ISP cannot be linked to another's, so a lineage
+    whose old C2 only ISP X detected and whose new one only ISP Y did leaves two parts with no
+    shared bot; the timing of the move is what is left. Two lineages of one family moving at
+    the same time make both candidates ambiguous, and neither is joined."""
     if params.relay is None or not tenures:
         return []
     spans = _spans(tenures, parent)
