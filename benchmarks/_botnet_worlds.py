@@ -18,6 +18,7 @@ from iotscope.store import Store, open_store
 TUNING_SEEDS = tuple(range(1, 11))  # 1-3 at first; extended to 1-10 (see bench_lineage)
 HELD_OUT_SEEDS = tuple(range(101, 111))  # never used while tuning
 FRESH_SEEDS = tuple(range(201, 211))  # never looked at before the final runs
+NEVER_SEEN_SEEDS = tuple(range(301, 311))  # new for issue 10: never looked at before its runs
 WORLD = {"devices": 10_000, "isps": 5, "days": 30}
 SMALL = {"devices": 2_000, "isps": 5, "days": 30}
 

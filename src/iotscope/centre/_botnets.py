@@ -22,7 +22,12 @@ from sqlalchemy import func
 
 from iotscope._times import stored_utc
 from iotscope.centre._contacts import C2, Tenure
-from iotscope.centre._correlation import c2_incidence, lineage_incidence, only_seen_by
+from iotscope.centre._correlation import (
+    c2_incidence,
+    chain_incidence,
+    lineage_incidence,
+    only_seen_by,
+)
 from iotscope.centre._lineage import Lineage, LineageParams, Migration, assign, lineages, migrations
 from iotscope.errors import ConfigError
 from iotscope.store import Store
@@ -60,6 +65,12 @@ class Analysis:
     @property
     def lineage_isps(self) -> dict[str, frozenset[str]]:
         return lineage_incidence(self.lineages)
+
+    @property
+    def lineage_chain_isps(self) -> dict[str, frozenset[str]]:
+        """The found lineages chained per family (a lower bracket of the lineage count when
+        some are found split: ``_capture.bracket``)."""
+        return chain_incidence(self.lineages)
 
 
 _CACHE: dict[tuple[int, str, tuple[object, ...]], Analysis] = {}

@@ -169,23 +169,38 @@ MODELS: dict[str, tuple[Callable[[int], np.ndarray], int]] = {
 
 
 def poisson_fit(
-    x: np.ndarray, y: np.ndarray, iterations: int = 60
+    x: np.ndarray, y: np.ndarray, iterations: int = 100
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Poisson GLM (log link) by iteratively reweighted least squares: coefficients, fitted
-    means and the log-likelihood (without the ``log y!`` terms)."""
+    means and the log-likelihood (without the ``log y!`` terms).
+
+    A cell margin of zero sends some coefficients off to minus infinity (the maximum is on the
+    boundary); plain IRLS then overshoots and can end far from the maximum, by an amount that
+    depends on the BLAS. Each step is therefore halved until the log-likelihood does not fall
+    (step-halving, as R's ``glm2``), and the fit stops when the log-likelihood no longer rises:
+    it converges to the supremum even where the coefficients do not."""
     beta = np.linalg.lstsq(x, np.log(y + 0.5), rcond=None)[0]
+    ll = _poisson_ll(x, y, beta)
     for _ in range(iterations):
         mu = np.exp(np.clip(x @ beta, -50, 50))
         z = x @ beta + (y - mu) / mu
         w = np.sqrt(mu)
         new = np.linalg.lstsq(x * w[:, None], z * w, rcond=None)[0]
-        if np.max(np.abs(new - beta)) < 1e-9:
-            beta = new
+        new_ll = _poisson_ll(x, y, new)
+        for _ in range(30):
+            if new_ll >= ll - 1e-12 * (1 + abs(ll)):
+                break
+            new = (beta + new) / 2
+            new_ll = _poisson_ll(x, y, new)
+        rise, beta, ll = new_ll - ll, new, max(ll, new_ll)
+        if abs(rise) < 1e-10 * (1 + abs(ll)):
             break
-        beta = new
+    return beta, np.exp(np.clip(x @ beta, -50, 50)), ll
+
+
+def _poisson_ll(x: np.ndarray, y: np.ndarray, beta: np.ndarray) -> float:
     mu = np.exp(np.clip(x @ beta, -50, 50))
-    ll = float(np.sum(np.where(y > 0, y * np.log(np.maximum(mu, 1e-300)), 0.0)) - mu.sum())
-    return beta, mu, ll
+    return float(np.sum(np.where(y > 0, y * np.log(np.maximum(mu, 1e-300)), 0.0)) - mu.sum())
 
 
 def loglinear(cells: np.ndarray, model: str = "Mt") -> Estimate:
@@ -247,6 +262,20 @@ def _bisect(f: Callable[[float], float], inside: float, outside: float) -> float
         if abs(outside - inside) < 0.01:
             break
     return (inside + outside) / 2
+
+
+def bracket(fine: np.ndarray, coarse: np.ndarray, criterion: str = CRITERION) -> Estimate:
+    """A total known only to lie between two partitions of the items: ``fine`` (the capture
+    histories of parts that may be pieces of one item, so too many) and ``coarse`` (of groups
+    that may join several items, so too few). Each is estimated by its best log-linear model;
+    the interval runs from the lower of the lower ends to the higher upper end, the point is the
+    coarse one's (nearer the truth on the tuning seeds, bench_capture). Used for lineages,
+    which the centre may find split in parts (``_correlation.chain_incidence``)."""
+    f, c = best_loglinear(fine, criterion), best_loglinear(coarse, criterion)
+    return Estimate(
+        "bracket", c.observed, c.total, min(c.lower, f.lower), max(f.upper, c.upper),
+        parameters=c.parameters, cells=c.cells,
+    )  # fmt: skip
 
 
 # ---- the value of one more source --------------------------------------------------------

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from iotscope.centre._contacts import C2, Tenure
-from iotscope.centre._lineage import Lineage
+from iotscope.centre._lineage import UNKNOWN, Lineage
+
+#: a lineage starting this long before another of its family ends may still continue it (a
+#: handover with both C2s active for a day or two); tuned on seeds 1-10 (bench_capture)
+CHAIN_SLACK = timedelta(days=3)
 
 K = TypeVar("K", bound=Hashable)
 
@@ -42,6 +47,33 @@ def c2_incidence(tenures: Iterable[Tenure]) -> dict[C2, frozenset[str]]:
 def lineage_incidence(lineages: Iterable[Lineage]) -> dict[str, frozenset[str]]:
     """Each lineage and the ISPs that see any of its C2s."""
     return {x.id: x.isps for x in lineages}
+
+
+def chain_incidence(
+    lineages: Iterable[Lineage], slack: timedelta = CHAIN_SLACK
+) -> dict[str, frozenset[str]]:
+    """The coarsest grouping the found lineages allow, with each group's ISPs: the lineages of
+    one known family chained in time (one that starts after, or within ``slack`` before, the
+    end of a chain's last lineage may continue that chain), as few chains as possible.
+
+    A lineage split in parts (its C2s seen by ISPs whose bots cannot be linked) is counted
+    once per part; chains count it once, but also join different lineages of a family that
+    run one after the other. The true count lies between the two: capture-recapture on both
+    brackets it (:func:`iotscope.centre._capture.bracket`). Keys: the first lineage's id."""
+    chains: list[tuple[str, str, datetime, set[str]]] = []  # id, family, end, ISPs
+    for x in sorted(lineages, key=lambda x: (x.first, x.id)):
+        open_ = [
+            i
+            for i, (_, fam, end, _) in enumerate(chains)
+            if x.family != UNKNOWN and fam == x.family and end - slack <= x.first
+        ]
+        if open_:
+            i = max(open_, key=lambda i: chains[i][2])  # the one that ended last: best fit
+            cid, fam, end, isps = chains[i]
+            chains[i] = (cid, fam, max(end, x.last), isps | x.isps)
+        else:
+            chains.append((x.id, x.family, x.last, set(x.isps)))
+    return {cid: frozenset(isps) for cid, _, _, isps in chains}
 
 
 def isps_of(incidence: Mapping[K, frozenset[str]]) -> list[str]:
