@@ -149,6 +149,11 @@ def test_world_every_view_every_role(world_store: Store) -> None:
         assert r["estimate"] is None or r["observed"] <= r["lower_95"] <= r["estimate"]
         assert r["estimate"] is None or r["upper_95"] is None or r["estimate"] <= r["upper_95"]
     assert sum(r["chosen"] for r in est) == 2  # one model per item (C2s, lineages)
+    # lineages may be found split: the chosen lineage estimate brackets found and chained ones
+    (chosen,) = [r for r in est if r["item"] == "lineage" and r["chosen"]]
+    assert chosen["method"] == "bracket"
+    found = [r for r in est if r["item"] == "lineage" and r["method"] != "bracket"]
+    assert chosen["observed"] <= found[0]["observed"]  # chains join found lineages, never split
 
 
 def test_roles_over_the_api(world_store: Store) -> None:

@@ -29,6 +29,7 @@ from iotscope.centre._capture import (
     CRITERION,
     MODELS,
     Estimate,
+    bracket,
     chao2,
     histories,
     loglinear,
@@ -357,7 +358,11 @@ def unseen_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     est_rows: list[tuple[Cell, ...]] = []
     more_rows: list[tuple[Cell, ...]] = []
     for item, inc in incs.items() if a.isps else ():  # no ISP has reported: nothing to estimate
-        fits, best = _estimates(histories(inc, a.isps), len(a.isps))
+        cells = histories(inc, a.isps)
+        fits, best = _estimates(cells, len(a.isps))
+        if item == "lineage" and len(a.isps) >= 2:  # found lineages may be split: bracket them
+            fits.append(bracket(cells, histories(a.lineage_chain_isps, a.isps)))
+            best = "bracket"
         est_rows += [_estimate_row(item, e, best) for e in fits]
         more = one_more(inc, a.isps)
         more_rows.append((item, "one more ISP (expected new)", round(more.expected_new, 2)))
@@ -400,8 +405,10 @@ _UNSEEN_NOTES = (
     f"the one with the least {CRITERION.upper()} is marked chosen; empty: not identified.",
     "'only X': what would be lost without ISP X (leave-one-out); 'one more ISP': Chao's "
     "extrapolation of new items from one more ISP like these.",
-    "Lineages are counted as found: a lineage whose C2s share no seen bot is split in parts, "
-    "each counted (benchmarks/results/capture.json: lineage_found against lineage_true).",
+    "Lineages are counted as found, and a lineage whose C2s share no seen bot is found split "
+    "in parts; the chosen lineage estimate is therefore a bracket: from the found lineages (too "
+    "many) to their chains per family (too few), the widest of the two intervals "
+    "(benchmarks/results/capture.json: lineage_bracket against lineage_true).",
 )
 
 
