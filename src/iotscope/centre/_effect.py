@@ -14,13 +14,18 @@ The treated unit and its comparison, by what the intervention acted on:
   ISPs'. Default measure: contacts.
 - anything else at one ISP (a notice campaign): the ISP's bots, against the other ISPs'.
 
-Two intervals per estimate. The model's (:mod:`iotscope.centre._its`) assumes the treated
-unit would have kept its pre-period ratio to the comparison; "with drift" also allows for
-it leaving that path by itself as much as untreated units do: each untreated unit (the
-other ISPs; the six largest other lineages) is fitted as if treated, with the same days and
-measure, and the root mean square of those placebo log effects (true effect 0) is added to
-the variance. In the lab (``benchmarks/results/effect.json``) the first is often too narrow
-(detection per ISP and C2 makes observed series jump) and the second honest but wide.
+Two intervals per estimate. The model's (:mod:`iotscope.centre._its`, without a pre-period
+slope: :data:`TREND`) assumes the treated unit would have kept its pre-period ratio to the
+comparison; "with drift", the interval of record, also allows for it leaving that path by
+itself as much as untreated units do: each untreated unit (the other ISPs; the six largest
+other lineages) is fitted as if treated, with the same days, measure and model, and the root
+mean square of those placebo log effects (true effect 0) is added to the variance, with
+Student's t on the Welch-Satterthwaite degrees of freedom (few placebos, a wider quantile).
+In the lab (``benchmarks/results/effect.json``) the first is far too narrow (detection per
+ISP and C2 makes observed series jump, lineages grow and die) and the second close to 95 %.
+
+A takedown's lineage also takes in :func:`successors`: C2s first seen after the start whose
+first bots were the lineage's (its bots moved there while no ISP had detected it yet).
 
 ISPs with an intervention of their own in the window never compare. An ISP caller sees a
 comparison only when it pools two ISPs or more (one other ISP's series is that ISP's own
@@ -48,6 +53,7 @@ BLOCKS = ("blocklist", "bgp_blackhole")
 DEFAULT_MEASURE = {"c2_takedown": "bots", "blocklist": "contacts", "bgp_blackhole": "contacts"}
 MIN_POOLED = 2
 PLACEBOS = 6  # untreated lineages fitted as if treated, to see how much they move alone
+TREND = False  # a pre-period slope in the ratio (see iotscope.centre._its: extrapolation)
 MIN_PLACEBO_ROWS = 20  # ISPs a non-centre caller's comparison must pool
 
 
@@ -180,6 +186,9 @@ def _takedown_design(
     if len(seeds) == 0:
         raise ItsError("no ISP reported a contact with the C2s taken down", 0, 0)
     lineage = lineage_of(cols, seeds, links)
+    late = successors(cols, lineage, pre_end)
+    if len(late):
+        lineage = np.union1d(lineage, lineage_of(cols, late, links))
     treated = np.isin(cols.c2, lineage)
     busy = np.zeros(len(cols.c2), dtype=bool)
     for o in others:
@@ -190,6 +199,26 @@ def _takedown_design(
     return Design(f"lineage of {iv.target} ({len(lineage)} C2s)", "bots of other lineages",
                   measure, treated, control, 0, last, pre_end, post_start, (),
                   placebos)  # fmt: skip
+
+
+def successors(cols: Columns, lineage: I64, before: int, share: float = 0.3, span: int = 2) -> I64:
+    """Endpoints outside ``lineage`` first seen from day ``before`` on whose bots in their
+    first ``span`` + 1 days are, at least ``share`` of them, bots the lineage held before that
+    day: where a takedown's bots went. :func:`handovers` links a successor only when the two
+    C2s are seen a day apart; when the ISPs detect the successor days later the lineage
+    would end at the takedown and its bots' move would read as the takedown's effect."""
+    held = set(cols.bot[np.isin(cols.c2, lineage) & (cols.day < before)].tolist())
+    first = np.full(len(cols.endpoints), cols.ndays, dtype=np.int64)
+    np.minimum.at(first, cols.c2, cols.day)
+    out = []
+    for y in np.nonzero(first >= before)[0].tolist():
+        if y in lineage:
+            continue
+        m = (cols.c2 == y) & (cols.day <= first[y] + span)
+        early = set(cols.bot[m].tolist())
+        if early and len(early & held) >= share * len(early):
+            out.append(y)
+    return np.array(out, dtype=np.int64)
 
 
 def _big_lineages(
@@ -242,6 +271,7 @@ def estimate(
     links: list[tuple[int, int]] | None = None,
 ) -> Estimate:
     """Fit the interrupted time series for ``iv`` as ``who`` may see it."""
+    trend = TREND
     try:
         d = design(cols, iv, others, measure, links)
     except ItsError as exc:
@@ -261,27 +291,28 @@ def estimate(
                d.placebos)  # fmt: skip
     try:
         fit = fit_its(np.array(y), None if c is None else np.array(c), d.post_start - d.first,
-                      d.pre_end - d.first)  # fmt: skip
+                      d.pre_end - d.first, trend=trend)  # fmt: skip
     except ItsError as exc:
         return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, str(exc))
-    drift = placebo_rms(cols, d) if d.placebos and control is not None else None
-    wide = None if drift is None else fit.widened(drift)
+    logs = placebo_logs(cols, d, trend) if d.placebos and control is not None else []
+    drift = float(np.sqrt(np.mean(np.square(logs)))) if logs else None
+    wide = None if drift is None else fit.widened(drift, len(logs))
     return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit, "", drift, wide)
 
 
-def placebo_rms(cols: Columns, d: Design) -> float | None:
-    """Root mean square of the log effects fitted on untreated units (true effect 0) with
-    the same days and measure: how far a unit drifts from its counterfactual by itself."""
+def placebo_logs(cols: Columns, d: Design, trend: bool) -> list[float]:
+    """The log effects fitted on untreated units (true effect 0) with the same days, measure
+    and model: how far a unit drifts from its counterfactual by itself."""
     window = slice(d.first, d.last + 1)
     logs = []
     for treated, control in d.placebos:
         y, c = cols.series(treated, d.measure)[window], cols.series(control, d.measure)[window]
         try:
-            f = fit_its(y, c, d.post_start - d.first, d.pre_end - d.first)
+            f = fit_its(y, c, d.post_start - d.first, d.pre_end - d.first, trend=trend)
         except ItsError:
             continue
         logs.append(math.log1p(f.effect) if f.effect > -1 else math.log(f.centre))
-    return float(np.sqrt(np.mean(np.square(logs)))) if logs else None
+    return logs
 
 
 def estimate_all(
