@@ -45,6 +45,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from iotscope.centre._columns import I64, Columns, Mask, handovers, lineage_of
+from iotscope.centre._i18n import say
 from iotscope.centre._its import MIN_POST, MIN_PRE, ItsError, ItsFit, fit_its
 from iotscope.store.centre import Intervention
 from iotscope.tenancy import Principal
@@ -275,7 +276,7 @@ def estimate(
     try:
         d = design(cols, iv, others, measure, links)
     except ItsError as exc:
-        return Estimate(iv, None, (), (), None, None, str(exc))
+        return Estimate(iv, None, (), (), None, None, _why(exc))
     notes = list(d.notes)
     control = d.control
     private = control is not None and iv.isp is not None and not who.is_centre
@@ -293,11 +294,17 @@ def estimate(
         fit = fit_its(np.array(y), None if c is None else np.array(c), d.post_start - d.first,
                       d.pre_end - d.first, trend=trend)  # fmt: skip
     except ItsError as exc:
-        return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, str(exc))
+        return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), None, _why(exc))
     logs = placebo_logs(cols, d, trend) if d.placebos and control is not None else []
     drift = float(np.sqrt(np.mean(np.square(logs)))) if logs else None
     wide = None if drift is None else fit.widened(drift, len(logs))
     return Estimate(iv, d, days, tuple(y), None if c is None else tuple(c), fit, "", drift, wide)
+
+
+def _why(exc: ItsError) -> str:
+    """The reason an estimate is missing, as a page can translate it."""
+    return say("{reason} (pre {pre} days, post {post} days)", reason=exc.reason,
+               pre=exc.n_pre, post=exc.n_post)  # fmt: skip
 
 
 def placebo_logs(cols: Columns, d: Design, trend: bool) -> list[float]:
