@@ -12,9 +12,10 @@ running iotscope would leave behind:
 3. ``notice follow-up``: the notices enrolled as subjects
    (:func:`iotscope.followup._enrol.enrol_notices`) and re-checked every
    :data:`ROUND_EVERY` days after the notice, and once at the month's close, by
-   :func:`iotscope.followup.run_round` at the subscriber's address of the day (the lease log)
-   through :class:`iotscope.followup.SimulatedRechecker` over :class:`MonthObserver`, which
-   answers from the world's observable state only (who sits at an address, and whether its
+   :func:`iotscope.followup.run_round` at the subscriber's address of the day (the ISP's lease
+   log as its DHCP export, :class:`iotscope.followup.LeaseBook`, what ``--leases FILE`` reads:
+   the same rows ``_sources`` writes to the store, without a query per subscriber) through
+   :class:`iotscope.followup.SimulatedRechecker` over :class:`MonthObserver`, which answers from the world's observable state only (who sits at an address, and whether its
    login is still weak), never from its hazards.
 
 The KPI "share of notified devices remediated within 30 days"
@@ -35,10 +36,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from iotscope.followup import SimulatedRechecker, run_round
+from iotscope.followup import LeaseBook, LeaseRow, SimulatedRechecker, run_round
 from iotscope.followup._enrol import enrol_notices
-from iotscope.followup._leases import StoreLeases
 from iotscope.lab.month._simulate import Action
+from iotscope.lab.month._sources import lease_rows
 from iotscope.lab.month._truth import survey_days
 from iotscope.lab.month._world import MonthWorld
 from iotscope.notify import (
@@ -157,7 +158,8 @@ def load_followup(store: Store, world: MonthWorld) -> dict[str, int]:
             record_event(store, n.id, "sent", sent, {"channel": n.channel, "lab": True})
     notices = list_notices(store, CENTRE, isp)
     enrol_notices(store, CENTRE, isp, trial_name(world), notices)
-    checker, book = SimulatedRechecker(MonthObserver(world)), StoreLeases(store, CENTRE, isp)
+    book = LeaseBook(LeaseRow(**r) for r in lease_rows(world, a.isp))
+    checker = SimulatedRechecker(MonthObserver(world))
     checked = 0
     for when in _round_times(world, sent):
         result = run_round(store, CENTRE, isp, trial_name(world), when, checker, book)
