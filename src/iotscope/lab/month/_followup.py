@@ -15,8 +15,9 @@ running iotscope would leave behind:
    :func:`iotscope.followup.run_round` at the subscriber's address of the day (the ISP's lease
    log as its DHCP export, :class:`iotscope.followup.LeaseBook`, what ``--leases FILE`` reads:
    the same rows ``_sources`` writes to the store, without a query per subscriber) through
-   :class:`iotscope.followup.SimulatedRechecker` over :class:`MonthObserver`, which answers from the world's observable state only (who sits at an address, and whether its
-   login is still weak), never from its hazards.
+   :class:`iotscope.followup.SimulatedRechecker` over :class:`MonthObserver`, which answers
+   from the world's observable state only (who sits at an address, and whether its login is
+   still weak), never from its hazards.
 
 The KPI "share of notified devices remediated within 30 days"
 (:func:`iotscope.centre._kpi_data.remediated_within`) reads these rows; it judges a notice only
