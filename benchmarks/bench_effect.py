@@ -1,6 +1,8 @@
 """The effect of countermeasures, checked in the lab: is the true effect inside the interval?
 
-Run: ``.venv/bin/python -m benchmarks.bench_effect [--seeds 301-310] [--devices N]``
+Run: ``.venv/bin/python -m benchmarks.bench_effect [--seeds 301-310] [--devices N]
+[--trend] [--out FILE]`` (``--trend``: the pre-period slope of ``iotscope.centre._its`` on,
+to compare on tuning seeds: ``--seeds 1-10 --out benchmarks/results/effect_tuning.json``)
 
 For each held-out seed (the estimator was developed on seeds 1-8, 101-110 checked it once,
 and its second version, the constant-ratio model with Satterthwaite placebo intervals and
@@ -41,6 +43,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from iotscope.centre import _effect as effect_module
 from iotscope.centre._columns import load_columns
 from iotscope.centre._effect import Estimate, estimate_all
 from iotscope.centre._interventions import collect
@@ -123,6 +126,9 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "median_ci_width_with_drift": round(
                 statistics.median(r["width_with_drift"] for r in fit), 3) if fit else None,
             "median_log_width_with_drift": _median_log_width(fit),
+            "median_abs_log_error": round(statistics.median(
+                abs(math.log(max(r["estimate"] + 1, 1e-9)) - math.log(max(r["truth"] + 1, 1e-9)))
+                for r in fit), 3) if fit else None,
         }  # fmt: skip
 
     kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -169,7 +175,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="301-310")
     ap.add_argument("--devices", type=int, default=10_000)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--trend", action="store_true", help="fit a pre-period slope")
     args = ap.parse_args()
+    effect_module.TREND = args.trend
     rows: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -188,7 +196,8 @@ def main() -> None:
         "estimand": "sum over the post window of the treated series / the same without the "
         "intervention - 1 (iotscope.centre._its)",
         "seeds": args.seeds, "tuned_on": "1-10 (earlier versions: 1-8; checked on 101-110)",
-        "interval_of_record": "with_drift", "devices": args.devices, "isps": 5, "days": 30,
+        "interval_of_record": "with_drift", "pre_period_slope": args.trend,
+        "devices": args.devices, "isps": 5, "days": 30,
         "summary": _summary(rows),
         "view_seconds_median_of_5": timings,
         "total_seconds": round(time.perf_counter() - started, 1),
