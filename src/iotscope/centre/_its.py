@@ -25,16 +25,19 @@ its log is about ``b2 + b3 h`` with ``h`` the counterfactual-weighted mean of ``
 ``P``, and the 95 % interval (around the ratio of the sums plus ``k`` a day, so that an empty
 post window still gets one) comes from that combination's standard error under Newey-West
 (HAC, Bartlett kernel, the Newey-West lag rule) covariance, which allows autocorrelated
-errors, with Student's t on n - 4 degrees of freedom. HAC errors are biased down in series as
-short as a month (Andrews 1991; Kiefer and Vogelsang 2005), so the larger of the HAC and the
-conventional standard error is used (Angrist and Pischke 2009, 8.2.3). The start day itself
+errors, with Student's t on n - 4 degrees of freedom (n - 3 without the slope). HAC errors
+are biased down in series as short as a month (Andrews 1991; Kiefer and Vogelsang 2005), so
+the larger of the HAC and the conventional standard error is used (Angrist and Pischke 2009,
+8.2.3). The start day itself
 of an intervention that began mid-day is partly treated and left out of the fit.
 
 Why a constant ratio may be the better counterfactual: a slope fitted on one to two weeks
 extrapolates over up to three: in the lab month world a young lineage's growth, carried on,
-put the counterfactual of a takedown several times above the truth (tuning seeds 1-10:
-median absolute log error 0.64 with the slope, 0.25 without). The residuals cannot show
+put the counterfactual of a takedown several times above the truth (tuning seeds 1-10,
+takedowns: median absolute log error 0.65 with the slope, 0.25 without;
+``benchmarks/results/effect_tuning_trend.json`` and ``effect_tuning.json``). The residuals cannot show
 such an error: :meth:`ItsFit.widened` adds what untreated units show instead.
+
 Without a comparison series ``c_t = 0`` (a single-series ITS: the pre-trend alone is the
 counterfactual).
 
