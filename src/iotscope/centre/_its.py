@@ -34,7 +34,7 @@ of an intervention that began mid-day is partly treated and left out of the fit.
 Why a constant ratio may be the better counterfactual: a slope fitted on one to two weeks
 extrapolates over up to three: in the lab month world a young lineage's growth, carried on,
 put the counterfactual of a takedown several times above the truth (tuning seeds 1-10,
-takedowns: median absolute log error 0.65 with the slope, 0.25 without;
+takedowns: median absolute log error 0.65 with the slope, 0.25 without; in
 ``benchmarks/results/effect_tuning_trend.json`` and ``effect_tuning.json``). The residuals cannot show
 such an error: :meth:`ItsFit.widened` adds what untreated units show instead.
 
