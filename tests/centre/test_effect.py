@@ -12,7 +12,7 @@ from iotscope.centre._effect import (
     design,
     estimate,
     estimate_all,
-    placebo_logs,
+    placebo_fits,
     successors,
     target_endpoints,
 )
@@ -85,7 +85,7 @@ def test_other_treated_isps_do_not_compare() -> None:
     ivs = [_iv("notice_campaign", "A", "weak", 15, "a"), _iv("blocklist", "B", "1.2.3.4", 10, "b")]
     d = design(cols, ivs[0], ivs)
     assert "B" not in d.comparison and "C, D" in d.comparison
-    assert len(d.placebos) == 2 and len(placebo_logs(cols, d, trend=False)) == 2
+    assert len(d.placebos) == 2 and len(placebo_fits(cols, d, trend=False)) == 2
 
 
 def test_isp_caller_needs_two_pooled_isps() -> None:

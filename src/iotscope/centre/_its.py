@@ -115,6 +115,19 @@ class ItsFit:
                        low=min(ratio, self.centre * math.exp(-q * se)) - 1.0,
                        high=max(ratio, self.centre * math.exp(q * se)) - 1.0)  # fmt: skip
 
+    def scaled(self, factor: float, placebos: int) -> ItsFit:
+        """The interval with the standard error times ``factor`` (at least 1: the RMS of
+        ``placebos`` untreated units' log effects over their own standard errors, whose true
+        effect is 0) and Student's t on ``placebos`` degrees of freedom: the calibration for
+        untreated units of very different sizes (lineages), whose drift is on the scale of
+        their own noise rather than one shared amount."""
+        se = self.se * max(1.0, factor)
+        q = float(stats.t.ppf(0.975, max(placebos, 1)))
+        ratio = self.effect + 1.0
+        return replace(self, se=se, q=q, df=float(placebos),
+                       low=min(ratio, self.centre * math.exp(-q * se)) - 1.0,
+                       high=max(ratio, self.centre * math.exp(q * se)) - 1.0)  # fmt: skip
+
 
 def newey_west_lags(n: int) -> int:
     """Newey and West's (1994) rule of thumb: floor(4 (n/100)^(2/9)), at least 1."""
