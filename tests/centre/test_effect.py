@@ -173,3 +173,15 @@ def test_a_successor_detected_days_later_joins_the_lineage() -> None:
     assert [cols.endpoints[i] for i in found] == ["127.200.0.2:23"]
     (e,) = estimate_all(cols, [_iv("c2_takedown", None, "127.200.0.1:23", 15)], CENTRE)
     assert e.design is not None and e.design.unit.endswith("(2 C2s)")
+
+
+def test_lineage_placebos_scale_and_isp_placebos_add() -> None:
+    cols = columns(_lineage_world(4, 0.5))
+    (td,) = estimate_all(cols, [_iv("c2_takedown", None, "127.200.0.1:23", 15)], CENTRE)
+    assert td.design is not None and td.design.placebos_vary
+    isp = estimate(
+        columns(_isp_world(3, -0.4)), _iv("notice_campaign", "A", "weak", 15), [], CENTRE
+    )
+    assert isp.design is not None and not isp.design.placebos_vary
+    assert isp.calibrated is not None and isp.drift is not None and isp.fit is not None
+    assert isp.calibrated.se == pytest.approx((isp.fit.se**2 + isp.drift**2) ** 0.5)

@@ -94,3 +94,15 @@ def test_without_trend_the_counterfactual_keeps_the_pre_ratio() -> None:
     assert level.counterfactual[25] == pytest.approx(
         np.exp(np.log((y[:10] + 0.5) / 100.5).mean()) * 100.5 - 0.5
     )
+
+
+def test_scaled_by_placebo_z_keeps_the_estimate() -> None:
+    """Lineage placebos: their log effects over their own standard errors scale the treated
+    unit's standard error (never below 1), with Student's t on the placebos' count."""
+    y, c = _series(7, -0.3)
+    fit = fit_its(y, c, 15, pre_end=14)
+    calm, wild = fit.scaled(0.5, 6), fit.scaled(3.0, 6)
+    assert calm.se == pytest.approx(fit.se) and wild.se == pytest.approx(3 * fit.se)
+    assert calm.q == pytest.approx(2.447, abs=1e-3)  # t(6)
+    assert wild.low < calm.low <= calm.effect <= calm.high < wild.high
+    assert wild.effect == fit.effect
