@@ -1,22 +1,26 @@
 """The effect of countermeasures, checked in the lab: is the true effect inside the interval?
 
-Run: ``.venv/bin/python -m benchmarks.bench_effect [--seeds 401-410] [--devices N]
-[--trend] [--out FILE]`` (``--trend``: the pre-period slope of ``iotscope.centre._its`` on,
-to compare on tuning seeds: ``--seeds 1-10 --out benchmarks/results/effect_tuning.json``)
+Run: ``.venv/bin/python -m benchmarks.bench_effect [--seeds 501-510] [--devices N]
+[--slope design|on|off] [--out FILE]`` (``--slope``: the pre-period slope of
+``iotscope.centre._its`` as each design chooses, or on or off for every design, to compare
+on tuning seeds: ``--seeds 1-10 --slope on --out benchmarks/results/effect_tuning_trend.json``)
 
 For each held-out seed a month world (the estimator was developed on seeds 1-8 and 101-110
 checked it once; its second version, the constant-ratio model with Satterthwaite placebo
 intervals and the takedown successors, was tuned on seeds 1-10 and checked once on 301-310:
 ``effect_heldout_301-310.json``; the third, lineage placebos scaled by their own standard
-errors, was tuned on 1-10 again: ``effect_tuning.json``; 401-410 were never run before its
-check) (:func:`iotscope.lab.month.generate`, 10,000 devices, 5 ISPs,
-30 days) is loaded into a fresh SQLite store the way the pipeline fills it; the centre then
-collects the interventions it can see (:func:`iotscope.centre._interventions.collect`) and
-estimates each one's effect from ``c2_contacts`` alone (:func:`estimate_all`), exactly as
-the ``effect`` view does. The truth is the lab's: the same world simulated without that one
-intervention (same random draws), ``effect_rel = sum(post factual) / sum(post
-counterfactual) - 1`` over the days from the start to the month's end, which is the
-estimand of :mod:`iotscope.centre._its`, for the series the design measures:
+errors, was tuned on 1-10 (``effect_tuning_level.json``) and checked once on 401-410:
+``effect_heldout_401-410.json``; the fourth, a pre-period slope for ISP designs, was chosen
+on 1-10 (``effect_tuning_trend.json`` against ``effect_tuning_level.json``; the fourth
+itself: ``effect_tuning.json``); 501-510 were never run before its check)
+(:func:`iotscope.lab.month.generate`, 10,000 devices, 5 ISPs, 30 days) is loaded into a
+fresh SQLite store the way the pipeline fills it; the centre then collects the interventions
+it can see (:func:`iotscope.centre._interventions.collect`) and estimates each one's effect
+from ``c2_contacts`` alone (:func:`estimate_all`), exactly as the ``effect`` view does. The
+truth is the lab's: the same world simulated without that one intervention (same random
+draws), ``effect_rel = sum(post factual) / sum(post counterfactual) - 1`` over the days from
+the start to the month's end, which is the estimand of :mod:`iotscope.centre._its`, for the
+series the design measures:
 
 - takedown: ``observed_bots`` (bots reported contacting any C2 of the lineage);
 - notice campaign: ``observed_infected`` (the ISP's bots its detector reported);
@@ -174,12 +178,17 @@ def _seeds(text: str) -> list[int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", default="401-410")
+    ap.add_argument("--seeds", default="501-510")
     ap.add_argument("--devices", type=int, default=10_000)
     ap.add_argument("--out", type=Path, default=RESULTS)
-    ap.add_argument("--trend", action="store_true", help="fit a pre-period slope")
+    ap.add_argument(
+        "--slope",
+        choices=("design", "on", "off"),
+        default="design",
+        help="pre-period slope: each design's choice, or on/off for all",
+    )
     args = ap.parse_args()
-    effect_module.TREND = args.trend
+    effect_module.TREND = {"design": None, "on": True, "off": False}[args.slope]
     rows: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -198,8 +207,9 @@ def main() -> None:
         "estimand": "sum over the post window of the treated series / the same without the "
         "intervention - 1 (iotscope.centre._its)",
         "seeds": args.seeds, "tuned_on": "1-10 (earlier versions: 1-8, checked on 101-110; "
-        "second version checked on 301-310)",
-        "interval_of_record": "with_drift", "pre_period_slope": args.trend,
+        "the second checked on 301-310, the third on 401-410)",
+        "interval_of_record": "with_drift",
+        "pre_period_slope": {"design": "ISP designs only", "on": True, "off": False}[args.slope],
         "devices": args.devices, "isps": 5, "days": 30,
         "summary": _summary(rows),
         "view_seconds_median_of_5": timings,

@@ -14,19 +14,27 @@ The treated unit and its comparison, by what the intervention acted on:
   ISPs'. Default measure: contacts.
 - anything else at one ISP (a notice campaign): the ISP's bots, against the other ISPs'.
 
-Two intervals per estimate. The model's (:mod:`iotscope.centre._its`, without a pre-period
-slope: :data:`TREND`) assumes the treated unit would have kept its pre-period ratio to the
-comparison; "with drift", the interval of record, also allows for it leaving that path by
-itself as much as untreated units do: each untreated unit (the other ISPs; the six largest
+The counterfactual (:mod:`iotscope.centre._its`) keeps the treated unit's pre-period ratio
+to the comparison: its trend for an ISP (an ISP's share of bots moves slowly and steadily:
+a detector improving, a family spreading in its region), its level for a lineage (a young
+lineage's growth is a phase that ends; carried on for three weeks it put the counterfactual
+of a takedown several times above the truth). Tuning seeds 1-10
+(``benchmarks/results/effect_tuning_level.json``, ``effect_tuning_trend.json``): with it,
+the ISP designs' intervals covered 29/30 against 26/30 without; without it the takedowns'
+median absolute log error was 0.25 against 0.65.
+
+Two intervals per estimate. The model's assumes the treated unit would have kept that path;
+"with drift", the interval of record, also allows for it leaving that path by itself as much
+as untreated units do: each untreated unit (the other ISPs; the six largest
 other lineages) is fitted as if treated, with the same days, measure and model (true effect
 0). For ISPs the root mean square of those placebo log effects is added to the variance, with
 Student's t on the Welch-Satterthwaite degrees of freedom (few placebos, a wider quantile).
 Lineages differ in size by orders of magnitude and a small one drifts more, so their drift
 is taken relative to their own noise: the RMS of the placebo log effects over their standard
-errors scales the treated lineage's (:func:`calibrated`; tuning seeds 1-10: the same coverage,
-median log width 2.4 instead of 6.0). In the lab (``benchmarks/results/effect.json``) the
-first is far too narrow (detection per ISP and C2 makes observed series jump, lineages grow
-and die) and the second close to 95 %.
+errors scales the treated lineage's (:func:`calibrated`; tuning seeds 1-10: the same
+coverage, median log width 2.8 instead of 6.0). In the lab (``benchmarks/results/effect*.json``)
+the first is far too narrow (detection per ISP and C2 makes observed series jump, lineages
+grow and die) and the second nearer 95 %.
 
 A takedown's lineage also takes in :func:`successors`: C2s first seen after the start whose
 first bots were the lineage's (its bots moved there while no ISP had detected it yet).
@@ -58,7 +66,7 @@ BLOCKS = ("blocklist", "bgp_blackhole")
 DEFAULT_MEASURE = {"c2_takedown": "bots", "blocklist": "contacts", "bgp_blackhole": "contacts"}
 MIN_POOLED = 2
 PLACEBOS = 6  # untreated lineages fitted as if treated, to see how much they move alone
-TREND = False  # a pre-period slope in the ratio (see iotscope.centre._its: extrapolation)
+TREND: bool | None = None  # force a pre-period slope on or off (None: each design's own)
 MIN_PLACEBO_ROWS = 20  # ISPs a non-centre caller's comparison must pool
 
 
@@ -79,6 +87,7 @@ class Design:
     notes: tuple[str, ...] = ()
     placebos: tuple[tuple[Mask, Mask], ...] = ()  # untreated units: (as treated, comparison)
     placebos_vary: bool = False  # of very different sizes (lineages): ItsFit.scaled
+    pre_slope: bool = True  # fit a pre-period slope in the ratio (not for lineages: see above)
 
 
 @dataclass(frozen=True)
@@ -204,7 +213,7 @@ def _takedown_design(
     placebos = tuple((m, control & ~m) for m in _big_lineages(cols, control, pre_end, links))
     return Design(f"lineage of {iv.target} ({len(lineage)} C2s)", "bots of other lineages",
                   measure, treated, control, 0, last, pre_end, post_start, (),
-                  placebos, placebos_vary=True)  # fmt: skip
+                  placebos, placebos_vary=True, pre_slope=False)  # fmt: skip
 
 
 def successors(cols: Columns, lineage: I64, before: int, share: float = 0.3, span: int = 2) -> I64:
@@ -277,7 +286,6 @@ def estimate(
     links: list[tuple[int, int]] | None = None,
 ) -> Estimate:
     """Fit the interrupted time series for ``iv`` as ``who`` may see it."""
-    trend = TREND
     try:
         d = design(cols, iv, others, measure, links)
     except ItsError as exc:
@@ -294,6 +302,7 @@ def estimate(
     days = tuple(x.isoformat() for x in cols.days[window])
     d = replace(d, comparison=d.comparison if control is not None else "none",
                 control=control, notes=tuple(notes))  # fmt: skip
+    trend = d.pre_slope if TREND is None else TREND
     try:
         fit = fit_its(np.array(y), None if c is None else np.array(c), d.post_start - d.first,
                       d.pre_end - d.first, trend=trend)  # fmt: skip

@@ -35,7 +35,7 @@ Why a constant ratio may be the better counterfactual: a slope fitted on one to 
 extrapolates over up to three: in the lab month world a young lineage's growth, carried on,
 put the counterfactual of a takedown several times above the truth (tuning seeds 1-10,
 takedowns: median absolute log error 0.65 with the slope, 0.25 without; in
-``benchmarks/results/effect_tuning_trend.json`` and ``effect_tuning.json``). The residuals
+``benchmarks/results/effect_tuning_trend.json`` and ``effect_tuning_level.json``). The residuals
 cannot show such an error: :meth:`ItsFit.widened` adds what untreated units show instead.
 
 Without a comparison series ``c_t = 0`` (a single-series ITS: the pre-trend alone is the

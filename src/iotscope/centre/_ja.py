@@ -203,13 +203,14 @@ NOTES_JA: dict[str, str] = {
     # effect and KPIs
     "effect = (bot-days, or contacts, of the treated unit over the post window) / (the same "
     "without the intervention) - 1; the counterfactual is the comparison series times the "
-    "treated/comparison ratio's pre-period level (segmented regression on the log ratio, "
+    "treated/comparison ratio's pre-period path, its trend for an ISP, its level for a "
+    "lineage (segmented regression on the log ratio, "
     "95 % interval from the larger of the HAC and the conventional standard error); the "
     "interval 'with drift', the one to read, also allows for the treated unit leaving its "
     "path by itself as much as untreated units do (placebo fits on them, true effect 0)":
         "効果 =（介入後の期間における処置群のボット日数または通信数）÷"
-        "（介入がなかった場合の同じ量）− 1。反実仮想は、比較系列に介入前の処置群/比較群の比の水"
-        "準を掛けたものです（対数比の"
+        "（介入がなかった場合の同じ量）− 1。反実仮想は、比較系列に介入前の処置群/比較群の比の"
+        "推移（ISPはその傾向、系統はその水準）を当てはめたものです（対数比の"
         "分割回帰。95%区間はHACと通常の標準誤差の大きい方から）。読むべき「変動込み」の区間は、"
         "処置群が介入と無関係に経路を外れる分も、介入のない単位（真の効果0のプラセボ）と同程度に"
         "見込みます。",

@@ -28,7 +28,8 @@ from iotscope.tenancy import Principal
 ESTIMAND = (
     "effect = (bot-days, or contacts, of the treated unit over the post window) / (the same "
     "without the intervention) - 1; the counterfactual is the comparison series times the "
-    "treated/comparison ratio's pre-period level (segmented regression on the log ratio, "
+    "treated/comparison ratio's pre-period path, its trend for an ISP, its level for a "
+    "lineage (segmented regression on the log ratio, "
     "95 % interval from the larger of the HAC and the conventional standard error); the "
     "interval 'with drift', the one to read, also allows for the treated unit leaving its "
     "path by itself as much as untreated units do (placebo fits on them, true effect 0)"
