@@ -1,25 +1,37 @@
 """The effect of countermeasures, checked in the lab: is the true effect inside the interval?
 
-Run: ``.venv/bin/python -m benchmarks.bench_effect [--seeds 101-110] [--devices N]``
+Run: ``.venv/bin/python -m benchmarks.bench_effect [--seeds 501-510] [--devices N]
+[--slope design|on|off] [--out FILE]`` (``--slope``: the pre-period slope of
+``iotscope.centre._its`` as each design chooses, or on or off for every design, to compare
+on tuning seeds: ``--seeds 1-10 --slope on --out benchmarks/results/effect_tuning_trend.json``)
 
-For each held-out seed (the estimator was developed on seeds 1-8; 101-110 were not looked at
-before this run) a month world (:func:`iotscope.lab.month.generate`, 10,000 devices, 5 ISPs,
-30 days) is loaded into a fresh SQLite store the way the pipeline fills it; the centre then
-collects the interventions it can see (:func:`iotscope.centre._interventions.collect`) and
-estimates each one's effect from ``c2_contacts`` alone (:func:`estimate_all`), exactly as
-the ``effect`` view does. The truth is the lab's: the same world simulated without that one
-intervention (same random draws), ``effect_rel = sum(post factual) / sum(post
-counterfactual) - 1`` over the days from the start to the month's end, which is the
-estimand of :mod:`iotscope.centre._its`, for the series the design measures:
+For each held-out seed a month world (the estimator was developed on seeds 1-8 and 101-110
+checked it once; its second version, the constant-ratio model with Satterthwaite placebo
+intervals and the takedown successors, was tuned on seeds 1-10 and checked once on 301-310:
+``effect_heldout_301-310.json``; the third, lineage placebos scaled by their own standard
+errors, was tuned on 1-10 (``effect_tuning_level.json``) and checked once on 401-410:
+``effect_heldout_401-410.json``; the fourth, a pre-period slope for ISP designs, was chosen
+on 1-10 (``effect_tuning_trend.json`` against ``effect_tuning_level.json``; the fourth
+itself: ``effect_tuning.json``); 501-510 were never run before its check)
+(:func:`iotscope.lab.month.generate`, 10,000 devices, 5 ISPs, 30 days) is loaded into a
+fresh SQLite store the way the pipeline fills it; the centre then collects the interventions
+it can see (:func:`iotscope.centre._interventions.collect`) and estimates each one's effect
+from ``c2_contacts`` alone (:func:`estimate_all`), exactly as the ``effect`` view does. The
+truth is the lab's: the same world simulated without that one intervention (same random
+draws), ``effect_rel = sum(post factual) / sum(post counterfactual) - 1`` over the days from
+the start to the month's end, which is the estimand of :mod:`iotscope.centre._its`, for the
+series the design measures:
 
 - takedown: ``observed_bots`` (bots reported contacting any C2 of the lineage);
 - notice campaign: ``observed_infected`` (the ISP's bots its detector reported);
 - block: ``target_contacts`` (the ISP's contacts with the blocked C2s) when the design could
   measure those, else ``contacts`` (all the ISP's contacts).
 
-Reported: coverage of the 95 % interval over all interventions and per kind, how many were
-estimable, interval widths, and the wall time of the ``effect`` and ``kpis`` views for the
-centre, an ISP and a manufacturer on one world (median of 5, after one warm-up call).
+Reported: coverage of the 95 % intervals (the model's, and "with drift", the interval of
+record) over all interventions and per kind, how many were estimable, interval widths in
+relative change and in log ratio (``log((1+high)/(1+low))``: the relative width's upper end
+explodes as an interval nears -100 %), and the wall time of the ``effect`` and ``kpis``
+views for the centre, an ISP and a manufacturer on one world (median of 5, after one warm-up call).
 Writes ``benchmarks/results/effect.json``.
 """
 
@@ -27,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -36,6 +49,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from iotscope.centre import _effect as effect_module
 from iotscope.centre._columns import load_columns
 from iotscope.centre._effect import Estimate, estimate_all
 from iotscope.centre._interventions import collect
@@ -71,10 +85,16 @@ def _row(seed: int, e: Estimate, facts: dict[str, Any]) -> dict[str, Any]:
     w = e.calibrated or f
     return {**row, "estimable": True, "estimate": f.effect, "ci95": [f.low, f.high],
             "covered": f.low <= true <= f.high, "width": f.high - f.low,
-            "placebo_drift": e.drift, "ci95_with_drift": [w.low, w.high],
+            "placebo_drift": e.drift, "placebos": len(e.design.placebos) if e.design else 0,
+            "ci95_with_drift": [w.low, w.high], "log_width_with_drift": _log_width(w.low, w.high),
             "covered_with_drift": w.low <= true <= w.high, "width_with_drift": w.high - w.low,
             "other_truths": {m: {"truth": v, "covered": v is not None and f.low <= v <= f.high}
                              for m, v in others.items()}}  # fmt: skip
+
+
+def _log_width(low: float, high: float) -> float | None:
+    """``log((1 + high) / (1 + low))``; None when the interval reaches -100 %."""
+    return math.log((1 + high) / (1 + low)) if low > -1 else None
 
 
 def one_world(seed: int, devices: int, home: Path) -> tuple[list[dict[str, Any]], Store]:
@@ -85,6 +105,16 @@ def one_world(seed: int, devices: int, home: Path) -> tuple[list[dict[str, Any]]
     items = collect(store, CENTRE)
     estimates = estimate_all(load_columns(store), items, CENTRE)
     return [_row(seed, e, facts[e.intervention.id]) for e in estimates], store
+
+
+def _median_log_width(rows: list[dict[str, Any]]) -> float | None:
+    """Median log width, an interval reaching -100 % counting as infinite (None: the
+    median itself is, or no rows)."""
+    if not rows:
+        return None
+    m = statistics.median(math.inf if r["log_width_with_drift"] is None
+                          else r["log_width_with_drift"] for r in rows)  # fmt: skip
+    return round(m, 3) if math.isfinite(m) else None
 
 
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -101,6 +131,10 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "coverage_with_drift": round(drift / len(fit), 3) if fit else None,
             "median_ci_width_with_drift": round(
                 statistics.median(r["width_with_drift"] for r in fit), 3) if fit else None,
+            "median_log_width_with_drift": _median_log_width(fit),
+            "median_abs_log_error": round(statistics.median(
+                abs(math.log(max(r["estimate"] + 1, 1e-9)) - math.log(max(r["truth"] + 1, 1e-9)))
+                for r in fit), 3) if fit else None,
         }  # fmt: skip
 
     kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -144,10 +178,17 @@ def _seeds(text: str) -> list[int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", default="101-110")
+    ap.add_argument("--seeds", default="501-510")
     ap.add_argument("--devices", type=int, default=10_000)
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument(
+        "--slope",
+        choices=("design", "on", "off"),
+        default="design",
+        help="pre-period slope: each design's choice, or on/off for all",
+    )
     args = ap.parse_args()
+    effect_module.TREND = {"design": None, "on": True, "off": False}[args.slope]
     rows: list[dict[str, Any]] = []
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -165,7 +206,11 @@ def main() -> None:
         "interval the centre estimates from c2_contacts alone?",
         "estimand": "sum over the post window of the treated series / the same without the "
         "intervention - 1 (iotscope.centre._its)",
-        "seeds": args.seeds, "tuned_on": "1-8", "devices": args.devices, "isps": 5, "days": 30,
+        "seeds": args.seeds, "tuned_on": "1-10 (earlier versions: 1-8, checked on 101-110; "
+        "the second checked on 301-310, the third on 401-410)",
+        "interval_of_record": "with_drift",
+        "pre_period_slope": {"design": "ISP designs only", "on": True, "off": False}[args.slope],
+        "devices": args.devices, "isps": 5, "days": 30,
         "summary": _summary(rows),
         "view_seconds_median_of_5": timings,
         "total_seconds": round(time.perf_counter() - started, 1),

@@ -5,7 +5,8 @@ Run: ``.venv/bin/python -m benchmarks.bench_month [--small]``
 For each seed: ``generate(seed, devices=10_000, isps=5, days=30)`` (the world, its factual run
 and one counterfactual run per intervention), ``truth(world)``, then ``load(store, world)`` into
 a fresh store (survey rounds and findings, C2 contacts, interventions, region counts, registry,
-leases, subscriber counts, telescope sightings: every row the centre reads) and the same load
+leases, subscriber counts, telescope sightings, the notice campaign's notices and their
+follow-up re-checks: every row the centre reads) and the same load
 again (idempotent upserts: nothing new). Backends: a SQLite file, and a fresh schema of the test
 PostgreSQL at 127.0.0.1:5432 when it answers. Then a few centre-style aggregate queries over
 the loaded store (tenant-scoped ``SELECT``s of ``iotscope.store.centre``), timed. Also the
@@ -149,7 +150,8 @@ def main() -> None:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
         "note": "wall-clock seconds on a shared 2-core machine (other jobs ran at the same "
-        "time); generate includes one counterfactual run per intervention",
+        "time, load average about 5 during this run); generate includes one counterfactual "
+        "run per intervention; load includes the notice campaign's notices and follow-up",
         "postgresql": "postgresql" in kinds,
         "runs": runs,
         "generate_large": {"devices": big_n, "days": 30, "generate_s": t_big},

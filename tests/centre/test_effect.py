@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from iotscope.centre._columns import columns, handovers, lineage_of
-from iotscope.centre._effect import design, estimate, estimate_all, placebo_rms, target_endpoints
+from iotscope.centre._effect import (
+    design,
+    estimate,
+    estimate_all,
+    placebo_fits,
+    successors,
+    target_endpoints,
+)
 from iotscope.store.centre import Intervention
 from iotscope.tenancy import CENTRE, Principal
 
@@ -78,7 +85,7 @@ def test_other_treated_isps_do_not_compare() -> None:
     ivs = [_iv("notice_campaign", "A", "weak", 15, "a"), _iv("blocklist", "B", "1.2.3.4", 10, "b")]
     d = design(cols, ivs[0], ivs)
     assert "B" not in d.comparison and "C, D" in d.comparison
-    assert len(d.placebos) == 2 and placebo_rms(cols, d) >= 0
+    assert len(d.placebos) == 2 and len(placebo_fits(cols, d, trend=False)) == 2
 
 
 def test_isp_caller_needs_two_pooled_isps() -> None:
@@ -151,3 +158,30 @@ def test_measures(measure: str) -> None:
     e = estimate(cols, _iv("notice_campaign", "A", "weak", 15), [], CENTRE, measure)
     assert e.design is not None and e.design.measure == measure
     assert e.fit is not None and e.fit.effect < -0.3
+
+
+def test_a_successor_detected_days_later_joins_the_lineage() -> None:
+    """The takedown's bots move to x2 at once, but no ISP reports x2 before day 20: the
+    handover graph cannot link x1 and x2 (five days apart), :func:`successors` can (x2's
+    first bots were x1's), so the lineage's bots after day 20 are not read as gone."""
+    rows = [r for r in _lineage_world(9, 0.4) if not (r[1] == "127.200.0.2" and r[4] < D0 +
+                                                         timedelta(days=20))]  # fmt: skip
+    cols = columns(rows)
+    seeds = target_endpoints(cols, "127.200.0.1:23")
+    assert len(lineage_of(cols, seeds)) == 1  # the handover graph alone misses x2
+    found = successors(cols, seeds, 15)
+    assert [cols.endpoints[i] for i in found] == ["127.200.0.2:23"]
+    (e,) = estimate_all(cols, [_iv("c2_takedown", None, "127.200.0.1:23", 15)], CENTRE)
+    assert e.design is not None and e.design.unit.endswith("(2 C2s)")
+
+
+def test_lineage_placebos_scale_and_isp_placebos_add() -> None:
+    cols = columns(_lineage_world(4, 0.5))
+    (td,) = estimate_all(cols, [_iv("c2_takedown", None, "127.200.0.1:23", 15)], CENTRE)
+    assert td.design is not None and td.design.placebos_vary
+    isp = estimate(
+        columns(_isp_world(3, -0.4)), _iv("notice_campaign", "A", "weak", 15), [], CENTRE
+    )
+    assert isp.design is not None and not isp.design.placebos_vary
+    assert isp.calibrated is not None and isp.drift is not None and isp.fit is not None
+    assert isp.calibrated.se == pytest.approx((isp.fit.se**2 + isp.drift**2) ** 0.5)

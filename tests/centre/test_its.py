@@ -67,6 +67,42 @@ def test_newey_west_lag_rule() -> None:
 def test_widened_by_placebo_drift_contains_the_model_interval() -> None:
     y, c = _series(7, -0.3)
     fit = fit_its(y, c, 15, pre_end=14)
-    wide = fit.widened(0.5)
+    wide = fit.widened(0.5, 6)
     assert wide.low < fit.low and wide.high > fit.high and wide.effect == fit.effect
-    assert fit.widened(0.0).low == pytest.approx(fit.low)
+    assert fit.widened(0.0, 6).low == pytest.approx(fit.low)
+
+
+def test_few_placebos_widen_the_quantile() -> None:
+    """Welch-Satterthwaite: a drift from two placebos is itself uncertain, so its quantile
+    is Student's t on about two degrees of freedom (4.3), not the model's (about 2)."""
+    y, c = _series(7, -0.3)
+    fit = fit_its(y, c, 15, pre_end=14)
+    few, many = fit.widened(1.0, 2), fit.widened(1.0, 200)
+    assert few.se == pytest.approx(many.se)
+    assert few.q > 3.5 and many.q < 2.1 and few.high > many.high
+
+
+def test_without_trend_the_counterfactual_keeps_the_pre_ratio() -> None:
+    """trend=False: the counterfactual is the comparison times the mean pre-period ratio, so
+    a treated unit that grew before the start is not projected to keep growing."""
+    t = np.arange(30, dtype=float)
+    c = np.full(30, 100.0)
+    y = np.where(t < 10, 20 + 3 * t, 50.0)  # grew, then levelled off on its own
+    level = fit_its(y, c, 10, trend=False)
+    sloped = fit_its(y, c, 10)
+    assert abs(level.effect) < abs(sloped.effect)
+    assert level.counterfactual[25] == pytest.approx(
+        np.exp(np.log((y[:10] + 0.5) / 100.5).mean()) * 100.5 - 0.5
+    )
+
+
+def test_scaled_by_placebo_z_keeps_the_estimate() -> None:
+    """Lineage placebos: their log effects over their own standard errors scale the treated
+    unit's standard error (never below 1), with Student's t on the placebos' count."""
+    y, c = _series(7, -0.3)
+    fit = fit_its(y, c, 15, pre_end=14)
+    calm, wild = fit.scaled(0.5, 6), fit.scaled(3.0, 6)
+    assert calm.se == pytest.approx(fit.se) and wild.se == pytest.approx(3 * fit.se)
+    assert calm.q == pytest.approx(2.447, abs=1e-3)  # t(6)
+    assert wild.low < calm.low <= calm.effect <= calm.high < wild.high
+    assert wild.effect == fit.effect

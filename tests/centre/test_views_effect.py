@@ -9,7 +9,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from iotscope.centre._interventions import collect, from_block_actions, from_notices
+from iotscope.centre._interventions import (
+    collect,
+    from_block_actions,
+    from_notices,
+    not_recorded,
+)
 from iotscope.service import create_app
 from iotscope.store import Store, open_store
 from iotscope.store._schema_block import block_actions
@@ -81,6 +86,17 @@ def test_derivations_group_per_isp_kind_and_day() -> None:
     (campaign,) = from_notices(sent)
     assert campaign.kind == "notice_campaign" and campaign.start == at
     assert campaign.note == "2 notices sent"
+
+
+def test_a_recorded_campaign_is_not_counted_again_from_its_notices() -> None:
+    at = T0 + timedelta(days=3, hours=9)
+    (derived,) = from_notices([{"isp": "D", "sent": at}])
+    recorded = Intervention("lab-nc", "notice_campaign", "D", "devices", "weak",
+                            T0 + timedelta(days=3), None, "lab")  # fmt: skip
+    assert not_recorded([derived], [recorded]) == []
+    next_day = Intervention("x", "notice_campaign", "D", "devices", "weak",
+                            T0 + timedelta(days=4), None, "lab")  # fmt: skip
+    assert not_recorded([derived], [next_day]) == [derived]
 
 
 def test_collect_by_role(store: Store) -> None:

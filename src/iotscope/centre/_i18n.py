@@ -1,9 +1,16 @@
 """The centre's user-interface strings in English and Japanese (view titles come from the
-registry: :attr:`ViewSpec.title_en`, :attr:`ViewSpec.title_ja`)."""
+registry: :attr:`ViewSpec.title_en`, :attr:`ViewSpec.title_ja`).
+
+What a view says in words (table and chart titles, notes, axis units, markers) is English in
+the view, the JSON API and the CSV; a page in Japanese shows it through
+:func:`iotscope.centre._ja.text`. A string made from data is built with :func:`say`, which
+keeps the template and the values, so the page can fill the Japanese template with them.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 Lang = Literal["en", "ja"]
 LANGS: tuple[Lang, ...] = ("en", "ja")
@@ -55,6 +62,33 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "interval": ("interval", "区間"),
     "language": ("日本語", "English"),
 }
+
+
+class Text(str):
+    """An English string that remembers its ``template`` and ``values`` (made by :func:`say`);
+    everywhere else it is the plain English string."""
+
+    template: str
+    values: Mapping[str, Any]
+    ja: str | None  # the Japanese template when the data gives it (a KPI's name_ja)
+
+    def __new__(cls, template: str, values: Mapping[str, Any], ja: str | None = None) -> Text:
+        out = super().__new__(cls, template.format(**values))
+        out.template, out.values, out.ja = template, dict(values), ja
+        return out
+
+
+def say(template: str, **values: Any) -> Text:
+    """``template`` (``str.format`` fields) filled with ``values``, translatable as a whole:
+    ``say("Round {round} (first finding {day}).", round=r, day=d)``."""
+    return Text(template, values)
+
+
+def both(en: str, ja: str) -> Text:
+    """A text whose Japanese comes with it (names defined in both languages, as KPIs are)."""
+    return Text(
+        en.replace("{", "{{").replace("}", "}}"), {}, ja.replace("{", "{{").replace("}", "}}")
+    )
 
 
 def strings(lang: Lang) -> dict[str, str]:

@@ -11,7 +11,8 @@ notices. Three sources, one record (:class:`iotscope.store.centre.Intervention`)
 - ``notices`` (:mod:`iotscope.notify`): one ``notice_campaign`` per ISP and UTC day of sending.
 
 The derivations are pure functions over rows; :func:`collect` reads the three sources as a
-caller may see them (an ISP its own and the national ones, the centre all, others the
+caller may see them (one recorded in the table and derived from the others is kept once:
+:func:`not_recorded`) (an ISP its own and the national ones, the centre all, others the
 national ones).
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -86,6 +87,16 @@ def from_notices(rows: Iterable[Mapping[str, Any]]) -> list[Intervention]:
     ]  # fmt: skip
 
 
+def not_recorded(
+    derived: Iterable[Intervention], recorded: Iterable[Intervention]
+) -> list[Intervention]:
+    """``derived`` less those a recorded intervention already names: the same kind at the
+    same ISP on the same UTC day (a campaign entered by hand, or by the lab, whose notices
+    are in ``notices`` too, is one intervention, not two)."""
+    have = {(r.kind, r.isp, r.start.astimezone(UTC).date()) for r in recorded}
+    return [d for d in derived if (d.kind, d.isp, d.start.astimezone(UTC).date()) not in have]
+
+
 def may_see(principal: Principal, isp: str | None) -> bool:
     """National interventions are everyone's; an ISP's own are its own and the centre's."""
     own = principal.role == "isp" and principal.tenant == isp
@@ -110,6 +121,7 @@ def collect(store: Store, principal: Principal) -> list[Intervention]:
             acts = acts.where(b.isp == principal.tenant)
             sent = sent.where(n.isp == principal.tenant)
         with store.engine.connect() as conn:
-            items += from_block_actions(dict(r._mapping) for r in conn.execute(acts))
-            items += from_notices(dict(r._mapping) for r in conn.execute(sent))
+            derived = from_block_actions(dict(r._mapping) for r in conn.execute(acts))
+            derived += from_notices(dict(r._mapping) for r in conn.execute(sent))
+        items += not_recorded(derived, items)
     return visible(principal, items)

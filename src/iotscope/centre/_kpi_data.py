@@ -109,7 +109,9 @@ def region_rate(store: Store, kind: str, period: str) -> list[Point]:
 
 def remediated_within(store: Store, days: int, period: str) -> list[Point]:
     """Of notified follow-up subjects whose notice is ``days`` old by the last re-check, the
-    share seen remediated within ``days`` of the notice; per week of notice."""
+    share seen remediated within ``days`` of the notice; per week of notice. A scope and
+    week whose notices are all younger than that gets a point without a value saying so (a
+    share fixed so far would count only the quick fixes)."""
     s, c = followup_subjects.c, followup_checks.c
     subj = select(s.id, s.isp, s.notified).where(s.arm == "notified", s.notified.is_not(None))
     fixed = (
@@ -123,14 +125,19 @@ def remediated_within(store: Store, days: int, period: str) -> list[Point]:
     first_fix = {sid: stored_utc(t) for sid, t in _rows(store, fixed)}
     horizon, now = timedelta(days=days), stored_utc(latest)
     cells: dict[tuple[str, date], list[bool]] = defaultdict(list)
+    young: dict[tuple[str, date], int] = defaultdict(int)
     for sid, isp, notified in _rows(store, subj):
         sent = stored_utc(notified)
-        if now - sent < horizon:
-            continue  # not old enough to judge
-        ok = sid in first_fix and first_fix[sid] - sent <= horizon
         for scope in (isp, NATIONAL):
-            cells[(scope, period_start(sent.date(), period))].append(ok)
-    return [Point(sc, p, sum(v) / len(v), len(v)) for (sc, p), v in sorted(cells.items())]
+            key = (scope, period_start(sent.date(), period))
+            if now - sent < horizon:
+                young[key] += 1  # not old enough to judge
+            else:
+                cells[key].append(sid in first_fix and first_fix[sid] - sent <= horizon)
+    why = f"notices younger than {days} days at the last re-check ({now.date().isoformat()})"
+    points = [Point(sc, p, sum(v) / len(v), len(v)) for (sc, p), v in cells.items()]
+    points += [Point(sc, p, None, n, why) for (sc, p), n in young.items() if (sc, p) not in cells]
+    return sorted(points, key=lambda x: (x.scope, x.period))
 
 
 def _medians(values: Iterable[tuple[str, date, float]], period: str) -> list[Point]:

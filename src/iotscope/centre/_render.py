@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from iotscope.centre._ja import heading, text
 from iotscope.centre._prefectures import TILES, prefecture_code
 from iotscope.centre._views import Cell, Chart, Table, View
 
@@ -125,11 +126,30 @@ def chart_out(view_name: str, c: Chart, v: View, params: Mapping[str, str]) -> d
     return out
 
 
+def in_lang(chart: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``chart`` with what its script shows as words in ``lang``: the title, the y axis unit,
+    the marker's label, and ``labels`` (column names and the series column's values -> what
+    the legend says), the rows themselves unchanged."""
+    opts = dict(chart["options"])
+    if isinstance(opts.get("unit"), str):
+        opts["unit"] = text(opts["unit"], lang)
+    if isinstance(opts.get("marker"), Mapping) and isinstance(opts["marker"].get("label"), str):
+        opts["marker"] = {**opts["marker"], "label": text(opts["marker"]["label"], lang)}
+    labels = {c: heading(c, lang) for c in chart["columns"]}
+    series = (
+        chart["columns"].index(opts["series"]) if opts.get("series") in chart["columns"] else -1
+    )
+    for row in chart["rows"] if series >= 0 else ():
+        if isinstance(row[series], str):
+            labels.setdefault(row[series], text(row[series], lang))
+    return {**chart, "options": opts, "title": text(chart["title"], lang), "labels": labels}
+
+
 def page_data(
     name: str, v: View, params: Mapping[str, str], lang: str, ui: Mapping[str, str]
 ) -> dict[str, Any]:
     """Everything the script of the page of view ``name`` needs, embedded in it as JSON."""
-    charts = [chart_out(name, c, v, params) for c in v.charts]
+    charts = [in_lang(chart_out(name, c, v, params), lang) for c in v.charts]
     data: dict[str, Any] = {"view": name, "lang": lang, "charts": charts, "ui": dict(ui)}
     if any(c.kind == "map" for c in v.charts):
         data["prefectures"] = [t.to_json() for t in TILES]

@@ -37,6 +37,7 @@ from iotscope.centre._capture import (
 )
 from iotscope.centre._contacts import C2
 from iotscope.centre._correlation import only_seen_by, overlaps, seen_by_count
+from iotscope.centre._i18n import say
 from iotscope.centre._lineage import Lineage
 from iotscope.centre._views import Cell, Chart, Table, View, view
 from iotscope.store import Store
@@ -177,7 +178,12 @@ def _timeline(a: Analysis, keep: set[str], mine: str | None) -> Table:
 def _tenancy_note(mine: str | None) -> tuple[str, ...]:
     if mine is None:
         return ("Lineages join C2s whose bots moved from one to the next or held both at once.",)
-    return (f"Bot counts are {mine}'s own; other ISPs appear only as how many ISPs see a C2.",)
+    return (
+        say(
+            "Bot counts are {isp}'s own; other ISPs appear only as how many ISPs see a C2.",
+            isp=mine,
+        ),
+    )
 
 
 # ---- migrations ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from fastapi import HTTPException
 
 from iotscope.centre._columns import MEASURES, load_columns
 from iotscope.centre._effect import Estimate, estimate_all
+from iotscope.centre._i18n import both, say
 from iotscope.centre._interventions import collect
 from iotscope.centre._its import ItsFit
 from iotscope.centre._kpi import NATIONAL, Kpi, Point, judge, load_kpis, scopes_for
@@ -27,10 +28,11 @@ from iotscope.tenancy import Principal
 ESTIMAND = (
     "effect = (bot-days, or contacts, of the treated unit over the post window) / (the same "
     "without the intervention) - 1; the counterfactual is the comparison series times the "
-    "treated/comparison ratio's pre-period trend (segmented regression on the log ratio, "
+    "treated/comparison ratio's pre-period path, its trend for an ISP, its level for a "
+    "lineage (segmented regression on the log ratio, "
     "95 % interval from the larger of the HAC and the conventional standard error); the "
-    "interval 'with drift' also allows for the treated unit leaving its path by itself as "
-    "much as untreated units do (placebo fits on them, true effect 0)"
+    "interval 'with drift', the one to read, also allows for the treated unit leaving its "
+    "path by itself as much as untreated units do (placebo fits on them, true effect 0)"
 )
 TARGET_CHARS = 160
 NO_DATA = "a KPI, scope or period without a value has no data (never read as zero)"
@@ -98,7 +100,11 @@ def effect_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
         tables += _chosen_tables(chosen)
         notes += list(chosen.design.notes if chosen.design else ())
         if chosen.reason:
-            notes.append(f"{chosen.intervention.id}: not estimable: {chosen.reason}")
+            notes.append(
+                say(
+                    "{id}: not estimable: {reason}", id=chosen.intervention.id, reason=chosen.reason
+                )
+            )
         charts.append(_series_chart(chosen))
     else:
         notes.append("no intervention recorded that this caller may see")
@@ -140,7 +146,7 @@ def _series_chart(e: Estimate) -> Chart:
          "band": {"low": "cf_low", "high": "cf_high", "of": "counterfactual"},
          "marker": {"x": e.intervention.start.date().isoformat(), "label": e.intervention.kind},
          "secondary": ["comparison"], "phase": "phase"},
-        f"{e.intervention.kind} {e.intervention.id}",
+        say("{kind} {id}", kind=e.intervention.kind, id=e.intervention.id),
     )  # fmt: skip
 
 
@@ -176,7 +182,7 @@ def kpis_view(store: Store, who: Principal, params: Mapping[str, str]) -> View:
             f"kpi-{kpi.id}", "line", "values",
             {"x": "period", "y": "value", "series": "scope", "filter": {"kpi": kpi.id},
              "target": kpi.target, "direction": kpi.direction, "unit": kpi.unit},
-            kpi.name_en,
+            both(kpi.name_en, kpi.name_ja),
         ))  # fmt: skip
     head = Table("kpis", ("id", "name_en", "name_ja", "unit", "target", "direction", "owner",
                           "period", "latest_national", "latest_period", "status"),

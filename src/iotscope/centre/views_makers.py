@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from fastapi import HTTPException
 
+from iotscope.centre._i18n import say
 from iotscope.centre._views import Cell, Chart, Table, View, view
 from iotscope.errors import ConfigError
 from iotscope.makers import (
@@ -76,7 +77,11 @@ def _rounds_table(dev: Devices) -> Table:
 def _round_note(dev: Devices, r: int | None) -> str:
     if r is None:
         return "No survey round in the store yet."
-    return f"Round {dev.rounds[r].survey_id} (first finding {dev.rounds[r].start:%Y-%m-%d})."
+    return say(
+        "Round {round} (first finding {day}).",
+        round=dev.rounds[r].survey_id,
+        day=f"{dev.rounds[r].start:%Y-%m-%d}",
+    )
 
 
 def _trend(dev: Devices, by: Sequence[str], name: str) -> Table:
@@ -132,8 +137,11 @@ def makers_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
     par = _pareto_table(rows, "vendor")
     notes: tuple[str, ...] = (
         _round_note(dev, r),
-        f"{vital_few(rows, 0.5)} vendor(s) hold half of the infections, "
-        f"{vital_few(rows, 0.8)} hold 80 %.",
+        say(
+            "{half} vendor(s) hold half of the infections, {most} hold 80 %.",
+            half=vital_few(rows, 0.5),
+            most=vital_few(rows, 0.8),
+        ),
         "Infected: the darknet telescope saw the address scan as a bot (mirai/iot) during the "
         "round's window, which runs to the next round's first finding. C2 contacts name bots "
         "by ISP-keyed pseudonyms, not addresses, so they are not joined to devices.",
@@ -305,7 +313,11 @@ def maker_view(store: Store, who: Principal, params: Mapping[str, str]) -> View:
     mine = subset(dev, np.asarray(dev.vendor_key == vendor_key(vendor), dtype=bool))
     notes = (
         _round_note(dev, r),
-        f"Vendor {rep.vendor!r}: {rep.totals.devices} devices in the round.",
+        say(
+            "Vendor {vendor!r}: {devices} devices in the round.",
+            vendor=rep.vendor,
+            devices=rep.totals.devices,
+        ),
         "share_of_all_infections: this vendor's infected devices over every vendor's in the round.",
         "outdated: the firmware is older than the vendor's current release (empty: unknown).",
     )
@@ -363,7 +375,10 @@ def labels_view(store: Store, who: Principal, params: Mapping[str, str]) -> View
         "Products are matched on normalised vendor and model; a product's highest level counts.",
         "Rates with Wilson 95 % intervals over devices; devices of one model are not independent, "
         "so read small label groups with care (see products).",
-        f"{unidentified} device(s) without vendor or model could not be matched and are left out.",
+        say(
+            "{n} device(s) without vendor or model could not be matched and are left out.",
+            n=unidentified,
+        ),
     )
     charts = (
         Chart(

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import HTTPException
 from sqlalchemy import func, select
 
+from iotscope.centre._i18n import say
 from iotscope.centre._views import Chart, Table, View, view
 from iotscope.store import Store
 from iotscope.store._schema_centre import region_counts as rc
@@ -86,9 +87,10 @@ def _charts(kind: str) -> tuple[Chart, ...]:
     title = kind.capitalize()
     return (
         Chart("map", "map", "by_prefecture", {"prefecture": "pref_code", "value": kind},
-              f"{title} devices by prefecture"),
+              say("{kind} devices by prefecture", kind=title)),
         Chart("isp-prefecture", "matrix", "by_isp_prefecture",
-              {"x": "isp", "y": "prefecture", "value": kind}, f"{title} devices by ISP"),
+              {"x": "isp", "y": "prefecture", "value": kind},
+              say("{kind} devices by ISP", kind=title)),
         Chart("daily", "line", "daily", {"x": "day", "y": "devices", "series": "kind"},
               "Devices per day"),
     )  # fmt: skip
@@ -106,17 +108,23 @@ def regions(store: Store, who: Principal, params: Mapping[str, str]) -> View:
     prefs, isps = tuple(_by_prefecture(store, on_day)), tuple(_by_isp(store, on_day))
     tables = (
         Table("by_prefecture", ("pref_code", "prefecture", *KINDS), prefs,
-              f"By prefecture on {day}", {"pref_code": drill, "prefecture": drill}),
+              say("By prefecture on {day}", day=day), {"pref_code": drill, "prefecture": drill}),
         Table("by_isp_prefecture", ("isp", "prefecture", *KINDS), isps,
-              f"By ISP and prefecture on {day}"),
+              say("By ISP and prefecture on {day}", day=day)),
         Table("daily", ("day", "kind", "devices"), tuple(_daily(store, base)),
               "Every day, all prefectures shown"),
     )  # fmt: skip
-    notes = [
-        f"Day {day}; colour: {kind} devices (?kind=weak|vulnerable|infected, ?day=YYYY-MM-DD).",
+    notes: list[str] = [
+        say(
+            "Day {day}; colour: {kind} devices (?kind=weak|vulnerable|infected, ?day=YYYY-MM-DD).",
+            day=day,
+            kind=kind,
+        ),
         "Counts as each ISP shares them per prefecture: weak and vulnerable from the survey, "
         "infected from the ISP's own detection.",
     ]
     if pref is not None:
-        notes.append(f"One prefecture (JIS {pref}); without ?pref= the whole country.")
+        notes.append(
+            say("One prefecture (JIS {pref}); without ?pref= the whole country.", pref=pref)
+        )
     return View("regions", tables, _charts(kind), tuple(notes))

@@ -11,6 +11,8 @@
   var MAX_EDGES = 3000;
 
   function col(c, name) { return c.columns.indexOf(name); }
+  /* what the legend calls a column or a series value, in the page's language */
+  function label(c, name) { return (c.labels && c.labels[name]) || String(name); }
   function opt(c, key, fallback) {
     var v = c.options[key];
     return v === undefined || v === null ? fallback : v;
@@ -55,7 +57,7 @@
         groups[g][pos[String(r[xi])]] = r[yi];
       });
       order.forEach(function (g) {
-        var s = { name: ys.length + dashed.length > 1 && si >= 0 ? g + " " + yname : g, type: type,
+        var s = { name: ys.length + dashed.length > 1 && si >= 0 ? label(c, g) + " " + label(c, yname) : label(c, g), type: type,
           data: groups[g], showSymbol: false, emphasis: { focus: "series" } };
         if (dashed.indexOf(yname) >= 0) { s.lineStyle = { type: "dashed" }; }
         series.push(s);
@@ -126,7 +128,7 @@
         axisLabel: { rotate: 40 } },
       yAxis: [{ type: "value" }, { type: "value", max: 100, axisLabel: { formatter: "{value} %" } }],
       series: [
-        { name: opt(c, "y", c.columns[1]), type: "bar", data: rows.map(function (r) { return r[yi]; }) },
+        { name: label(c, opt(c, "y", c.columns[1])), type: "bar", data: rows.map(function (r) { return r[yi]; }) },
         { name: UI.cumulative, type: "line", yAxisIndex: 1, data: cum, symbol: "circle" }
       ]
     };
@@ -193,8 +195,8 @@
     edges = edges.slice(0, MAX_EDGES);
     var groups = gi < 0 ? [] : uniq(edges.map(function (r) { return String(r[gi]); }));
     var byGroup = groups.length > 0 && groups.length <= MAX_GROUPS;
-    var cats = [{ name: String(opt(c, "source", "source")) }].concat(byGroup
-      ? groups.map(function (g) { return { name: g }; }) : [{ name: String(opt(c, "target", "target")) }]);
+    var cats = [{ name: label(c, opt(c, "source", "source")) }].concat(byGroup
+      ? groups.map(function (g) { return { name: g }; }) : [{ name: label(c, opt(c, "target", "target")) }]);
     var nodes = {}, order = [], links = [];
     function node(id, name, category, w) {
       var n = nodes[id];

@@ -7,7 +7,8 @@
 - daily ``region_counts`` per ISP and prefecture: weak and vulnerable devices (true state, as
   the survey reports them to the ISP) and infected ones (bots the ISP's detector reported);
 - the ISP registry, lease logs, subscriber counts and telescope sightings (``_sources``);
-- each ISP's daily detection runs and candidates (``_detections``).
+- each ISP's daily detection runs and candidates (``_detections``);
+- the notice campaign's notices, their follow-up subjects and re-checks (``_followup``).
 Every write is a bulk upsert by natural key: loading the same world twice changes nothing.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from iotscope.lab._catalog import Profile
 from iotscope.lab.month._detections import load_detections, publish_detections
+from iotscope.lab.month._followup import load_followup
 from iotscope.lab.month._sources import load_sources
 from iotscope.lab.month._truth import intervention_row, survey_days
 from iotscope.lab.month._world import MonthWorld
@@ -56,6 +58,8 @@ class Loaded:
     sightings: int
     c2_candidates: int
     published: int = 0  # C2s the ISPs published as new (0 on a reload: already published)
+    notices: int = 0  # the notice campaign's notices (iotscope.lab.month._followup)
+    followup_checks: int = 0  # their re-checks, every round
 
 
 def load(store: Store, world: MonthWorld) -> Loaded:
@@ -70,8 +74,9 @@ def load(store: Store, world: MonthWorld) -> Loaded:
     more = load_sources(store, world)
     n_cands = load_detections(store, world)
     published = publish_detections(store, world)
+    followed = load_followup(store, world)
     return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts, **more,
-                  c2_candidates=n_cands, published=published)  # fmt: skip
+                  c2_candidates=n_cands, published=published, **followed)  # fmt: skip
 
 
 def survey_id(world: MonthWorld, day: int) -> str:

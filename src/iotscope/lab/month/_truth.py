@@ -1,10 +1,12 @@
 """The month world's ground truth as JSON-ready data (``truth.json``); no estimator reads it.
 
 Keys: ``seed, start, days, devices, hidden, isps, lineages, c2, totals, interventions,
-series, survey_rounds``. Lineages and C2s list everything that existed in the month, seen or
-not; ``seen_by`` names the ISPs whose reports contain them, so capture-recapture estimates can
-be checked against ``totals``. Each intervention carries its hidden factor and, per metric, the
-daily series with and without it (same random draws) and the effect over its post period.
+series, survey_rounds, followup`` (the notice campaign's notified devices and when each was
+fixed: :func:`iotscope.lab.month._followup.followup_truth`). Lineages and C2s list everything
+that existed in the month, seen or not; ``seen_by`` names the ISPs whose reports contain
+them, so capture-recapture estimates can be checked against ``totals``. Each intervention
+carries its hidden factor and, per metric, the daily series with and without it (same random
+draws) and the effect over its post period.
 """
 
 from __future__ import annotations
@@ -182,6 +184,8 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "bots": int((ever >= 0).any(axis=0).sum()),
         "bots_in_several_lineages": int((_distinct_lineages(ever) > 1).sum()),
     }  # fmt: skip
+    from iotscope.lab.month._followup import followup_truth  # it reads this module
+
     return {
         "seed": world.seed, "start": world.start.isoformat(), "days": world.days,
         "devices": len(world.devices), "hidden": _hidden(world),
@@ -189,6 +193,7 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "lineages": lineages, "c2": c2, "totals": totals,
         "interventions": [_intervention(world, a) for a in run.actions],
         "series": _series(world), "survey_rounds": survey_days(world.days),
+        "followup": followup_truth(world),
     }  # fmt: skip
 
 
