@@ -31,6 +31,7 @@ ALLOWED = {
     "JC-STAR", "JIS", "Jaccard", "KEV", "KPI", "KPIs", "Newcombe", "PNG", "Wilson", "ARI",
     "BGP", "kind", "weak", "vulnerable", "infected", "day", "pref", "YYYY-MM-DD", "mirai", "iot",
     "benchmarks", "results", "capture", "json", "lineage_found", "lineage_true", "chao2",
+    "lineage_bracket",
     "share_of_all_infections", "outdated", "only", "one", "more", "X",
 }  # fmt: skip
 WORD = re.compile(r"[A-Za-z](?:[A-Za-z0-9_-]|'(?=[A-Za-z]))+")  # "ISP's" one word, "'X'" X

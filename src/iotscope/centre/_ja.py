@@ -165,11 +165,14 @@ NOTES_JA: dict[str, str] = {
     "extrapolation of new items from one more ISP like these.":
         "「only X」: ISP Xがなければ失われる数（1社除外）。「one more ISP」: 同様のISPを"
         "1社増やしたときに新たに見つかる数のChaoによる外挿。",
-    "Lineages are counted as found: a lineage whose C2s share no seen bot is split in parts, "
-    "each counted (benchmarks/results/capture.json: lineage_found against lineage_true).":
+    "Lineages are counted as found, and a lineage whose C2s share no seen bot is found split "
+    "in parts; the chosen lineage estimate is therefore a bracket: from the found lineages (too "
+    "many) to their chains per family (too few), the widest of the two intervals "
+    "(benchmarks/results/capture.json: lineage_bracket against lineage_true).":
         "系統は見つかったとおりに数えます。観測されたボットを共有しないC2からなる系統は"
-        "分かれて、それぞれ数えられます（benchmarks/results/capture.json の lineage_found と "
-        "lineage_true を参照）。",
+        "分かれて見つかるため、採用する系統数の推定は幅で示します。見つかった系統（多すぎる側）"
+        "からファミリーごとの連鎖（少なすぎる側）まで、二つの区間の広い方を取ります"
+        "（benchmarks/results/capture.json の lineage_bracket と lineage_true を参照）。",
     # makers
     "No survey round in the store yet.": "まだ調査回のデータがありません。",
     "Round {round} (first finding {day}).": "調査回 {round}（最初の検出 {day}）。",
