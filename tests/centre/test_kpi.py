@@ -151,7 +151,8 @@ def test_counts_coverage_remediation_and_sharing(store: Store) -> None:
     (remedied,) = [p for p in compute(store, KPIS["remediated_30d"]) if p.scope == "A"]
     assert (remedied.value, remedied.n) == (0.25, 4)  # u0 only: u1 fixed after 30 days
     (delay,) = [p for p in compute(store, KPIS["detection_to_share_minutes"]) if p.scope == "A"]
-    assert delay.value == pytest.approx(20.0) and delay.n == 3
+    # from the C2's first contact in the flows (T0) to first publication: 12, 22, 32 minutes
+    assert delay.value == pytest.approx(22.0) and delay.n == 3
     (life,) = [p for p in compute(store, KPIS["c2_lifetime_after_share_days"]) if p.scope == "A"]
     assert life.value == pytest.approx(5 + 5 / 24 - 12 / 1440, abs=1e-3)
 

@@ -21,7 +21,7 @@ from iotscope.centre._kpi import NATIONAL, Kpi, Point, median, period_start
 from iotscope.errors import ConfigError
 from iotscope.share.stix import parse_ts
 from iotscope.store import Store
-from iotscope.store._schema import c2_candidates, c2_runs
+from iotscope.store._schema import c2_candidates
 from iotscope.store._schema_attribution import isps, leases
 from iotscope.store._schema_centre import c2_contacts, isp_subscribers, region_counts
 from iotscope.store._schema_followup import followup_checks, followup_subjects
@@ -169,23 +169,21 @@ def _isp_of_site(store: Store) -> dict[str, str]:
 
 
 def detection_to_share(store: Store, period: str) -> list[Point]:
-    """Minutes from the end of the site's first detection run that reported a C2 to the C2's
-    first publication by that site; median per period of publication."""
-    c, r = c2_candidates.c, c2_runs.c
-    found = (
-        select(c.site, c.ip, c.port, func.min(func.coalesce(r.finished, r.started)))
-        .join(c2_runs, (r.id == c.run_id) & (r.site == c.site))
-        .group_by(c.site, c.ip, c.port)
-    )
+    """Minutes from a C2's first contact in the site's own flows (the earliest its detection
+    could have begun) to the C2's first publication by that site; median per period of
+    publication. Both times are on the clock of the data (flow records, the publisher's
+    ``created``), so a lab replay measures the same interval as a live site; a run's wall-clock
+    end would not be."""
+    c = c2_candidates.c
+    found = select(c.site, c.ip, c.port, func.min(c.first_seen)).group_by(c.site, c.ip, c.port)
     isp_of = _isp_of_site(store)
-    detected = {(isp_of.get(site, site), ip, int(port)): stored_utc(t)
-                for site, ip, port, t in _rows(store, found)}  # fmt: skip
+    first_contact = {(isp_of.get(site, site), ip, int(port)): stored_utc(t)
+                     for site, ip, port, t in _rows(store, found)}  # fmt: skip
     values = []
     for isp, ip, port, published in _first_published(store):
-        at = detected.get((isp, ip, port))
+        at = first_contact.get((isp, ip, port))
         if at is not None:
-            minutes = (published - at).total_seconds() / 60
-            values.append((isp, published.date(), max(minutes, 0.0)))
+            values.append((isp, published.date(), (published - at).total_seconds() / 60))
     return _medians(values, period)
 
 
