@@ -5,9 +5,10 @@ checked against the lab's truth.
 Run: ``.venv/bin/python -m benchmarks.bench_makers`` (``--seeds 21 22 23``, ``--devices N``).
 
 Per seed (never used while building the views): ``iotscope.lab.month.generate`` + ``load``
-into a fresh SQLite store (untimed), and a synthetic JC-STAR registry labelling every third
-catalogue model (so the ``labels`` view has work to do; the lab models no label effect, so its
-outcome figures are not evidence of anything). Timed:
+into a fresh SQLite store (untimed), with the world's own JC-STAR registry
+(``iotscope.lab.month._labels``: models without a shared default credential are labelled more
+often, so the ``labels`` view's outcome gap reflects that rule, not evidence of any real
+label's effect). Timed:
 - cold: the device table built from the store (``_frame._build``: SQL reads, CVE and
   infection joins), median of 3;
 - each view for the centre, every ISP and the three vendors with most devices, warm (the
@@ -34,7 +35,7 @@ import statistics
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ import numpy as np
 from iotscope.centre._views import registry
 from iotscope.lab.month import MonthWorld, generate, load, survey_days, survey_id
 from iotscope.lab.month._botnets import FAMILIES
-from iotscope.makers import Label, _frame, load_devices, pareto, save_labels, vital_few
+from iotscope.makers import _frame, load_devices, pareto, vital_few
 from iotscope.store import Store, open_store
 from iotscope.tenancy import CENTRE, Principal
 
@@ -68,16 +69,6 @@ def _cpu_time(fn: Any, n: int) -> float:
         fn()
         times.append(time.process_time() - t)
     return round(statistics.median(times), 4)
-
-
-def _labels(world: MonthWorld) -> list[Label]:
-    out, k = [], 0
-    for p in world.products.profiles:
-        for m in p.all_models():
-            k += 1
-            if k % 3 == 0:
-                out.append(Label(f"LAB-{k:04d}", p.vendor, m, 1 + k % 4, date(2025, 5, 21), None))
-    return out
 
 
 def _timings(store: Store, world: MonthWorld) -> dict[str, Any]:
@@ -177,7 +168,6 @@ def run_seed(seed: int, devices: int) -> dict[str, Any]:
         store = open_store(f"sqlite:///{tmp}/store.db")
         t = time.perf_counter()
         loaded = load(store, world)
-        save_labels(store, _labels(world), "bench", datetime.now(UTC))
         load_s = round(time.perf_counter() - t, 2)
         out = {
             "seed": seed,

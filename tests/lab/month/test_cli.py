@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from iotscope.cli import app
+from iotscope.makers import load_labels, parse_registry
 from iotscope.store import open_store
 from iotscope.store.centre import list_c2_contacts, list_interventions
 from iotscope.tenancy import CENTRE
@@ -25,3 +26,9 @@ def test_lab_month_writes_truth_and_loads_the_store(tmp_path: Path) -> None:
     ids = {x.id for x in list_interventions(store, CENTRE)}
     assert ids == {x["id"] for x in facts["interventions"]}
     assert len(list_c2_contacts(store, CENTRE)) > 0
+    # the world's JC-STAR registry: a CSV `makers jcstar import` reads, and in the store
+    registry = parse_registry((out / "jcstar.csv").read_text("utf-8"))
+    assert not registry.bad and len(registry.labels) == len(facts["jcstar"]) > 0
+    assert {(x.vendor, x.model) for x in load_labels(store)} == {
+        (x["vendor"], x["model"]) for x in facts["jcstar"]
+    }

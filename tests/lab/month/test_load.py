@@ -20,7 +20,7 @@ def test_load_writes_what_the_pipeline_reads(
     store = open_store(f"sqlite:///{tmp_path / 'db.sqlite'}")
     first = load(store, world)
     # idempotent: the same rows again, and a capture already stored adds no sighting
-    assert load(store, world) == replace(first, sightings=0, published=0)
+    assert load(store, world) == replace(first, sightings=0, published=0, jcstar_labels=0)
     assert len(store.sightings()) <= first.sightings
     assert first.surveys == len(survey_days(world.days)) == len(store.surveys())
     findings = store.findings()  # parsed back into Finding records

@@ -8,7 +8,8 @@
   the survey reports them to the ISP) and infected ones (bots the ISP's detector reported);
 - the ISP registry, lease logs, subscriber counts and telescope sightings (``_sources``);
 - each ISP's daily detection runs and candidates (``_detections``);
-- the notice campaign's notices, their follow-up subjects and re-checks (``_followup``).
+- the notice campaign's notices, their follow-up subjects and re-checks (``_followup``);
+- the world's JC-STAR registry (``_labels``), as ``iotscope makers jcstar import`` stores it.
 Every write is a bulk upsert by natural key: loading the same world twice changes nothing.
 """
 
@@ -24,9 +25,11 @@ import numpy as np
 from iotscope.lab._catalog import Profile
 from iotscope.lab.month._detections import load_detections, publish_detections
 from iotscope.lab.month._followup import load_followup
+from iotscope.lab.month._labels import labels
 from iotscope.lab.month._sources import load_sources
 from iotscope.lab.month._truth import intervention_row, survey_days
 from iotscope.lab.month._world import MonthWorld
+from iotscope.makers import save_labels
 from iotscope.prefectures import PREFECTURES
 from iotscope.store import Store
 from iotscope.store import _schema as s
@@ -60,6 +63,7 @@ class Loaded:
     published: int = 0  # C2s the ISPs published as new (0 on a reload: already published)
     notices: int = 0  # the notice campaign's notices (iotscope.lab.month._followup)
     followup_checks: int = 0  # their re-checks, every round
+    jcstar_labels: int = 0  # registrations added (0 on a reload)
 
 
 def load(store: Store, world: MonthWorld) -> Loaded:
@@ -75,8 +79,10 @@ def load(store: Store, world: MonthWorld) -> Loaded:
     n_cands = load_detections(store, world)
     published = publish_detections(store, world)
     followed = load_followup(store, world)
+    added, _ = save_labels(store, labels(world), f"lab month seed {world.seed}", world.start)
     return Loaded(len(surveys), len(findings), n_contacts, n_actions, n_counts, **more,
-                  c2_candidates=n_cands, published=published, **followed)  # fmt: skip
+                  c2_candidates=n_cands, published=published, **followed,
+                  jcstar_labels=added)  # fmt: skip
 
 
 def survey_id(world: MonthWorld, day: int) -> str:

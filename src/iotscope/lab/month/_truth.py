@@ -185,6 +185,7 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "bots_in_several_lineages": int((_distinct_lineages(ever) > 1).sum()),
     }  # fmt: skip
     from iotscope.lab.month._followup import followup_truth  # it reads this module
+    from iotscope.lab.month._labels import labels
 
     return {
         "seed": world.seed, "start": world.start.isoformat(), "days": world.days,
@@ -194,6 +195,8 @@ def truth(world: MonthWorld) -> dict[str, Any]:
         "interventions": [_intervention(world, a) for a in run.actions],
         "series": _series(world), "survey_rounds": survey_days(world.days),
         "followup": followup_truth(world),
+        "jcstar": [{"vendor": x.vendor, "model": x.model, "level": x.level}
+                   for x in labels(world)],
     }  # fmt: skip
 
 

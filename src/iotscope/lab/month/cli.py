@@ -18,12 +18,14 @@ def month_command(
     isps: int = typer.Option(5, "--isps", help="participating ISPs (1-8)"),
     days: int = typer.Option(30, "--days", help="days to simulate (at least 7)"),
     start: str = typer.Option("2026-10-01", "--start", help="day 0 (ISO date, UTC)"),
-    out: Path = typer.Option(..., "--out", help="directory for truth.json"),
+    out: Path = typer.Option(..., "--out", help="directory for truth.json and jcstar.csv"),
     no_store: bool = typer.Option(False, "--no-store", help="write truth.json only"),
 ) -> None:
     """A month of ISPs, devices, botnets and interventions; loads the store
-    (IOTSCOPE_DATABASE_URL or the embedded default) and writes DIR/truth.json."""
+    (IOTSCOPE_DATABASE_URL or the embedded default) and writes DIR/truth.json and the world's
+    JC-STAR registry DIR/jcstar.csv (the store gets it too)."""
     from iotscope.lab.month import generate, load, truth
+    from iotscope.lab.month._labels import labels, registry_csv
 
     day0 = datetime.fromisoformat(start).replace(tzinfo=UTC)
     t = time.perf_counter()
@@ -33,6 +35,7 @@ def month_command(
     tmp = out / "truth.json.tmp"
     tmp.write_text(json.dumps(facts, indent=1), encoding="utf-8")
     tmp.replace(out / "truth.json")
+    (out / "jcstar.csv").write_text(registry_csv(labels(world)), encoding="utf-8")
     rows = [("generated", f"{time.perf_counter() - t:.1f} s")]
     if not no_store:
         from iotscope.store import open_store
