@@ -25,11 +25,15 @@ listed endpoints are left out of both the candidates and the truth, so it measur
 detection finds that the feed did not say (migrated addresses, other tiers). The feed is drawn
 from the truth's C2 list, so it is labelled as a model, not a sensor. NOISY FEED adds wrong
 entries (benign look-alike endpoints, ``FEED_WRONG`` per true one): what false entries spread
-to. SHAPE shows why quiet
-C2s are out of reach without one: precision and recall over the quiet families' C2s when the
-threshold of the no-list run is lowered (channel shape only, no bot evidence). REACHABILITY
+to. SHAPE shows what a lower threshold would buy instead: precision and recall when the
+threshold of the no-list run is lowered (channel shape, no list). REACHABILITY
 counts every C2 of the truth by what finds it: the sensors, the feed's own listing, the
 detection beyond the feed, or nothing an ISP has (only the ORACLE list).
+ANY NETWORK reruns the telescope column with the tiered hand-over's network test off
+(``network_prefix=32``): what the /24 test costs in the lab, whose C2 pools are two
+documentation prefixes (an Internet-wide C2 pool spreads a tier over unrelated networks).
+Per C2 family: found/all and the median time-to-detect. ``--fresh``: every variant once more
+with seeds 201-202, never seen before the final run (a third section).
 
 Goals (held-out variants, telescope list): precision >= 0.95, recall >= 0.9. Prints tables and
 writes ``benchmarks/results/c2_eval.json``. ``--small``: one tuning and one held-out variant,
@@ -82,12 +86,14 @@ IOT23 = (
 )
 TUNING_SEEDS = (7, 8)
 HELD_OUT_SEEDS = (101, 102)  # never used while tuning
+FRESH_SEEDS = (201, 202)  # never seen before the final run: every variant, to show no seed-fit
 WORLD = {"days": 1.0, "scale": 0.3, "devices": 300, "network": "127.77.0.0/16"}
 SMALL = {"days": 1.0, "scale": 0.3, "devices": 100, "network": "127.78.0.0/22"}
 GOAL_PRECISION, GOAL_RECALL = 0.95, 0.9
 FEED_COVERAGE, FEED_DELAY_H = 0.5, 6.0
 FEED_WRONG = 0.1  # the noisy feed: one benign look-alike endpoint listed per ten true C2s
 SHAPE_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5)
+ANY_NETWORK = Params(network_prefix=32)  # the tiered hand-over without its network test
 
 
 def variants() -> dict[str, bool]:
@@ -123,8 +129,11 @@ def _figures(result: Any, truth: dict[str, Any]) -> dict[str, Any]:
         by_family.setdefault(fam, [0, 0])[1] += 1
         by_family[fam][0] += key in tp
     found = {f: f"{a}/{b}" for f, (a, b) in sorted(by_family.items())}
+    ttd: dict[str, list[float]] = {}
+    for key, seconds in result.ttd_s.items():
+        ttd.setdefault(family.get(key, "other"), []).append(seconds)
     return {**{k: s[k] for k in keys}, "fp_by_family": fp_by_family(result.fp, truth),
-            "found_by_c2_family": found}  # fmt: skip
+            "found_by_c2_family": found, "ttd_s_by_c2_family": ttd}  # fmt: skip
 
 
 def feed_model(truth: dict[str, Any], seed: int) -> set[Endpoint]:
@@ -231,6 +240,8 @@ def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work
     row["telescope"] = _figures(tele, truth)
     t2 = time.monotonic()
     no_list = evaluate(root, truth, infected=(), step_ms=0)
+    any_net = evaluate(root, truth, infected=listed, params=ANY_NETWORK, step_ms=0)
+    row["tier_any_network"] = _figures(any_net, truth)
     row["no_list"] = _figures(no_list, truth)
     oracle = evaluate(root, truth, infected=bots, step_ms=0)
     row["oracle_truth_infected"] = _figures(oracle, truth)
@@ -333,12 +344,52 @@ def _reach(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {how: dict(sorted(f.items())) for how, f in sorted(out.items())}
 
 
+def _fp_families(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """False positives of the telescope column by benign family, summed over the rows."""
+    out: dict[str, int] = {}
+    for r in rows:
+        for fam, n in r["telescope"]["fp_by_family"].items():
+            out[fam] = out.get(fam, 0) + n
+    return dict(sorted(out.items()))
+
+
+def _families(rows: list[dict[str, Any]], column: str = "telescope") -> dict[str, Any]:
+    """Per C2 family over the rows: found/all, recall, and the median and max time-to-detect
+    of its new or migrated addresses (seconds; addresses first seen in the first hour have
+    none)."""
+    out: dict[str, Any] = {}
+    for r in rows:
+        for fam, text in r[column]["found_by_c2_family"].items():
+            got, wanted = map(int, text.split("/"))
+            f = out.setdefault(fam, {"found": 0, "c2": 0, "ttd": []})
+            f["found"] += got
+            f["c2"] += wanted
+            f["ttd"] += r[column].get("ttd_s_by_c2_family", {}).get(fam, [])
+    return {fam: {"found": f["found"], "c2": f["c2"],
+                  "recall": round(f["found"] / f["c2"], 4) if f["c2"] else 1.0,
+                  "ttd_median_s": round(statistics.median(f["ttd"]), 1) if f["ttd"] else None,
+                  "ttd_max_s": round(max(f["ttd"]), 1) if f["ttd"] else None}
+            for fam, f in sorted(out.items())}  # fmt: skip
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {**_pooled(rows), "no_list": _pooled(rows, "no_list"),
+    return {**_pooled(rows), "by_c2_family": _families(rows),
+            "fp_by_family": _fp_families(rows),
+            "tier_any_network": _pooled(rows, "tier_any_network"),
+            "tier_any_network_by_c2_family": _families(rows, "tier_any_network"),
+            "no_list": _pooled(rows, "no_list"),
             "history": _pooled(rows, "history"), "feed_beyond": _pooled(rows, "feed"),
             "noisy_feed_beyond": _pooled(rows, "noisy_feed"),
             "oracle_truth_infected": _pooled(rows, "oracle_truth_infected"),
             "shape_only_no_list": _frontier(rows), "reachability": _reach(rows)}  # fmt: skip
+
+
+def _fresh_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fresh seeds' sections (none when the run had no ``--fresh``)."""
+    if not rows:
+        return {}
+    held = [r for r in rows if r["held_out"]]
+    return {"fresh_all_variants": _summary(rows), "fresh_held_out_variants": _summary(held)}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -346,6 +397,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--small", action="store_true", help="a small world, a seed per section")
     ap.add_argument("--variants", nargs="+", help="only these variants")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--fresh", action="store_true", help=f"every variant, seeds {FRESH_SEEDS}")
     args = ap.parse_args(argv)
     known = variants()
     chosen = {k: v for k, v in known.items() if not args.variants or k in args.variants}
@@ -361,23 +413,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for seed in seeds[:1] if args.small else seeds:
             with tempfile.TemporaryDirectory(prefix="bench-c2-eval-") as tmp:
                 rows.append(run_one(name, held_out, seed, world, Path(tmp)))
+    fresh_rows: list[dict[str, Any]] = []
+    for name, held_out in chosen.items() if args.fresh else ():
+        for seed in FRESH_SEEDS[:1] if args.small else FRESH_SEEDS:
+            with tempfile.TemporaryDirectory(prefix="bench-c2-eval-") as tmp:
+                fresh_rows.append(run_one(name, held_out, seed, world, Path(tmp)))
     tuning_rows = [r for r in rows if not r["held_out"]]
     held_rows = [r for r in rows if r["held_out"]]
     console = Console(width=200)
     console.print(_table("TUNING variants (tuning seeds)", tuning_rows))
     if held_rows:
         console.print(_table("HELD-OUT variants (seeds never used in tuning)", held_rows))
+    if fresh_rows:
+        console.print(_table(f"FRESH seeds {FRESH_SEEDS}, every variant", fresh_rows))
     real = iot23_row()
     console.print(f"real capture {real['variant']}: {real.get('c2_candidates', real)} C2")
     result = {
         "benchmark": "c2_eval",
-        "command": "python -m benchmarks.bench_c2_eval" + (" --small" if args.small else ""),
+        "command": "python -m benchmarks.bench_c2_eval"
+        + (" --small" if args.small else "")
+        + (" --fresh" if args.fresh else ""),
         "world": world,
         "tuning_seeds": list(TUNING_SEEDS),
         "held_out_seeds": list(HELD_OUT_SEEDS),
         "infected_list": "telescope (darknet.pcap through iotscope.telescope, mirai+iot)",
         "oracle_note": "oracle_truth_infected uses the truth's bots: not a field figure",
-        "summary": {"tuning": _summary(tuning_rows), "held_out": _summary(held_rows)},
+        "fresh_seeds": list(FRESH_SEEDS) if args.fresh else [],
+        "summary": {
+            "tuning": _summary(tuning_rows),
+            "held_out": _summary(held_rows),
+            **_fresh_summary(fresh_rows),
+        },
         "feed_model": {
             "coverage": FEED_COVERAGE,
             "delay_h": FEED_DELAY_H,
@@ -385,7 +451,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "blocklist, scored beyond the feed only",
         },
         "load_note": "shared machine (other helpers' load): seconds are wall-clock under load",
-        "runs": rows,
+        "runs": rows + fresh_rows,
         "real_capture": real,
         "seconds": round(time.monotonic() - t0, 1),
         "machine": {"python": platform.python_version(), "cpu": platform.processor()},
