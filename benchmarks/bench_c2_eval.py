@@ -25,11 +25,16 @@ listed endpoints are left out of both the candidates and the truth, so it measur
 detection finds that the feed did not say (migrated addresses, other tiers). The feed is drawn
 from the truth's C2 list, so it is labelled as a model, not a sensor. NOISY FEED adds wrong
 entries (benign look-alike endpoints, ``FEED_WRONG`` per true one): what false entries spread
-to. SHAPE shows why quiet
-C2s are out of reach without one: precision and recall over the quiet families' C2s when the
-threshold of the no-list run is lowered (channel shape only, no bot evidence). REACHABILITY
+to. SHAPE shows what a lower threshold would buy instead: precision and recall when the
+threshold of the no-list run is lowered (channel shape, no list). REACHABILITY
 counts every C2 of the truth by what finds it: the sensors, the feed's own listing, the
 detection beyond the feed, or nothing an ISP has (only the ORACLE list).
+ANY NETWORK reruns the telescope column with the tiered hand-over's network test off
+(``network_prefix=32``): what the /24 test costs in the lab, whose C2 pools are two
+documentation prefixes (an Internet-wide C2 pool spreads a tier over unrelated networks).
+Per C2 family: found/all and the median time-to-detect. ``--fresh``: instead, every variant
+with seeds 201-202, never seen before the final run, the telescope column's precision and
+recall only (no replay, no extra columns), written to ``c2_eval_fresh.json``.
 
 Goals (held-out variants, telescope list): precision >= 0.95, recall >= 0.9. Prints tables and
 writes ``benchmarks/results/c2_eval.json``. ``--small``: one tuning and one held-out variant,
@@ -73,6 +78,7 @@ from iotscope.telescope import Options
 from iotscope.telescope import ingest as telescope_ingest
 
 RESULTS = Path(__file__).resolve().parent / "results" / "c2_eval.json"
+FRESH_RESULTS = RESULTS.with_name("c2_eval_fresh.json")
 IOT23 = (
     Path(__file__).resolve().parents[1].parent
     / "shared"
@@ -82,12 +88,14 @@ IOT23 = (
 )
 TUNING_SEEDS = (7, 8)
 HELD_OUT_SEEDS = (101, 102)  # never used while tuning
+FRESH_SEEDS = (201, 202)  # never seen before the final run: every variant, to show no seed-fit
 WORLD = {"days": 1.0, "scale": 0.3, "devices": 300, "network": "127.77.0.0/16"}
 SMALL = {"days": 1.0, "scale": 0.3, "devices": 100, "network": "127.78.0.0/22"}
 GOAL_PRECISION, GOAL_RECALL = 0.95, 0.9
 FEED_COVERAGE, FEED_DELAY_H = 0.5, 6.0
 FEED_WRONG = 0.1  # the noisy feed: one benign look-alike endpoint listed per ten true C2s
 SHAPE_CUTS = (0.3, 0.35, 0.4, 0.45, 0.5)
+ANY_NETWORK = Params(network_prefix=32)  # the tiered hand-over without its network test
 
 
 def variants() -> dict[str, bool]:
@@ -123,8 +131,11 @@ def _figures(result: Any, truth: dict[str, Any]) -> dict[str, Any]:
         by_family.setdefault(fam, [0, 0])[1] += 1
         by_family[fam][0] += key in tp
     found = {f: f"{a}/{b}" for f, (a, b) in sorted(by_family.items())}
+    ttd: dict[str, list[float]] = {}
+    for key, seconds in result.ttd_s.items():
+        ttd.setdefault(family.get(key, "other"), []).append(seconds)
     return {**{k: s[k] for k in keys}, "fp_by_family": fp_by_family(result.fp, truth),
-            "found_by_c2_family": found}  # fmt: skip
+            "found_by_c2_family": found, "ttd_s_by_c2_family": ttd}  # fmt: skip
 
 
 def feed_model(truth: dict[str, Any], seed: int) -> set[Endpoint]:
@@ -231,6 +242,8 @@ def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work
     row["telescope"] = _figures(tele, truth)
     t2 = time.monotonic()
     no_list = evaluate(root, truth, infected=(), step_ms=0)
+    any_net = evaluate(root, truth, infected=listed, params=ANY_NETWORK, step_ms=0)
+    row["tier_any_network"] = _figures(any_net, truth)
     row["no_list"] = _figures(no_list, truth)
     oracle = evaluate(root, truth, infected=bots, step_ms=0)
     row["oracle_truth_infected"] = _figures(oracle, truth)
@@ -333,19 +346,102 @@ def _reach(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return {how: dict(sorted(f.items())) for how, f in sorted(out.items())}
 
 
+def _fp_families(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """False positives of the telescope column by benign family, summed over the rows."""
+    out: dict[str, int] = {}
+    for r in rows:
+        for fam, n in r["telescope"]["fp_by_family"].items():
+            out[fam] = out.get(fam, 0) + n
+    return dict(sorted(out.items()))
+
+
+def _families(rows: list[dict[str, Any]], column: str = "telescope") -> dict[str, Any]:
+    """Per C2 family over the rows: found/all, recall, and the median and max time-to-detect
+    of its new or migrated addresses (seconds; addresses first seen in the first hour have
+    none)."""
+    out: dict[str, Any] = {}
+    for r in rows:
+        for fam, text in r[column]["found_by_c2_family"].items():
+            got, wanted = map(int, text.split("/"))
+            f = out.setdefault(fam, {"found": 0, "c2": 0, "ttd": []})
+            f["found"] += got
+            f["c2"] += wanted
+            f["ttd"] += r[column].get("ttd_s_by_c2_family", {}).get(fam, [])
+    return {fam: {"found": f["found"], "c2": f["c2"],
+                  "recall": round(f["found"] / f["c2"], 4) if f["c2"] else 1.0,
+                  "ttd_median_s": round(statistics.median(f["ttd"]), 1) if f["ttd"] else None,
+                  "ttd_max_s": round(max(f["ttd"]), 1) if f["ttd"] else None}
+            for fam, f in sorted(out.items())}  # fmt: skip
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {**_pooled(rows), "no_list": _pooled(rows, "no_list"),
+    return {**_pooled(rows), "by_c2_family": _families(rows),
+            "fp_by_family": _fp_families(rows),
+            "tier_any_network": _pooled(rows, "tier_any_network"),
+            "tier_any_network_by_c2_family": _families(rows, "tier_any_network"),
+            "no_list": _pooled(rows, "no_list"),
             "history": _pooled(rows, "history"), "feed_beyond": _pooled(rows, "feed"),
             "noisy_feed_beyond": _pooled(rows, "noisy_feed"),
             "oracle_truth_infected": _pooled(rows, "oracle_truth_infected"),
             "shape_only_no_list": _frontier(rows), "reachability": _reach(rows)}  # fmt: skip
 
 
+def fresh_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
+    """One variant and fresh seed: generate, sense, ingest; the telescope column's precision
+    and recall over the whole span (no time-to-detect replay, no extra columns)."""
+    traffic, root = work / "traffic", work / "flows"
+    summary = _generate(traffic, seed, variant, world)
+    for site in summary.flows:
+        pcap = traffic / "sites" / site / "netflow.pcap"
+        ingest_files([pcap], fmt="netflow-pcap", site=site, root=root)
+    truth = load_truth(traffic / "truth.json")
+    listed = telescope_infected(traffic / "darknet.pcap")
+    tele = evaluate(root, truth, infected=listed, step_ms=0)
+    return {"variant": variant, "held_out": held_out, "seed": seed,
+            "c2_in_truth": len(truth["c2"]), "telescope": _figures(tele, truth)}  # fmt: skip
+
+
+def _fresh_section(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {**_pooled(rows), "by_c2_family": _families(rows), "fp_by_family": _fp_families(rows)}
+
+
+def fresh(chosen: dict[str, bool], world: dict[str, Any], out: Path, small: bool) -> dict:
+    """Every chosen variant with the fresh seeds (``--fresh``), written to ``out``."""
+    t0 = time.monotonic()
+    rows = []
+    for name, held_out in chosen.items():
+        for seed in FRESH_SEEDS[:1] if small else FRESH_SEEDS:
+            with tempfile.TemporaryDirectory(prefix="bench-c2-eval-") as tmp:
+                rows.append(fresh_one(name, held_out, seed, world, Path(tmp)))
+    section = {
+        "all_variants": rows,
+        "tuning_variants": [r for r in rows if not r["held_out"]],
+        "held_out_variants": [r for r in rows if r["held_out"]],
+    }
+    result = {
+        "benchmark": "c2_eval --fresh",
+        "command": "python -m benchmarks.bench_c2_eval --fresh" + (" --small" if small else ""),
+        "world": world,
+        "fresh_seeds": list(FRESH_SEEDS),
+        "note": "seeds never used before the final run; telescope list; precision/recall only",
+        "summary": {k: _fresh_section(v) for k, v in section.items()},
+        "load_note": "shared machine (other helpers' load): seconds are wall-clock under load",
+        "runs": rows,
+        "seconds": round(time.monotonic() - t0, 1),
+        "machine": {"python": platform.python_version(), "cpu": platform.processor()},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    Console(width=200).print(f"fresh seeds: {result['summary']} -> {out}")
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--small", action="store_true", help="a small world, a seed per section")
     ap.add_argument("--variants", nargs="+", help="only these variants")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--fresh", action="store_true", help=f"only seeds {FRESH_SEEDS}, P/R only")
     args = ap.parse_args(argv)
     known = variants()
     chosen = {k: v for k, v in known.items() if not args.variants or k in args.variants}
@@ -354,6 +450,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         tuning = [k for k, h in chosen.items() if not h][:1]
         held = [k for k, h in chosen.items() if h][:1]
         chosen = {k: chosen[k] for k in tuning + held}
+    if args.fresh:
+        return fresh(chosen, world, args.out or FRESH_RESULTS, args.small)
+    args.out = args.out or RESULTS
     rows: list[dict[str, Any]] = []
     t0 = time.monotonic()
     for name, held_out in chosen.items():
@@ -377,7 +476,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "held_out_seeds": list(HELD_OUT_SEEDS),
         "infected_list": "telescope (darknet.pcap through iotscope.telescope, mirai+iot)",
         "oracle_note": "oracle_truth_infected uses the truth's bots: not a field figure",
-        "summary": {"tuning": _summary(tuning_rows), "held_out": _summary(held_rows)},
+        "summary": {
+            "tuning": _summary(tuning_rows),
+            "held_out": _summary(held_rows),
+        },
         "feed_model": {
             "coverage": FEED_COVERAGE,
             "delay_h": FEED_DELAY_H,

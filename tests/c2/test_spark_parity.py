@@ -37,6 +37,10 @@ def flows_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]
     for i, b in enumerate(bots):
         kit.beacon(b, "203.0.113.9", 23, T0, T0 + 90 * MIN, 60)
         kit.beacon(b, "203.0.113.10", 23, T0 + 90 * MIN + i * 15_000, T0 + 150 * MIN, 60)
+    for i, b in enumerate(subscribers(3, "100.64.7.")):  # quiet bots changing C2 tiers
+        old, new = ("203.0.113.40", "192.0.2.140")[i % 2], ("198.51.100.60", "203.0.113.61")[i % 2]
+        kit.beacon(b, old, 443, T0, T0 + 75 * MIN, 150)
+        kit.beacon(b, new, 443, T0 + 75 * MIN + i * 20_000, T0 + 150 * MIN, 150)
     for s in subscribers(30, "100.64.3."):
         kit.poisson(s, "198.18.1.1", 443, T0, T0 + 150 * MIN, 5)
     for s in subscribers(10, "100.64.4."):  # clean pollers: the base rate of bots
@@ -64,6 +68,7 @@ def test_spark_and_duckdb_agree(spark: Any, flows_dir: tuple[Path, list[str]]) -
     duck, sprk = {_key(r): r for r in duck_rows}, {_key(r): r for r in spark_rows}
     assert len(duck) >= 5 and set(duck) == set(sprk)
     assert ("hand", "203.0.113.10", 23) in duck
+    assert duck[("hand", "198.51.100.60", 443)]["tier_clients"] == 2  # the tiered hand-over
     assert ("hand", "203.0.113.20", 23) in duck and ("hand", "203.0.113.30", 6667) in duck
     for key, row in duck.items():
         other = sprk[key]

@@ -34,6 +34,7 @@ def _figures(row: Row, params: Params) -> dict[str, Any]:
         "base_pct": f"{base:.0%}",
         "chance_pct": f"{base ** int(row.get('kept_infected') or 0):.0%}",
         "long_session_min": round(params.long_session_ms / 60_000),
+        "cohort_min": round(params.cohort_ms / 60_000),
         "persistent_min": round(params.persistent_ms / 60_000),
         "new_after_min": round(params.new_after_ms / 60_000),
         "popular_pct": f"{params.popular_share:.0%}",

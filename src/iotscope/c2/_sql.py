@@ -33,8 +33,14 @@ Stages (one CTE each, after the row filter):
    ``probe_max`` attempts failed: a scan target); stable (periodic from the window's start to
    its end, judged over windows of ``stable_window_ms`` or more); bot client (known-infected
    or scanning in these flows).
-6. ``handover``: clients that moved here from a periodic endpoint that then fell silent,
-   keeping its cadence (the bot stays, its C2 moves); a moved pair counts as a kept channel.
+6. ``hand``/``moved``: clients that moved here from a periodic endpoint that then fell
+   silent, keeping its cadence (the bot stays, its C2 moves); a moved pair counts as a kept
+   channel. ``cohort``/``tiered``: the moves of one site within ``cohort_ms`` of each other at
+   one cadence are one cohort; a cohort of ``tier_min_clients`` or more clients that left or
+   reached ``tier_min_endpoints`` or more endpoints at once, with at least one move into
+   another network (``network_prefix``), is a tiered handover, and both its old and its new
+   endpoints are flagged (Emotet-style tiers: a botnet's C2 addresses are replaced together,
+   each bot following to one of the next tier's).
 7. ``base``/``ep``: per site, hosts with kept channels and the bots among them; per endpoint,
    clients and counts of each flag.
 8. ``shares``/``lift``/``ev``: the evidence terms in 0-1 (one column ``e_<name>`` per entry of
@@ -49,11 +55,19 @@ scaled to 0-1: a vendor cloud is polled by infected and clean devices alike, a C
 times one less the chance that its bots all came by chance (base rate ** bots: three bots
 polling a small site's vendor cloud where most devices are bots are weak evidence). The
 migration hand-over only adds to it: vendor clouds and CDNs rotate addresses too, their
-clients moving together, so hand-over plus shape stays below the threshold. A quiet botnet
-(bots that neither scan nor are listed) is therefore not reported: in flows alone its C2 looks
-like a clean poller, unless a known C2 endpoint (a feed, a partner, an earlier run) names some
-of its bots by contact; then its next addresses and other tiers carry bot evidence too, and
-further passes (``contact_passes``) follow the bots they name in turn. No port number is
+clients moving together, so hand-over plus shape stays below the threshold. The *tiered*
+hand-over is group evidence of its own: several clients of one cadence leaving several
+endpoints (or spreading over several new ones) at the same moment, at least one into another
+network. A CDN or vendor cloud that rotates moves its clients together to one new address
+inside its own prefix; a botnet replaces a whole tier of C2 addresses spread over unrelated
+networks. Without a route table the network is the address's /24 (the longest prefix BGP
+carries), so a tier rotated inside one /24 is not counted (the lab's C2 pools are two
+documentation ranges: this costs the lab recall that an Internet-wide C2 pool would not).
+A quiet botnet (bots that neither scan nor are listed) whose C2 never changes tier is not
+reported: in flows alone its C2 looks like a clean poller, unless a known C2 endpoint (a
+feed, a partner, an earlier run) names some of its bots by contact; then its next addresses
+and other tiers carry bot evidence too, and further passes (``contact_passes``) follow the
+bots they name in turn. No port number is
 evidence, and no test hinges on absolute fan-in alone.
 
 Every weight and limit is a :class:`Params` field, formatted into the text as a numeric
@@ -64,6 +78,8 @@ literal so the same string runs on both engines; each reason is rendered from th
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from iotscope.errors import ConfigError
 
 #: The default score threshold of ``iotscope c2 detect``.
 DEFAULT_THRESHOLD = 0.5
@@ -83,6 +99,7 @@ class Params:
     # bot evidence
     w_infected: float = 0.35
     w_handover: float = 0.04  # benign clouds rotate too: a booster of bot evidence only
+    w_tier: float = 0.25  # a coordinated tiered handover out of one network (see `tiered`)
     # penalties
     p_flood: float = 0.80
     p_probe: float = 0.50
@@ -115,6 +132,14 @@ class Params:
     handover_miss: float = 1.5  # the old one silent for this many periods at the window's end
     cadence_tol: float = 0.3
     handover_gap: float = 3.0  # the new one starts within this many old periods
+    # tiered handover: clients of one cadence (within cadence_tol) that moved within cohort_ms
+    # of each other are one cohort; it is a tier change when it has tier_min_clients+ clients,
+    # tier_min_endpoints+ endpoints on its old or its new side, and at least one move into
+    # another network (a different /network_prefix: 8, 16 or 24 bits of IPv4; 32: any address)
+    cohort_ms: int = 300_000
+    tier_min_clients: int = 2
+    tier_min_endpoints: int = 2
+    network_prefix: int = 24
     # with known C2 given: further passes in which the endpoints a pass reported are known C2
     # too (a bot in contact with a listed C2 leads to its next address, whose other bots lead
     # to theirs); 0 turns it off. Not used without outside knowledge (see _engines.passes).
@@ -166,6 +191,15 @@ EVIDENCE: tuple[Evidence, ...] = (
         "handover_share",
         "{handover_clients} clients moved here from a periodic endpoint that went silent "
         "(C2 migration)",
+    ),
+    Evidence(
+        "tier",
+        "w_tier",
+        "tier_share",
+        "{tier_clients}/{clients} clients in a tiered handover: {tier_min_clients}+ clients of "
+        "one cadence moved within {cohort_min} min of each other between "
+        "{tier_min_endpoints}+ endpoints at once (old or new side), at least one into another "
+        "/{network_prefix} network (a CDN rotates one address inside its own)",
     ),
     Evidence("multi", "w_multi", "multi", "kept by 2+ clients (fan-in)"),
     Evidence(
@@ -324,8 +358,12 @@ pf AS (
   LEFT JOIN c2_contacts cc ON p.src = cc.ip
   LEFT JOIN hosts h ON p.site = h.site AND p.src = h.src
 ),
-moved AS (
-  SELECT DISTINCT nw.site, nw.src, nw.dst, nw.dport, nw.proto
+hand AS (
+  SELECT nw.site, nw.src, nw.dst AS new_dst, nw.dport AS new_port, nw.proto AS new_proto,
+    od.dst AS old_dst, od.dport AS old_port, od.proto AS old_proto, nw.first_ms AS moved_ms,
+    od.mean_gap AS beat,
+    CASE WHEN {net_new} <> '' AND {net_old} <> '' AND {net_new} <> {net_old}
+         THEN 1 ELSE 0 END AS away
   FROM pf nw JOIN pf od ON nw.site = od.site AND nw.src = od.src
   JOIN site_tot st ON nw.site = st.site
   WHERE od.periodic = 1 AND nw.n - nw.failed_n >= 2 AND nw.dst <> od.dst
@@ -336,13 +374,34 @@ moved AS (
     AND nw.last_ms - nw.first_ms BETWEEN (1 - {cadence_tol}) * od.mean_gap * (nw.n - 1)
                                      AND (1 + {cadence_tol}) * od.mean_gap * (nw.n - 1)
 ),
+moved AS (
+  SELECT DISTINCT site, src, new_dst AS dst, new_port AS dport, new_proto AS proto FROM hand
+),
+cohort AS (
+  SELECT h.site, h.src, h.new_dst, h.new_port, h.new_proto, h.old_dst, h.old_port, h.old_proto
+  FROM hand h JOIN hand g ON h.site = g.site
+    AND g.moved_ms BETWEEN h.moved_ms - {cohort_ms} AND h.moved_ms + {cohort_ms}
+    AND g.beat BETWEEN (1 - {cadence_tol}) * h.beat AND (1 + {cadence_tol}) * h.beat
+  GROUP BY h.site, h.src, h.new_dst, h.new_port, h.new_proto, h.old_dst, h.old_port, h.old_proto
+  HAVING COUNT(DISTINCT g.src) >= {tier_min_clients} AND MAX(g.away) = 1
+    AND (COUNT(DISTINCT g.old_dst) >= {tier_min_endpoints}
+         OR COUNT(DISTINCT g.new_dst) >= {tier_min_endpoints})
+),
+tiered AS (
+  SELECT site, src, new_dst AS dst, new_port AS dport, new_proto AS proto FROM cohort
+  UNION
+  SELECT site, src, old_dst AS dst, old_port AS dport, old_proto AS proto FROM cohort
+),
 pk AS (
   SELECT p.*, CASE WHEN m.src IS NULL THEN 0 ELSE 1 END AS moved,
+    CASE WHEN t.src IS NULL THEN 0 ELSE 1 END AS tier,
     CASE WHEN p.periodic = 1 OR p.long_lived = 1 OR p.reconnect = 1 OR m.src IS NOT NULL
          THEN 1 ELSE 0 END AS kept
   FROM pf p
   LEFT JOIN moved m ON p.site = m.site AND p.src = m.src AND p.dst = m.dst
     AND p.dport = m.dport AND p.proto = m.proto
+  LEFT JOIN tiered t ON p.site = t.site AND p.src = t.src AND p.dst = t.dst
+    AND p.dport = t.dport AND p.proto = t.proto
 ),
 pw AS (
   SELECT p.*,
@@ -379,6 +438,7 @@ ep AS (
     SUM(kept * scanning) AS scanning_clients,
     SUM(periodic) AS periodic_clients, SUM(long_lived) AS long_clients,
     SUM(reconnect) AS reconnect_clients, SUM(moved) AS handover_clients,
+    SUM(tier) AS tier_clients,
     SUM(CASE WHEN kept = 1 AND last_ms - first_ms >= {persistent_ms} THEN 1 ELSE 0 END)
       AS persistent_clients,
     SUM(steady) AS steady_clients, SUM(flood) AS flood_clients, SUM(probe) AS probe_clients,
@@ -396,6 +456,7 @@ shares AS (
     CAST(e.kept_clients AS DOUBLE) / e.clients AS kept_share,
     CAST(e.kept_infected AS DOUBLE) / e.kept_clients AS infected_share,
     CAST(e.handover_clients AS DOUBLE) / e.clients AS handover_share,
+    CAST(e.tier_clients AS DOUBLE) / e.clients AS tier_share,
     CAST(e.persistent_clients AS DOUBLE) / e.clients AS persistent_share,
     CAST(e.steady_clients AS DOUBLE) / e.clients AS steady_share,
     CAST(e.flood_clients AS DOUBLE) / e.clients AS flood_share,
@@ -426,7 +487,7 @@ scored AS (
 SELECT site, ip, port, proto, score, {evidence_columns}, clients, infected_clients,
   kept_clients, kept_infected, listed_clients, contact_clients, scanning_clients,
   periodic_clients,
-  long_clients, reconnect_clients, handover_clients, stable_clients, base_rate,
+  long_clients, reconnect_clients, handover_clients, tier_clients, stable_clients, base_rate,
   persistent_clients, steady_clients, flood_clients, probe_clients, flows, failed_share,
   beat_ms, multi, is_new, popular, first_ms, last_ms
 FROM scored
@@ -439,6 +500,18 @@ def _literal(value: float) -> str:
     return repr(float(value)) if isinstance(value, float) else str(int(value))
 
 
+def _network(column: str, prefix: int) -> str:
+    """The leading ``prefix`` bits of an IPv4 address column as text ('' for IPv6), in the
+    regular-expression subset both engines share (no backslash escapes); 32 is the address
+    itself (any other address counts as another network: no network test)."""
+    if prefix not in (8, 16, 24, 32):
+        raise ConfigError("network_prefix must be 8, 16, 24 or 32", network_prefix=prefix)
+    if prefix == 32:
+        return column
+    octets = "[.]".join(["[0-9]+"] * (prefix // 8))
+    return f"regexp_extract({column}, '^({octets})[.]', 1)"
+
+
 def detection_sql(params: Params | None = None) -> str:
     """The detection query with ``params`` filled in as numeric literals."""
     p = params or Params()
@@ -448,4 +521,12 @@ def detection_sql(params: Params | None = None) -> str:
         f"{'+' if e.sign > 0 else '-'} {values[e.weight]} * e_{e.name}" for e in EVIDENCE
     )
     columns = ", ".join(f"e_{e.name}" for e in EVIDENCE)
-    return _SQL.format(rows=_rows(p), terms=terms, score=score, evidence_columns=columns, **values)
+    return _SQL.format(
+        rows=_rows(p),
+        terms=terms,
+        score=score,
+        evidence_columns=columns,
+        net_new=_network("nw.dst", p.network_prefix),
+        net_old=_network("od.dst", p.network_prefix),
+        **values,
+    )
