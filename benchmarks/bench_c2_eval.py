@@ -49,6 +49,7 @@ import hashlib
 import json
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -420,7 +421,7 @@ def fresh(chosen: dict[str, bool], world: dict[str, Any], out: Path, small: bool
     }
     result = {
         "benchmark": "c2_eval --fresh",
-        "command": "python -m benchmarks.bench_c2_eval --fresh" + (" --small" if small else ""),
+        "command": "python -m benchmarks.bench_c2_eval " + " ".join(sys.argv[1:]),
         "world": world,
         "fresh_seeds": list(FRESH_SEEDS),
         "note": "seeds never used before the final run; telescope list; precision/recall only",
@@ -470,7 +471,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     console.print(f"real capture {real['variant']}: {real.get('c2_candidates', real)} C2")
     result = {
         "benchmark": "c2_eval",
-        "command": "python -m benchmarks.bench_c2_eval" + (" --small" if args.small else ""),
+        "command": "python -m benchmarks.bench_c2_eval " + " ".join(sys.argv[1:]),
         "world": world,
         "tuning_seeds": list(TUNING_SEEDS),
         "held_out_seeds": list(HELD_OUT_SEEDS),
