@@ -149,9 +149,10 @@ def main() -> None:
         "benchmark": "month",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
-        "note": "wall-clock seconds on a shared 2-core machine (other jobs ran at the same "
-        "time, load average about 5 during this run); generate includes one counterfactual "
-        "run per intervention; load includes the notice campaign's notices and follow-up",
+        "note": "wall-clock seconds; generate includes one counterfactual run per "
+        "intervention; load includes the notice campaign's notices and follow-up and the "
+        "world's JC-STAR registry",
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "postgresql": "postgresql" in kinds,
         "runs": runs,
         "generate_large": {"devices": big_n, "days": 30, "generate_s": t_big},
