@@ -47,7 +47,7 @@ def test_two_isps_confirm_and_the_new_version_validates() -> None:
     new = agreement.confirmation_objects(objs, NOW + timedelta(hours=1))
     (ind,) = new
     assert ind["id"] == stix.indicator_id(A, 23, "tcp") and ind["labels"] == ["confirmed"]
-    assert ind["confidence"] == stix.combined_confidence([60, 71]) == 88
+    assert ind["confidence"] == stix.combined_confidence([60, stix.confidence(0.6)]) == 87
     assert ind["modified"] > agreement.newest(objs)[ind["id"]]["modified"]
     validate(list(agreement.newest(objs + new).values()))
     # nothing new when run again over the feed that now holds the confirmation

@@ -72,9 +72,12 @@ def test_indicator_pattern_validity_and_confidence() -> None:
     assert stix.pattern_endpoint(ind["pattern"]) == ("198.51.100.7", 23, "tcp")
     assert ind["valid_from"] == "2026-10-31T12:00:00.000Z"
     assert ind["valid_until"] == "2026-11-02T18:00:00.000Z"  # last seen + TTL
-    assert ind["confidence"] == 60  # 0.5 / 0.84
+    assert ind["confidence"] == 60  # the threshold 0.5 is "Medium" 60, whatever the top score
     assert ind["indicator_types"] == ["malicious-activity"]
-    assert stix.confidence(0.84) == 100 and stix.confidence(2.0) == 100 and stix.confidence(-1) == 0
+    top = stix.score_max()
+    assert stix.confidence(top) == 100 and stix.confidence(2 * top) == 100
+    assert stix.confidence(-1) == 0 and stix.confidence(0.25) == 30
+    assert stix.confidence(0.5 + (top - 0.5) / 2) == 80  # halfway from threshold to top
 
 
 def test_pattern_is_accepted_by_the_stix2_pattern_validator() -> None:

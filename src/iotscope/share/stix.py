@@ -219,12 +219,19 @@ def score_max() -> float:
 
 
 def confidence(score: float, top: float | None = None) -> int:
-    """STIX ``confidence`` (0-100) from a detector score: ``round(100 * score / top)``, with
-    ``top`` the highest score the detector can give (:func:`score_max`, 0.84 by default),
-    clipped to 0-100. At the default threshold 0.5 that is 60 ("Medium" on the spec's
-    Appendix A Low/Med/High scale, 30-69); 0.59 and above is "High" (70+)."""
+    """STIX ``confidence`` (0-100) from a detector score, anchored at the detector's threshold:
+    the threshold (0.5) is 60 ("Medium" on the spec's Appendix A Low/Med/High scale, 30-69),
+    the highest score the detector can give (``top``, :func:`score_max`) is 100, linear on
+    each side. Anchored at the threshold, a just-detected C2 means the same to receivers when
+    a new kind of evidence raises the top score."""
+    from iotscope.c2 import DEFAULT_THRESHOLD as threshold
+
     top = top if top is not None else score_max()
-    return max(0, min(100, round(100 * score / top)))
+    if score <= threshold:
+        value = 60.0 * score / threshold
+    else:
+        value = 60.0 + 40.0 * (score - threshold) / max(top - threshold, 1e-9)
+    return max(0, min(100, round(value)))
 
 
 def combined_confidence(values: Iterable[int]) -> int:
