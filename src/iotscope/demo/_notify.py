@@ -16,7 +16,7 @@ import random
 import socket
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -58,7 +58,7 @@ def notify_step(store: Store, manifest: LabManifest, work: Path, seed: int) -> N
     save_profile(store, p, profile)
     addresses = sorted({str(f.ip) for f in found})
     save_contacts(store, p, lab_contacts(isp.name, addresses, rng))
-    subscriber_of = from_leases(lab_leases(addresses))
+    subscriber_of = from_leases(lab_leases(addresses, min(f.time for f in found)))
     made = create_notices(store, p, IspFindings(isp.name, tuple(found), subscriber_of), rng)
     maildir = work / "mailbox"
     report = _send_via_local_smtp(store, p, isp.name, work / "notices", maildir)
@@ -83,9 +83,12 @@ def lab_profile(isp: Isp) -> NoticeProfile:
     )
 
 
-def lab_leases(addresses: list[str]) -> dict[str, list[tuple[datetime, datetime | None, str]]]:
-    """One subscriber per address, leased from a month ago and still held."""
-    start = datetime.now(UTC) - timedelta(days=30)
+def lab_leases(
+    addresses: list[str], since: datetime
+) -> dict[str, list[tuple[datetime, datetime | None, str]]]:
+    """One subscriber per address, leased from a month before ``since`` (the first finding)
+    and still held: every finding falls inside a lease, whatever today's date."""
+    start = since - timedelta(days=30)
     return {ip: [(start, None, f"S{i + 1:05d}")] for i, ip in enumerate(addresses)}
 
 
