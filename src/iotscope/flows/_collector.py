@@ -247,6 +247,7 @@ async def _batches(
 
 def _update(stats: ReceiveStats, receiver: Receiver, pump: _Pump, sock: socket.socket) -> None:
     stats.datagrams, stats.ring_drops = receiver.received, receiver.dropped
+    stats.undecoded = max(0, receiver.received - receiver.dropped - pump.decoder.counts.packets)
     stats.peak_ring_bytes = max(stats.peak_ring_bytes, pump.peak_ring)
     drops = socket_drops(sock)
     if drops is not None:

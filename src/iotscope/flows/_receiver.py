@@ -74,6 +74,9 @@ class ReceiveStats:
     ring_drops: int = 0  # read, then dropped because the ring was full (our back-pressure)
     socket_drops: int = 0  # dropped by the kernel because the socket buffer was full
     peak_ring_bytes: int = 0  # the most bytes seen waiting in the ring
+    # received and kept but not decoded: in the ring while running; at the end, the ones left
+    # when --max-packets stopped the decoding
+    undecoded: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

@@ -179,6 +179,7 @@ async def _collect(
         "received_datagrams": received.datagrams,
         "ring_drops": received.ring_drops,
         "socket_drops": received.socket_drops,
+        "undecoded": received.undecoded,
         "receive_buffer": received.receive_buffer_effective,
     }
 
@@ -258,6 +259,7 @@ def _receiver_rows(r: dict[str, Any]) -> list[tuple[str, object]]:
         ("datagrams received", r["datagrams"]),
         ("dropped: ring full (collector too slow)", r["ring_drops"]),
         ("dropped: socket buffer full (kernel)", r["socket_drops"]),
+        ("not decoded (left after --max-packets)", r.get("undecoded", 0)),
         ("as of", r.get("updated", "-")),
     ]  # fmt: skip
 
