@@ -218,16 +218,24 @@ def reachability(
     return out
 
 
-def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
-    """Generate, sense (telescope), ingest and evaluate one variant and seed."""
+def _sense(
+    variant: str, seed: int, world: dict[str, Any], work: Path
+) -> tuple[Path, dict[str, Any], set[str]]:
+    """Generate one variant and seed, ingest every site's NetFlow, and run the telescope:
+    (the flow root, the truth, the telescope's infected list)."""
     traffic, root = work / "traffic", work / "flows"
-    t0 = time.monotonic()
     summary = _generate(traffic, seed, variant, world)
     for site in summary.flows:
         pcap = traffic / "sites" / site / "netflow.pcap"
         ingest_files([pcap], fmt="netflow-pcap", site=site, root=root)
     truth = load_truth(traffic / "truth.json")
-    listed = telescope_infected(traffic / "darknet.pcap")
+    return root, truth, telescope_infected(traffic / "darknet.pcap")
+
+
+def run_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
+    """Generate, sense (telescope), ingest and evaluate one variant and seed."""
+    t0 = time.monotonic()
+    root, truth, listed = _sense(variant, seed, world, work)
     bots = oracle_infected(truth)
     t1 = time.monotonic()
     row: dict[str, Any] = {
@@ -390,13 +398,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def fresh_one(variant: str, held_out: bool, seed: int, world: dict[str, Any], work: Path) -> dict:
     """One variant and fresh seed: generate, sense, ingest; the telescope column's precision
     and recall over the whole span (no time-to-detect replay, no extra columns)."""
-    traffic, root = work / "traffic", work / "flows"
-    summary = _generate(traffic, seed, variant, world)
-    for site in summary.flows:
-        pcap = traffic / "sites" / site / "netflow.pcap"
-        ingest_files([pcap], fmt="netflow-pcap", site=site, root=root)
-    truth = load_truth(traffic / "truth.json")
-    listed = telescope_infected(traffic / "darknet.pcap")
+    root, truth, listed = _sense(variant, seed, world, work)
     tele = evaluate(root, truth, infected=listed, step_ms=0)
     return {"variant": variant, "held_out": held_out, "seed": seed,
             "c2_in_truth": len(truth["c2"]), "telescope": _figures(tele, truth)}  # fmt: skip
