@@ -76,5 +76,21 @@ PREFECTURES: tuple[Prefecture, ...] = tuple(Prefecture(*r) for r in _ROWS)
 
 BY_CODE: dict[str, Prefecture] = {p.code: p for p in PREFECTURES}
 
+
+def find(value: object) -> Prefecture | None:
+    """The prefecture ``value`` names: a JIS code (int or digits, ``13``, ``"01"``, ``"JP-13"``)
+    or a name in English or Japanese (``"Tokyo"``, ``"東京都"``, ``"東京"``); None when none."""
+    text = str(value).strip()
+    if text.upper().startswith("JP-"):
+        text = text[3:]
+    if text.isascii() and text.isdigit():
+        return BY_CODE.get(f"{int(text):02d}")
+    for p in PREFECTURES:
+        short = p.name_ja[:-1] if p.name_ja[-1] in "都府県" else p.name_ja
+        if text.lower() == p.name.lower() or text in (p.name_ja, short):
+            return p
+    return None
+
+
 REGIONS: tuple[str, ...] = tuple(dict.fromkeys(p.region for p in PREFECTURES))
 """Hokkaido, Tohoku, Kanto, Chubu, Kinki, Chugoku, Shikoku, Kyushu, Okinawa."""

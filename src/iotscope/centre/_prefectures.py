@@ -42,20 +42,7 @@ TILES: tuple[Tile, ...] = tuple(
 """All 47, in JIS code order."""
 
 
-def _short_ja(name: str) -> str:
-    return name[:-1] if name[-1] in "都府県" else name
-
-
 def prefecture_code(value: object) -> int | None:
-    """The JIS code of ``value``: a code (int or digits, ``"13"``, ``"01"``, ``"JP-13"``) or a
-    name in English or Japanese (``"Tokyo"``, ``"東京都"``, ``"東京"``); None when it names none."""
-    text = str(value).strip()
-    if text.upper().startswith("JP-"):
-        text = text[3:]
-    if text.isascii() and text.isdigit():
-        code = int(text)
-        return code if code in GRID else None
-    for t in TILES:
-        if text.lower() == t.name_en.lower() or text in (t.name_ja, _short_ja(t.name_ja)):
-            return t.code
-    return None
+    """The JIS code of the prefecture ``value`` names (:func:`iotscope.prefectures.find`)."""
+    found = jp.find(value)
+    return None if found is None else int(found.code)

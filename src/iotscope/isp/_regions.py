@@ -21,7 +21,7 @@ import numpy as np
 
 from iotscope.errors import ConfigError
 from iotscope.makers import load_devices
-from iotscope.prefectures import BY_CODE, PREFECTURES, Prefecture
+from iotscope.prefectures import Prefecture, find
 from iotscope.store import Store
 from iotscope.store.centre import RegionCount, list_c2_contacts, save_region_counts
 from iotscope.tenancy import Principal
@@ -30,14 +30,10 @@ __all__ = ["prefecture", "record_regions", "region_counts"]
 
 
 def prefecture(name: str) -> Prefecture:
-    """The prefecture a JIS code (``13``, ``1``) or English name (``Tokyo``) names."""
-    key = name.strip()
-    if key.isdigit():
-        found = BY_CODE.get(key.zfill(2))
-    else:
-        found = next((p for p in PREFECTURES if p.name.lower() == key.lower()), None)
+    """The prefecture a JIS code (``13``, ``1``) or a name (``Tokyo``, ``東京都``) names."""
+    found = find(name)
     if found is None:
-        raise ConfigError("not a prefecture (JIS code 1-47 or English name)", prefecture=name)
+        raise ConfigError("not a prefecture (JIS code 1-47 or its name)", prefecture=name)
     return found
 
 
