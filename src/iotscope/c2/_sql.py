@@ -40,7 +40,9 @@ Stages (one CTE each, after the row filter):
    reached ``tier_min_endpoints`` or more endpoints at once, with at least one move into
    another network (``network_prefix``), is a tiered handover, and both its old and its new
    endpoints are flagged (Emotet-style tiers: a botnet's C2 addresses are replaced together,
-   each bot following to one of the next tier's).
+   each bot following to one of the next tier's). ``cohort`` is read once (its two sides by a
+   cross join, not a UNION of two reads): Spark plans each read of a CTE on its own, and the
+   two reads made its plan big enough to exhaust a 1 GiB driver heap once.
 7. ``base``/``ep``: per site, hosts with kept channels and the bots among them; per endpoint,
    clients and counts of each flag.
 8. ``shares``/``lift``/``ev``: the evidence terms in 0-1 (one column ``e_<name>`` per entry of
@@ -388,9 +390,11 @@ cohort AS (
          OR COUNT(DISTINCT g.new_dst) >= {tier_min_endpoints})
 ),
 tiered AS (
-  SELECT site, src, new_dst AS dst, new_port AS dport, new_proto AS proto FROM cohort
-  UNION
-  SELECT site, src, old_dst AS dst, old_port AS dport, old_proto AS proto FROM cohort
+  SELECT DISTINCT c.site, c.src,
+    CASE WHEN s.side = 0 THEN c.new_dst ELSE c.old_dst END AS dst,
+    CASE WHEN s.side = 0 THEN c.new_port ELSE c.old_port END AS dport,
+    CASE WHEN s.side = 0 THEN c.new_proto ELSE c.old_proto END AS proto
+  FROM cohort c CROSS JOIN (SELECT 0 AS side UNION ALL SELECT 1 AS side) s
 ),
 pk AS (
   SELECT p.*, CASE WHEN m.src IS NULL THEN 0 ELSE 1 END AS moved,
