@@ -95,3 +95,9 @@ class Kit:
 
 def subscribers(n: int, base: str = "100.64.1.") -> list[str]:
     return [f"{base}{i}" for i in range(1, n + 1)]
+
+
+# Spark settings for test-sized data: the tests compare results, not plans, and on a few
+# hundred flows planning and code generation cost more than the work (the history test took
+# 84 s with adaptive execution and whole-stage code generation on, 49 s with both off).
+SPARK_SMALL = {"spark.sql.adaptive.enabled": "false", "spark.sql.codegen.wholeStage": "false"}

@@ -6,7 +6,7 @@ import pytest
 
 from iotscope.c2 import Params, Window, run_duckdb, run_spark, spark_session
 from iotscope.flows import flows_root, write_parquet
-from tests.c2.flowkit import MIN, T0, Kit, subscribers
+from tests.c2.flowkit import MIN, SPARK_SMALL, T0, Kit, subscribers
 
 pytestmark = pytest.mark.slow
 pyspark = pytest.importorskip("pyspark")
@@ -26,7 +26,7 @@ def test_known_host_views_agree_on_spark_and_duckdb() -> None:
         ({"known_c2": [(C2, 6667, "tcp")]}, 0),  # a listing is no evidence for itself
     ]
     every = Params(threshold=0.0)  # the endpoint's row whatever its score: counts are compared
-    spark = spark_session("local[1]", shuffle_partitions=1)
+    spark = spark_session("local[1]", shuffle_partitions=1, conf=SPARK_SMALL)
     try:
         for kwargs, want in cases:
             duck = run_duckdb(flows_root(), known, Window(), every, **kwargs)  # type: ignore[arg-type]

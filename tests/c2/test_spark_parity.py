@@ -16,7 +16,7 @@ import pytest
 from iotscope.c2 import Window, candidate, run_duckdb, run_spark, spark_session
 from iotscope.flows import write_parquet
 from iotscope.lab.traffic import build_scenario, site_flows
-from tests.c2.flowkit import MIN, T0, Kit, subscribers
+from tests.c2.flowkit import MIN, SPARK_SMALL, T0, Kit, subscribers
 
 pytestmark = pytest.mark.slow
 pyspark = pytest.importorskip("pyspark")
@@ -24,7 +24,7 @@ pyspark = pytest.importorskip("pyspark")
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    session = spark_session("local[2]", shuffle_partitions=1)
+    session = spark_session("local[2]", shuffle_partitions=1, conf=SPARK_SMALL)
     yield session
     session.stop()
 
