@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from iotscope.flows import _replay as replay
 from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table, ipv4_strings, proto_strings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "collector.json"
@@ -83,21 +84,6 @@ def make_flows(n: int, seed: int = 7) -> pa.Table:
         exporter="192.0.2.254",
         site="bench",
     )
-
-
-def save_packets(path: Path, packets: list[tuple[int, bytes]]) -> None:
-    with path.open("wb") as fh:
-        for _, payload in packets:
-            fh.write(struct.pack(">I", len(payload)) + payload)
-
-
-def load_packets(path: Path) -> list[bytes]:
-    data, out, off = path.read_bytes(), [], 0
-    while off < len(data):
-        (length,) = struct.unpack_from(">I", data, off)
-        out.append(data[off + 4 : off + 4 + length])
-        off += 4 + length
-    return out
 
 
 # --- the baseline: one struct.unpack and one dict per record -----------------------------
@@ -193,7 +179,7 @@ def _decode_vectorised(packets: list[bytes]) -> int:
 
 
 def worker_decode(kind: str, path: Path) -> dict[str, Any]:
-    packets = load_packets(path)
+    packets = replay.load(path)
     warm = _decode_vectorised if kind == "vectorised" else baseline_decode
     warm(packets[:40])  # first-call costs (imports, pyarrow kernels) are not the rate
     rss_before = _status("VmRSS")
@@ -247,7 +233,7 @@ def worker_profile(path: Path) -> dict[str, Any]:
     from iotscope.flows._receiver import PUBLISHED, _Receiving
     from iotscope.flows._rolling import BucketWriter
 
-    packets = load_packets(path)[:20_000]
+    packets = replay.load(path)[:20_000]
     n, out = len(packets), {"datagrams": float(len(packets))}
 
     def best(run: Any) -> float:
@@ -313,23 +299,7 @@ def worker_profile(path: Path) -> dict[str, Any]:
 def worker_send(path: Path, port: int, rate: float) -> dict[str, Any]:
     """The sender (its own process): every datagram of ``path`` to 127.0.0.1:``port``, paced
     at ``rate`` flows/s (24 per datagram; 0: as fast as it can)."""
-    packets = load_packets(path)
-    per_packet = 24 / rate if rate else 0.0
-    started, wall = time.perf_counter(), time.time()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-        for i, payload in enumerate(packets):
-            if per_packet:
-                ahead = started + i * per_packet - time.perf_counter()
-                if ahead > 0.001:
-                    time.sleep(ahead)
-            while True:
-                try:
-                    s.sendto(payload, ("127.0.0.1", port))
-                    break
-                except BlockingIOError:  # pragma: no cover - a full send buffer
-                    time.sleep(0.0005)
-    return {"sent": len(packets), "seconds": time.perf_counter() - started, "start_wall": wall}
+    return dict(replay.send(replay.load(path), port, rate / 24))
 
 
 def _send(path: Path, port: int, rate: float) -> dict[str, Any]:
@@ -535,7 +505,7 @@ def run_udp(
     (unpaced or 1 M flows/s and more) also to iotscope granted nfcapd's buffer; and to the
     ``before`` collector if given."""
     path = tmp / "udp-ipfix.bin"
-    save_packets(path, encode_ipfix(make_flows(flows, seed=11)))
+    replay.save(path, (p for _, p in encode_ipfix(make_flows(flows, seed=11))))
     have_nfcapd = shutil.which("nfcapd") is not None and shutil.which("nfdump") is not None
     out: list[dict[str, Any]] = [{"receive_buffer": _receive_buffer()}]
     for i, rate in enumerate(rates):
@@ -618,7 +588,7 @@ def run(n: int, *, rates: list[float], udp_flows: int, before: Path | None = Non
         for name, encode in (("ipfix", encode_ipfix), ("netflow_v9", encode_netflow_v9)):
             packets = encode(table)
             path = Path(tmp) / f"{name}.bin"
-            save_packets(path, packets)
+            replay.save(path, (p for _, p in packets))
             vec = _subprocess(["--worker", "vectorised", "--packets", str(path)])
             base = _subprocess(["--worker", "baseline", "--packets", str(path)])
             assert vec["flows"] == base["flows"] == n, (vec, base)

@@ -16,14 +16,13 @@ import pyarrow as pa
 import pytest
 
 from iotscope.errors import ConfigError, IotscopeError
+from iotscope.flows import _replay as replay
 from iotscope.flows import encode_ipfix, encode_netflow_v9, flows_table
 from iotscope.flows._collector import CollectorOptions, ReceiveStats, collect, parse_listen
 from iotscope.flows._decoder import DecodeCounts, FlowDecoder
 from iotscope.flows._nfdump import read_nfdump_csv
 from iotscope.flows._receiver import MIN_RING
 from tests.conftest import require_tool
-from tests.flows import _burst as burst
-from tests.flows._burst import save
 from tests.flows._traffic import write_capture
 
 Key = tuple[str, str, int, int, str]
@@ -133,14 +132,14 @@ def _export(tmp: Path, flows: int) -> tuple[Path, list[bytes]]:
     """``flows`` flows as IPFIX (24 per datagram), saved for the sender process."""
     packets = [p for _, p in encode_ipfix(_table(flows), records_per_packet=24)]
     path = tmp / "export.bin"
-    save(path, packets)
+    replay.save(path, packets)
     return path, packets
 
 
 async def _send_burst(path: Path, port: int, rate: int = 0) -> dict[str, float]:
     """Every datagram of ``path`` from another process, ``rate`` a second (0: unpaced)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(burst.__file__)), str(path), str(port), str(rate),
+        sys.executable, str(Path(replay.__file__)), str(path), str(port), str(rate),
         stdout=subprocess.PIPE,
     )  # fmt: skip
     out, _ = await asyncio.wait_for(proc.communicate(), 60)
