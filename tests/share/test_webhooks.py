@@ -59,7 +59,13 @@ def test_subscribe_over_http_and_worker_delivers_signed(sqlite_store: Store) -> 
         assert _ids(got.bodies) == [indicator(i)["id"] for i in range(3)]
         sig = got.headers[0][wh.SIGNATURE_HEADER]
         assert wh.verify(secret, sig, got.bodies[0], now=time.time())
-        listing = client.get("/taxii2/hub/webhooks/", headers=h).json()["webhooks"]
+        # the worker records the delivery once the receiver has answered: wait for that
+        deadline = time.monotonic() + 10
+        while True:
+            listing = client.get("/taxii2/hub/webhooks/", headers=h).json()["webhooks"]
+            if listing[0]["delivered"] == 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert listing[0]["delivered"] == 3 and "secret" not in listing[0]
         other = {"Authorization": f"Bearer {tokens['isp-a']}"}
         assert client.get("/taxii2/hub/webhooks/", headers=other).json()["webhooks"] == []
